@@ -90,7 +90,12 @@ def unflatten(text, no=1):
     return [Line(no, p.strip()) for p in parts if p.strip()]
 
 
+# Pinyin readings that copies of Chinese pages keep after a character: 數(shù)據(jù) → 數據
+_RUBY = re.compile(r"(?<=[\u3400-\u9fff])\([a-zàáǎâèéěêìíǐòóǒôùúǔüǖǘǚǜāēīōūń]{1,7}\)")
+
+
 def card_lines(text):
+    text = _RUBY.sub("", text)
     raw = [Line(i + 1, t.rstrip()) for i, t in enumerate(text.split("\n"))]
     while raw and not raw[-1].text:
         raw.pop()

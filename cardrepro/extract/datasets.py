@@ -1,0 +1,68 @@
+"""The dataset mix: names and per-dataset options in card order, and each dataset's
+availability from the registry and from the card's own words."""
+import re
+
+from cardrepro import data
+from cardrepro.extract.util import prose_lines
+
+
+def registry_entry(name):
+    reg = data.load("datasets") or {}
+    low = str(name).lower()
+    for key, entry in reg.items():
+        if not isinstance(entry, dict):
+            continue
+        if key.lower() == low or low in (a.lower() for a in entry.get("aliases") or []):
+            return key, entry
+    return None, None
+
+
+def card_says_internal(doc, name):
+    """(line, text) of a card line that calls `name` internal or says to remove it."""
+    conf = data.load("stages")
+    words = conf["internal_words"] + conf["remove_words"]
+    for no, text in prose_lines(doc):
+        if re.search(r"(?<![\w\-])" + re.escape(name) + r"(?![\w\-])", text, re.I) and any(w in text for w in words):
+            if not re.match(r"^\s*-\s*" + re.escape(name), text):
+                return no, text
+    # a sentence split over two lines: "包含内部数据集ikala" / ",复现时需移除该数据集"
+    lines = prose_lines(doc)
+    for (no, text), (_, nxt) in zip(lines, lines[1:]):
+        both = text + nxt
+        if (re.search(re.escape(name) + r"\s*$", text, re.I) and any(w in both for w in words)
+                and not re.match(r"^\s*-\s*" + re.escape(name), text)):
+            return no, text
+    return None
+
+
+def availability(doc, name, options, stated=None):
+    """(availability, line, rule)."""
+    said = card_says_internal(doc, name)
+    if said:
+        return "internal", said[0], "the card says so"
+    if stated:
+        return "internal", None, "the card says it was collected internally"
+    key, entry = registry_entry(name)
+    if entry:
+        av = entry.get("availability", "unknown")
+        if av in ("internal", "unreleased"):
+            return "internal", None, f"registry entry '{key}': {av}"
+        if av == "public":
+            return "public", None, f"registry entry '{key}'"
+    if (options or {}).get("input_file_path"):
+        return "local_path", None, "read from a local input_file_path"
+    return "unknown", None, "not in the registry and the card does not say"
+
+
+def phrase_datasets(doc):
+    """Datasets the card describes without naming (data/dataset_phrases.yaml)."""
+    out = []
+    for p in data.load("dataset_phrases").get("phrases", []):
+        pat = re.compile(p["pattern"])
+        for no, text in prose_lines(doc):
+            m = pat.search(text)
+            if m:
+                options = {p["option"]: int(m.group(1))} if p.get("option") and m.groups() else {}
+                out.append({"name": p["dataset"], "options": options, "line": no, "match": m.group(0)})
+                break
+    return out

@@ -1,0 +1,89 @@
+"""Hyperparameters, LoRA, quantization, generation and package versions from blocks that are
+not a named trainer config: `- key: value` lists, YAML/JSON blocks, tables, code, prose."""
+import ast
+import re
+
+from cardrepro import data
+from cardrepro.extract.util import keymap, norm_key, prose_lines, walk
+
+_PKG = re.compile(r"^-?\s*(PEFT|Transformers|Pytorch|PyTorch|Datasets|Tokenizers|DeepSpeed|Accelerate|bitsandbytes)\s+v?(\d+(?:\.\d+)+\S*)", re.I)
+_LORA = re.compile(r"(?i)\blora\b")
+
+
+def _value(v):
+    if isinstance(v, str) and v in ("None", "null"):
+        return None
+    return v
+
+
+def _put_key(facts, key, value, line, origin="card"):
+    k = norm_key(key)
+    dtypes = data.load("keys").get("dtypes", {})
+    for section, prefix in (("training", "training."), ("peft", "peft."), ("quantization", "quantization.")):
+        target = keymap(section).get(k)
+        if target:
+            if target == "dtype":
+                value = dtypes.get(str(value).lower(), value)
+            facts.put(prefix + target, _value(value), line, origin=origin)
+            return True
+    if k in data.load("keys").get("generation", []):
+        facts.put("generation." + k, _value(value), line, origin=origin)
+        return True
+    return False
+
+
+def extract(doc, facts, skip_blocks=()):
+    for block in doc.of_kind("yaml", "json"):
+        if id(block) in skip_blocks:
+            continue
+        for path, leaf in walk(block.value):
+            keys = [p for p in path if isinstance(p, str)]
+            if not keys:
+                continue
+            line = block.where.get(tuple(path[:len(path)]), None) or _line_of(block, keys[-1])
+            _put_key(facts, keys[-1], leaf, line)
+            if keys[-1] in ("load_in_8bit", "load_in_4bit") and leaf is True:
+                facts.put("quantization.method", "bitsandbytes", line, rule=None)
+    for block in doc.of_kind("table"):
+        for no, cells in block.value:
+            if len(cells) == 2:
+                from cardrepro.read import yamlsafe
+                _put_key(facts, cells[0], yamlsafe.scalar(cells[1]), no)
+    for block in doc.of_kind("python"):
+        for node in ast.walk(block.value):
+            if isinstance(node, ast.Call):
+                for kw in node.keywords:
+                    if kw.arg and kw.arg in data.load("keys").get("generation", []):
+                        try:
+                            value = ast.literal_eval(kw.value)
+                        except ValueError:
+                            continue
+                        no = block.lines[0].no + kw.value.lineno - 1
+                        facts.put("generation." + kw.arg, value, no, text=facts.text_of(no, kw.arg))
+    for no, text in prose_lines(doc):
+        m = _PKG.search(text)
+        if m:
+            name = data.load("keys")["packages"].get(m.group(1).lower(), m.group(1).lower())
+            facts.put(f"environment.{name}", m.group(2), no)
+    _peft_and_quant(doc, facts)
+
+
+def _line_of(block, key):
+    for l in block.lines:
+        if re.match(r"^\s*-?\s*\"?" + re.escape(key) + r"\"?\s*[:：]", l.text):
+            return l.no
+    return block.start
+
+
+def _peft_and_quant(doc, facts):
+    lines = prose_lines(doc)
+    if facts.get("library_name") == "peft" or any(_LORA.search(t) for _, t in lines[:8]):
+        no = next((n for n, t in lines if _LORA.search(t)), facts.items["library_name"].line if facts.has("library_name") else None)
+        facts.put("peft.type", "lora", no, text=facts.text_of(no, "LORA") if no else None)
+    if facts.has("quantization.method") or any(k.startswith("quantization.load_in") for k in facts.items):
+        if not facts.has("quantization.method"):
+            f = next(f for k, f in facts.items.items() if k.startswith("quantization."))
+            facts.put("quantization.method", "bitsandbytes", f.line)
+        if facts.get("quantization.load_in_8bit") is True:
+            for k in [k for k in facts.items if k.startswith("quantization.bnb_4bit_")]:
+                del facts.items[k]

@@ -1,0 +1,51 @@
+"""Small helpers shared by extractors."""
+import re
+
+from cardrepro import data
+
+
+def norm_key(key):
+    return re.sub(r"[\s\-_]+", "_", str(key).strip().strip("*").strip()).lower()
+
+
+def keymap(section):
+    return {norm_key(k): v for k, v in data.load("keys").get(section, {}).items()}
+
+
+def prose_lines(doc):
+    """Lines of the card, with their numbers, for pattern matching."""
+    return [(l.no, l.text) for l in doc.lines if l.text.strip()]
+
+
+def walk(value, path=()):
+    """Yield (path, leaf) for every scalar inside nested dicts/lists."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from walk(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from walk(v, path + (i,))
+    else:
+        yield path, value
+
+
+def family_of(name):
+    """The model family entry whose patterns match a model name, or None."""
+    if not name:
+        return None
+    low = name.lower()
+    for fam in data.load("model_families").get("families", []):
+        if any(m in low for m in fam["match"]):
+            return fam
+    return None
+
+
+def number(text):
+    """`110B` → 1.1e11, `2.6M` → 2.6e6, `39,410` → 39410, `8` → 8."""
+    m = re.fullmatch(r"\s*([\d.,]+)\s*([KkMmBbTt]|billion|million|thousand)?\s*", text)
+    if not m:
+        return None
+    num = float(m.group(1).replace(",", ""))
+    mult = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9, "t": 1e12}
+    num *= mult.get((m.group(2) or "").lower(), 1)
+    return int(num) if num == int(num) else num
