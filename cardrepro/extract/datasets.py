@@ -17,13 +17,17 @@ def registry_entry(name):
     return None, None
 
 
+WINDOW = 15  # characters around a dataset's name in which "internal" must appear
+
+
 def card_says_internal(doc, name):
     """(line, text) of a card line that calls `name` internal or says to remove it."""
     conf = data.load("stages")
     words = conf["internal_words"] + conf["remove_words"]
     for no, text in prose_lines(doc):
-        if re.search(r"(?<![\w\-])" + re.escape(name) + r"(?![\w\-])", text, re.I) and any(w in text for w in words):
-            if not re.match(r"^\s*-\s*" + re.escape(name), text):
+        for m in re.finditer(r"(?<![A-Za-z0-9_\-])" + re.escape(name) + r"(?![A-Za-z0-9_\-])", text, re.I):
+            window = text[max(0, m.start() - WINDOW): m.end() + WINDOW]
+            if any(w in window for w in words) and not re.match(r"^\s*-\s*" + re.escape(name), text):
                 return no, text
     # a sentence split over two lines: "包含内部数据集ikala" / ",复现时需移除该数据集"
     lines = prose_lines(doc)

@@ -80,7 +80,7 @@ def prose_datasets(section, facts):
         internal = any(w in label or w in rest for w in conf["internal_words"])
         names, taken = [], rest
         for alias, name in _registry_names():
-            if re.search(r"(?<![\w\-])" + re.escape(alias) + r"(?![\w\-])", taken):
+            if re.search(r"(?<![A-Za-z0-9_\-])" + re.escape(alias) + r"(?![A-Za-z0-9_\-])", taken):
                 names.append(alias)
                 taken = taken.replace(alias, " ")
         if names and not internal:

@@ -90,6 +90,7 @@ def load(cfg, model_path, tokenizer, dtype, gradient_checkpointing, notices, on_
 
 
 def count_params(model):
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    n = lambda p: getattr(p, "ds_numel", None) or p.numel()   # ZeRO-3 partitions: local numel is 0
+    total = sum(n(p) for p in model.parameters())
+    trainable = sum(n(p) for p in model.parameters() if p.requires_grad)
     return total, trainable

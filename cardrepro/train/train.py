@@ -76,6 +76,7 @@ def main(opts):
     import transformers
     from transformers import Trainer, TrainerCallback, TrainingArguments
     transformers.logging.set_verbosity_error()
+    quiet_warnings()
     t0 = time.time()
     mode = opts["mode"]
     cfg, project = config_mod.load(opts["project"])
@@ -136,7 +137,7 @@ def main(opts):
         fp16=fp16, bf16=bf16,
         report_to=[], remove_unused_columns=False, dataloader_num_workers=0,
         ddp_backend="gloo" if on_cpu and world > 1 else None,
-        save_only_model=False, disable_tqdm=rank != 0,
+        save_only_model=False, disable_tqdm=rank != 0, dataloader_pin_memory=not on_cpu,
     )
     torch_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(dtype_name) if not on_cpu else torch.float32
     model = model_mod.load(cfg, model_dir, tokenizer, torch_dtype, tr.get("gradient_checkpointing"), notices, on_cpu)
@@ -194,6 +195,15 @@ def main(opts):
     if world > 1 and torch.distributed.is_initialized():
         torch.distributed.barrier()
     return 0
+
+
+def quiet_warnings():
+    import logging
+    import warnings
+    warnings.filterwarnings("ignore", message=".*MatMul8bitLt.*")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*pin_memory.*")
+    logging.getLogger("DeepSpeed").setLevel(logging.WARNING)
 
 
 def quiet_progress(trainer):
