@@ -74,7 +74,7 @@ def resolve(doc, facts, profile, shell_block, skip_blocks=()):
     origin_default = f"default:{profile['name']}"
     cmd, configs, flags = split_command(shell_block.value, profile)
     line = shell_block.start
-    merged = {k: Fact(v, origin_default, None, f"{profile['name']} defaults: {k}") for k, v in profile["defaults"].items()}
+    merged = {k: Fact(v, origin_default, None, f"{profile['name']} defaults: {k}: {v}"[:160]) for k, v in profile["defaults"].items()}
     found = named_configs(doc, skip_blocks)
     missing = []
     for name in configs:
