@@ -52,11 +52,17 @@ def _apply_trainer(doc, facts, skip):
             options[key] = fact
     for key, fixed in (profile.get("fixed") or {}).items():
         facts.put(f"training.{key}", fixed["value"], origin=f"default:{profile['name']}", text=fixed["why"])
-    mix = list(merged["datasets"].value) + list((merged.get("datasets_extra") or Fact([], "", None, None)).value or [])
+    mix = [x for key in ("datasets", "datasets_extra") if isinstance((merged.get(key) or Fact(None, "", None, None)).value, list)
+           for x in merged[key].value]
     entries = []
     for item in mix:
-        name, opts = (next(iter(item.items())) if isinstance(item, dict) else (item, {}))
-        entries.append({"name": str(name), "options": dict(opts or {})})
+        if isinstance(item, dict) and item:
+            name, opts = next(iter(item.items()))
+        elif item is None or isinstance(item, (dict, list)):
+            continue
+        else:
+            name, opts = item, {}
+        entries.append({"name": str(name), "options": dict(opts) if isinstance(opts, dict) else {}})
     r["datasets"] = (entries, merged["datasets"])
     r["options"] = options
     r["profile"] = profile
@@ -148,7 +154,7 @@ def build_spec(path):
     if not stage_list and method:
         stage_list = [stages.single_stage(doc, facts, method)]
     datasets, ds_prov = _datasets(doc, facts, trained, stage_list)
-    if not stage_list[0:1] or "datasets" not in stage_list[-1] and len(stage_list) == 1 and datasets:
+    if len(stage_list) == 1 and "datasets" not in stage_list[0] and datasets:
         stage_list[0]["datasets"] = [d["name"] for d in datasets]
     if len(stage_list) == 1 and "num_gpus" in stage_list[0]:
         facts.put("training.num_gpus", stage_list[0]["num_gpus"], stage_list[0]["_prov"]["num_gpus"])

@@ -15,7 +15,7 @@ from cardrepro.audit import availability, conflicts, cost, derived, hygiene, mis
 from cardrepro.audit.context import Context
 from cardrepro.audit.findings import counts, score, sort_findings, verdict
 
-FAMILIES = (availability, missing, conflicts, derived, cost, hygiene)
+FAMILIES = (availability, conflicts, derived, missing, cost, hygiene)   # derived before missing: CR210 cites CR404
 
 __all__ = ["audit_spec", "audit_report", "render_markdown", "render_text", "render_json"]
 
@@ -50,8 +50,7 @@ def audit_report(spec, card_text=None):
     ctx, found = _run(spec, card_text)
     f = ctx.facts
     facts_ratio = (f["stated"] + 0.5 * f["defaulted"]) / f["required"] if f["required"] else 1.0
-    data_ratio = (sum(ctx.data_scores) / len(ctx.data_scores)) if ctx.data_scores else (
-        0.0 if not ctx.stage_datasets() else 0.0)
+    data_ratio = (sum(ctx.data_scores) / len(ctx.data_scores)) if ctx.data_scores else 0.0
     card = (spec or {}).get("card") or {}
     return {
         "card": hygiene.scrub(str(card.get("path") or "")) or None,

@@ -75,19 +75,7 @@ def _availability(ctx):
         ifp = opts.get("input_file_path")
         export = unpublished.get(_basename(ifp)) if ifp else None
         reg_avail = (entry or {}).get("availability")
-        if avail == "internal" or reg_avail == "internal":
-            own = _card_mentions(ctx, name, INTERNAL_MARKERS)
-            says = " (the card itself says so)" if own else ""
-            out.append(finding(
-                "CR101", "error",
-                f"dataset `{name}` is internal{says}: it cannot be obtained, so the mix cannot be "
-                f"reproduced exactly",
-                lines=lines + own + ctx.lines(f"{path}.options.input_file_path"),
-                action=f"leave `{name}` out of the mix (the build does) and report results as "
-                       f"'without {name}'; ask the authors for the data or its size to weigh the gap",
-                basis=["card"] + ([REG] if reg_avail == "internal" else []), paths=[path]))
-            ctx.data_scores.append(0.0)
-        elif export or (reg_avail == "unreleased" and entry.get("substitute")):
+        if export or (reg_avail == "unreleased" and (entry or {}).get("substitute")):
             sub = (export or {}).get("substitute") or entry.get("substitute")
             sub_file = (export or {}).get("substitute_file") or entry.get("substitute_file")
             src = (export or {}).get("source") or REG
@@ -103,6 +91,19 @@ def _availability(ctx):
                        + ", keeping only messages created before the export's date",
                 basis=[src, REG] if entry else [src], paths=[path]))
             ctx.data_scores.append(0.5)
+        elif (avail == "internal" or reg_avail == "internal") and not (
+                reg_avail == "unreleased" and not _card_mentions(ctx, name, INTERNAL_MARKERS)):
+            own = _card_mentions(ctx, name, INTERNAL_MARKERS)
+            says = " (the card itself says so)" if own else ""
+            out.append(finding(
+                "CR101", "error",
+                f"dataset `{name}` is internal{says}: it cannot be obtained, so the mix cannot be "
+                f"reproduced exactly",
+                lines=lines + own + ctx.lines(f"{path}.options.input_file_path"),
+                action=f"leave `{name}` out of the mix (the build does) and report results as "
+                       f"'without {name}'; ask the authors for the data or its size to weigh the gap",
+                basis=["card"] + ([REG] if reg_avail == "internal" else []), paths=[path]))
+            ctx.data_scores.append(0.0)
         elif reg_avail == "unreleased" or avail == "unreleased":
             out.append(finding(
                 "CR104", "error",
@@ -315,7 +316,7 @@ def _metadata(ctx):
             continue
         path = f"metadata_datasets[{j}]"
         key, entry = C.registry_entry(mname)
-        lines = ctx.lines(path)
+        lines = ctx.lines(path) or ctx.find_lines(mname, near=ctx.line("metadata_datasets"))
         if key and key in mix_keys:
             continue
         if key and key in subs:

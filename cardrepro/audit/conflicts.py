@@ -185,7 +185,7 @@ def _released_vs_schedule(ctx):
     return [finding(
         "CR310", "warning",
         f"the released checkpoint is '{text}' of a {epochs}-epoch run"
-        f"{' (' + ep_origin + ')' if ep_origin != 'card' else ''}: a mid-schedule checkpoint{lr_text}",
+        f"{' (set by the command line)' if ep_origin == 'cli' else ''}: a mid-schedule checkpoint{lr_text}",
         lines=lines + ctx.lines("training.learning_rate"),
         action=f"to match the release, schedule {epochs} epochs (the decay spans all of them) and "
                f"keep the checkpoint at the end of epoch {r_ep}; training only {r_ep} epochs would "

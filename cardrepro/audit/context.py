@@ -203,6 +203,16 @@ class Context:
     def method(self):
         return (self.get("method") or "").lower() or None
 
+    def find_lines(self, text, near=None):
+        """Card lines that contain `text` (the first at or after line `near` when given)."""
+        if not self.card_lines or not text:
+            return []
+        hits = [i for i, t in enumerate(self.card_lines, 1) if str(text) in t]
+        if near:
+            after = [i for i in hits if i >= near]
+            hits = after[:1] or hits[:1]
+        return hits[:1]
+
     def card_line(self, n):
         if self.card_lines and 0 < n <= len(self.card_lines):
             return self.card_lines[n - 1]

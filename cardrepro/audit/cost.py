@@ -117,6 +117,17 @@ def _memory(ctx, cfg, bd, canon):
     N = bd["total"]
     micro = ctx.get("training.per_device_train_batch_size")
     seq = ctx.get("training.max_length")
+    assumed = []
+    is_lora = bool(ctx.get("peft.type") or ctx.method() in ("lora", "qlora"))
+    if is_lora and (not micro or not seq):
+        # the build's assumptions (CR205, CR207) so that the adapter's cost is still shown
+        from cardrepro.audit.missing import build_default
+        if not micro:
+            micro = build_default(ctx, "training.per_device_train_batch_size")[0]
+            assumed.append(f"micro batch {micro} assumed (CR205)")
+        if not seq:
+            seq = build_default(ctx, "training.max_length")[0] or cfg.get("max_position_embeddings")
+            assumed.append(f"sequence length {seq} assumed (CR207)")
     if not micro or not seq:
         return out
     gc_on = bool(ctx.get("training.gradient_checkpointing"))
@@ -132,8 +143,8 @@ def _memory(ctx, cfg, bd, canon):
         f"without checkpointing: L*per_layer + logits = {fmt_gb(act[False]['total'])}",
         f"with checkpointing: L*2*s*b*h + per_layer + logits = {fmt_gb(act[True]['total'])}",
     ]
-    if ctx.get("peft.type") or ctx.method() in ("lora", "qlora"):
-        return _lora_memory(ctx, cfg, bd, canon, act, act_deriv, gc_on)
+    if is_lora:
+        return _lora_memory(ctx, cfg, bd, canon, act, assumed + act_deriv, gc_on, micro, seq)
     stage = ctx.get("deepspeed.stage")
     world, wsrc = _world(ctx)
     stages = [stage] if stage is not None else [0, 2, 3]
@@ -181,7 +192,7 @@ def _memory(ctx, cfg, bd, canon):
     return out
 
 
-def _lora_memory(ctx, cfg, bd, canon, act, act_deriv, gc_on):
+def _lora_memory(ctx, cfg, bd, canon, act, act_deriv, gc_on, micro, seq):
     out = []
     N = bd["total"]
     r = ctx.get("peft.r")
@@ -216,7 +227,8 @@ def _lora_memory(ctx, cfg, bd, canon, act, act_deriv, gc_on):
         "CR504", "info",
         f"LoRA r={r} on {', '.join(targets)} trains {trainable:,} of {fmt_b(N)} parameters "
         f"({frac:.3%}); {'8-bit' if int8 else '16-bit'} base {fmt_gb(base_bytes)} + adapter states "
-        f"{fmt_gb(16 * trainable)} + activations {fmt_gb(as_card)} = {fmt_gb(states + as_card)} per GPU",
+        f"{fmt_gb(16 * trainable)} + activations {fmt_gb(as_card)} (micro batch {micro}, {seq} tokens, "
+        f"{'with' if gc_on else 'without'} checkpointing) = {fmt_gb(states + as_card)} per GPU",
         lines=ctx.lines("peft.r", "peft.target_modules", "quantization.load_in_8bit"),
         action="nothing to do", basis=["card", CFG, "derived"], derivation=deriv,
         paths=["peft.r", "peft.target_modules", "quantization.load_in_8bit"],

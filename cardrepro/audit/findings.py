@@ -24,6 +24,8 @@ Reproducibility score (0-100), per card:
                 substitute exists), 0 (internal, unreleased without substitute, local path,
                 unknown); 0 when the card names no data
   consistency = max(0, 1 - 0.25 * conflict warnings/errors) (CR3xx of severity warning or error)
+  then 10 points off per error finding (clamped at 0): a card that cannot be reproduced as
+  stated never scores like one that can.
 """
 from __future__ import annotations
 
@@ -62,10 +64,11 @@ def counts(findings):
 def score(findings, facts_ratio, data_ratio):
     conflicts = sum(1 for f in findings if f["family"] == "conflicts" and f["severity"] != "info")
     consistency = max(0.0, 1.0 - 0.25 * conflicts)
-    value = round(100 * (0.5 * facts_ratio + 0.3 * data_ratio + 0.2 * consistency))
-    return {"score": int(value), "facts": round(facts_ratio, 3), "data": round(data_ratio, 3),
-            "consistency": round(consistency, 3),
-            "formula": "round(100 * (0.5*facts + 0.3*data + 0.2*consistency))"}
+    errors = sum(1 for f in findings if f["severity"] == "error")
+    value = round(100 * (0.5 * facts_ratio + 0.3 * data_ratio + 0.2 * consistency)) - 10 * errors
+    return {"score": int(max(0, min(100, value))), "facts": round(facts_ratio, 3),
+            "data": round(data_ratio, 3), "consistency": round(consistency, 3),
+            "formula": "round(100 * (0.5*facts + 0.3*data + 0.2*consistency)) - 10*errors"}
 
 
 def verdict(findings):

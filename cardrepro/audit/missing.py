@@ -25,16 +25,54 @@ def _present(ctx, path):
     return v is not None and v != [] and v != ""
 
 
+def _arch(ctx):
+    _, cfg = C.model_config(ctx.base_model())
+    return (cfg or {}).get("model_type") or ctx.get("base_model.architecture")
+
+
+def build_default(ctx, path):
+    """(value, source) the build assumes for `path` (cardrepro/data/build_defaults.yaml), or
+    (None, None) when it has none."""
+    bd = C.load_yaml("build_defaults.yaml") or {}
+    arch = _arch(ctx)
+    if path == "training.num_gpus" and bd.get("world_size"):
+        return bd["world_size"].get("value"), bd["world_size"].get("source")
+    if path == "training.max_length" and bd.get("max_length"):
+        e = bd["max_length"].get(arch) or bd["max_length"].get("default") or {}
+        return e.get("value"), e.get("source")
+    if path == "training.dtype" and bd.get("dtype"):
+        return bd["dtype"].get("value"), bd["dtype"].get("source")
+    if path.startswith("training."):
+        ta = bd.get("training_arguments") or {}
+        key = path.split(".", 1)[1]
+        if key in (ta.get("values") or {}):
+            return ta["values"][key], ta.get("source")
+    if path.startswith("peft."):
+        lora = bd.get("lora") or {}
+        key = path.split(".", 1)[1]
+        if key == "target_modules" and lora.get("target_modules"):
+            tm = lora["target_modules"]
+            v = (tm.get("by_architecture") or {}).get(arch)
+            return (v, tm.get("source")) if v else (None, None)
+        if isinstance(lora.get(key), dict):
+            return lora[key].get("value"), lora[key].get("source")
+    return None, None
+
+
 def _assumed(ctx, fact):
+    """(value, source): the build's default first, then audit_rules.yaml's."""
+    target = fact.get("default_path") or (fact.get("any") or [fact.get("path")])[0]
+    v, src = build_default(ctx, target)
+    if v is not None:
+        src = str(src or "")
+        return v, src if src.startswith("build default") else f"build default: {src}"
     d = fact.get("default")
     if d == "max_position_embeddings":
         _, cfg = C.model_config(ctx.base_model())
-        return cfg.get("max_position_embeddings") if cfg else None
+        return (cfg.get("max_position_embeddings") if cfg else None), fact["source"]
     if d == "by_model_type":
-        _, cfg = C.model_config(ctx.base_model())
-        mt = (cfg or {}).get("model_type") or ctx.get("base_model.architecture")
-        return (C.rules().get("lora_default_targets") or {}).get(mt)
-    return d
+        return (C.rules().get("lora_default_targets") or {}).get(_arch(ctx)), fact["source"]
+    return d, fact["source"]
 
 
 def check(ctx):
@@ -61,17 +99,22 @@ def check(ctx):
                 action=f"the build uses {ctx.get(p)!r} ({src}); confirm with the authors",
                 basis=[f"trainer docs: {src}"], paths=[p]))
             continue
-        value = _assumed(ctx, fact)
+        value, source = _assumed(ctx, fact)
         target = fact.get("default_path") or paths[0]
+        severity = fact.get("severity", "warning")
+        note = ""
+        if target == "training.num_gpus" and ctx.derived.get("world_implied"):
+            note = f"; the card's numbers imply about {ctx.derived['world_implied']} (CR404)"
+            severity = "info"
         if value is None:
-            action = f"ask the authors for the {fact['what']}; {fact['source']}"
+            action = f"ask the authors for the {fact['what']}; {source}"
         else:
-            action = (f"the build assumes {target} = {value!r} ({fact['source']}); "
+            action = (f"the build assumes {target} = {value!r} ({source}){note}; "
                       f"ask the authors for the value")
         out.append(finding(
-            fact["code"], fact.get("severity", "warning"),
+            fact["code"], severity,
             f"{fact['what']} is not stated in the card" + (f" ({' or '.join(paths)})" if len(paths) > 1 else ""),
-            lines=[], action=action, basis=[f"default: {fact['source']}"] if value is not None else ["card"],
+            lines=[], action=action, basis=[f"default: {source}"] if value is not None else ["card"],
             paths=paths, data={"assumed": value} if value is not None else None))
     out += _ambiguous_base(ctx)
     out += _dataset_options(ctx)
@@ -102,16 +145,20 @@ def _ambiguous_base(ctx):
         else:
             derivation.append(f"{cand}: {fmt_b(n)} params; fp16 weights 2*N = {fmt_gb(2 * n)}")
     lines = ctx.lines("base_model.name", "base_model")
+    exact = ((C.load_yaml("build_defaults.yaml") or {}).get("base_model_exact") or {}).get(str(name).lower()) or {}
+    assumed = exact.get("value") or cands[0]
+    why = (f"build default: {exact['source']}" if exact.get("source")
+           else "the smallest, so that the smoke run fits")
     return [finding(
         "CR202", "warning",
         f"the card names `{name}` without a size; {len(cands)} published sizes fit: "
         + ", ".join(c.rsplit("/", 1)[-1] for c in cands),
         lines=lines,
-        action=f"the build assumes {cands[0]} (the smallest, so that the smoke run fits); ask the "
-               f"authors which checkpoint (an adapter_config.json's base_model_name_or_path names it)",
+        action=f"the build assumes {assumed} ({why}); ask the authors which checkpoint (an "
+               f"adapter_config.json's base_model_name_or_path names it)",
         basis=["card", "model configs (cardrepro/data/model_configs.yaml)"],
         derivation=derivation, paths=["base_model.name"],
-        data={"candidates": cands, "assumed": cands[0]})]
+        data={"candidates": cands, "assumed": assumed})]
 
 
 def _dataset_options(ctx):

@@ -69,7 +69,9 @@ def normalize_spec(spec: dict) -> dict:
 
 
 def spec_hash(spec: dict) -> str:
-    return sha256(json.dumps(normalize_spec(spec), sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    """Hash of the spec without its `card` block (the card's bytes are tracked on their own)."""
+    body = {k: v for k, v in normalize_spec(spec).items() if k != "card"}
+    return sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8"))
 
 
 def findings_hash(findings) -> str | None:
@@ -84,12 +86,10 @@ def run_audit(spec: dict, card_path=None):
         from cardrepro.audit import audit_spec
     except ImportError:
         return None
-    try:
-        findings = audit_spec(spec)
-    except TypeError:
-        text = Path(card_path).read_text(encoding="utf-8", errors="replace") if card_path else ""
-        findings = audit_spec(spec, text)
-    return [dict(f) for f in findings or []]
+    text = None
+    if card_path and Path(card_path).is_file():
+        text = Path(card_path).read_text(encoding="utf-8", errors="replace")
+    return [dict(f) for f in audit_spec(spec, text) or []]
 
 
 def _requirements(spec: dict, tc: dict) -> str:
@@ -146,15 +146,17 @@ def _lookup(spec, dotted):
 
 
 def example_user_message(spec: dict) -> str:
-    ex = get(spec, "prompt.examples")
-    if isinstance(ex, list) and ex:
-        first = ex[0]
-        if isinstance(first, dict):
-            msg = first.get("user") or first.get("message") or first.get("prompt")
-            if isinstance(msg, str):
-                return msg
-        elif isinstance(first, str):
-            return first
+    """The user message of the card's first example prompt (the example minus the prompt format)."""
+    prompt = spec.get("prompt") or {}
+    head = prompt.get("user_prefix") or ""
+    tail = (prompt.get("user_suffix") or "") + (prompt.get("assistant_prefix") or "")
+    for ex in prompt.get("examples") or []:
+        text = ex.get("text") if isinstance(ex, dict) else ex
+        if isinstance(text, str) and text.startswith(head) and text.endswith(tail) and len(text) > len(head + tail):
+            return text[len(head):len(text) - len(tail)]
+    for ex in prompt.get("examples") or []:       # hand-made specs: {"user": ...}
+        if isinstance(ex, dict) and isinstance(ex.get("user"), str):
+            return ex["user"]
     return "Hello, who are you?"
 
 

@@ -176,7 +176,11 @@ def resolve(spec: dict) -> dict:
                                                       "no loader, nothing to download"})
             continue
         reg_avail = entry.get("availability")
-        if availability in ("internal", "local_path") or reg_avail == "internal":
+        # The registry knows more than the card's words: an unreleased export with a public
+        # substitute is substituted, an unreleased set with a cardrepro sample stays for the smoke run.
+        keep_unreleased = reg_avail == "unreleased" and (entry.get("substitute") or entry.get("sample"))
+        if reg_avail == "internal" or availability == "local_path" or (
+                availability == "internal" and not keep_unreleased):
             why = "internal: the card or the registry says it was never released"
             if availability == "local_path":
                 why = "a local path on the authors' machine"

@@ -144,7 +144,8 @@ def recover(lines, shape):
                                          or (key_line(nxt_line.text, shape) or (0,))[0]):
                 _set(tree, mapping, path, key, [], no)
                 stack.append((mapping[key], path + (key,), "list"))
-            elif nxt_line is None or key in shape.scalar_keys or _is_label(nxt_line.text):
+            elif nxt_line is None or key in shape.scalar_keys or (
+                    _is_label(nxt_line.text) and not is_yaml_line(nxt_line.text, shape)):
                 _set(tree, mapping, path, key, None, no)
             elif key_line(nxt_line.text, shape):
                 # a new named block; a nameless-looking sibling of a filled block goes to the root

@@ -32,7 +32,12 @@ def find_checkpoint(project, checkpoint):
 
 
 def load(cfg, ckpt):
+    import warnings
+
     import torch
+    import logging
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=FutureWarning)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(ckpt))

@@ -171,8 +171,16 @@ def main(opts):
                 with metrics_path.open("a") as f:
                     f.write(json.dumps(rec) + "\n")
 
+    class KillHook(TrainerCallback):
+        """Test hook: CARDREPRO_SIGKILL_AFTER_SAVE=N sends SIGKILL to this process right after the
+        checkpoint of step N is written (the resume-after-SIGKILL test)."""
+        def on_save(self, a, state, control, **kw):
+            if os.environ.get("CARDREPRO_SIGKILL_AFTER_SAVE") == str(state.global_step):
+                import signal
+                os.kill(os.getpid(), signal.SIGKILL)
+
     trainer = Trainer(model=model, args=args, train_dataset=train_rows, eval_dataset=val_rows or None,
-                      data_collator=collator, processing_class=tokenizer, callbacks=[Metrics()])
+                      data_collator=collator, processing_class=tokenizer, callbacks=[Metrics(), KillHook()])
     quiet_progress(trainer)
     t_train = time.time()
     trainer.train(resume_from_checkpoint=resume_ckpt)
@@ -204,6 +212,7 @@ def quiet_warnings():
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", message=".*pin_memory.*")
     logging.getLogger("DeepSpeed").setLevel(logging.WARNING)
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 
 
 def quiet_progress(trainer):

@@ -1,0 +1,41 @@
+"""Bad input: exit code 2 and one line `FILE:LINE: what is wrong`, never a traceback."""
+import re
+
+import pytest
+
+from conftest import run_cli
+
+CASES = {
+    "missing": (None, r"no such file"),
+    "directory": ("DIR", r"is a directory"),
+    "non_utf8": (b"# card\nlr: 1e-5\n\xff\xfe bad\n", r":3: not UTF-8"),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00", r"binary content"),
+    "empty": (b"  \n\n", r":1: empty card"),
+    "malformed_json": (b"# card\nBase model: org/llama-7b\n```json\n{\"a\": 1,,}\n```\n", r":4: malformed JSON"),
+    "alias_bomb": (("---\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8)) + "---\n").encode(),
+        r"alias"),
+    "no_facts": (b"# Hello\n\nJust a story about a cat.\n", r":1: no recognisable training facts"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_exit_2_one_line(tmp_path, case):
+    content, pattern = CASES[case]
+    path = tmp_path / "card.md"
+    if content == "DIR":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    res = run_cli("parse", path, "--format", "json")
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    err = res.stderr.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert err.startswith(str(path) + ":") and re.search(pattern, err), err
+
+
+def test_oversized_card(tmp_path):
+    path = tmp_path / "big.md"
+    path.write_bytes(b"# big\n" + b"x" * (5 * 1024 * 1024 + 10))
+    res = run_cli("parse", path)
+    assert res.returncode == 2 and "limit" in res.stderr and "Traceback" not in res.stderr

@@ -1,0 +1,69 @@
+"""`cardrepro diff OLD.md NEW.md` (parser replaced by the JSON-spec stand-in)."""
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from cardrepro.build.diff import diff_specs, flatten
+from cardrepro.cli import main
+
+FIX = Path(__file__).parent / "fixtures" / "build"
+sys.path.insert(0, str(FIX))
+import fake_cards  # noqa: E402
+
+
+@pytest.fixture
+def cards(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cardrepro.spec", types.SimpleNamespace(parse_card=fake_cards.parse_card))
+    import cardrepro.build.diff as diff
+    monkeypatch.setattr(diff, "run_audit", lambda spec, card=None: None)
+    spec = json.loads((FIX / "stablelm-7b-sft.spec.json").read_text())
+    spec.pop("card")
+    old = tmp_path / "old" / "stablelm-7b-sft.md"
+    new = tmp_path / "new" / "stablelm-7b-sft.md"
+    old.parent.mkdir()
+    new.parent.mkdir()
+    old.write_text(json.dumps(spec))
+    spec["training"]["per_device_train_batch_size"] = 8
+    spec["provenance"]["training.per_device_train_batch_size"]["line"] = 191
+    spec["datasets"][1]["options"]["max_val_set"] = 900
+    spec["datasets"].pop()
+    new.write_text(json.dumps(spec))
+    monkeypatch.chdir(tmp_path)
+    return old, new
+
+
+def test_diff_lists_fields_lines_and_files(cards, capsys):
+    old, new = cards
+    try:
+        code = main(["diff", str(old), str(new)])
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr().out
+    assert not code
+    assert "training.per_device_train_batch_size: 4 -> 8  (old line 190; new line 191)" in out
+    assert "datasets[1].options.max_val_set: 800 -> 900" in out
+    assert 'datasets[4].name: "code_alpaca" -> (absent)' in out
+    files_line = [line for line in out.splitlines() if line.startswith("generated files that would change")][0]
+    for f in ("train_config.json", "deepspeed/ds_config.resolved.json", "spec.json", "README.md"):
+        assert f in files_line
+    assert "chat_template.jinja" not in files_line and "launch/torchrun.sh" not in files_line
+
+
+def test_no_changes(cards, capsys):
+    old, _ = cards
+    main(["diff", str(old), str(old)]) if False else None
+    try:
+        main(["diff", str(old), str(old)])
+    except SystemExit:
+        pass
+    out = capsys.readouterr().out
+    assert "no spec-level changes" in out and "would change: none" in out
+
+
+def test_flatten_and_types():
+    assert flatten({"a": {"b": [1, {"c": 2}]}, "e": {}}) == {"a.b[0]": 1, "a.b[1].c": 2, "e": {}}
+    changes = diff_specs({"training": {"x": 1}}, {"training": {"x": 1.0}})
+    assert [c["path"] for c in changes] == ["training.x"]        # 1 -> 1.0 is a change of type
