@@ -75,6 +75,14 @@ def _availability(ctx):
         ifp = opts.get("input_file_path")
         export = unpublished.get(_basename(ifp)) if ifp else None
         reg_avail = (entry or {}).get("availability")
+        if ifp and not export:
+            # the file decides: a published file of the same loader is public
+            by_file = [e for e in (C.registry() or {}).values()
+                       if isinstance(e, dict) and e.get("hub_file") == _basename(ifp)]
+            if by_file and any(e.get("availability") == "public" for e in by_file):
+                reg_avail = "public"
+                if avail in ("internal", "unknown", None):
+                    avail = "public"
         if export or (reg_avail == "unreleased" and (entry or {}).get("substitute")):
             sub = (export or {}).get("substitute") or entry.get("substitute")
             sub_file = (export or {}).get("substitute_file") or entry.get("substitute_file")

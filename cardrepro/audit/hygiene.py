@@ -48,14 +48,17 @@ def check(ctx):
         secrets += [s for s in own["secrets"] if (s["line"], s["kind"]) not in seen_s]
         paths += [p for p in own["absolute_paths"] if p["line"] not in seen_p]
     out = []
+    by_line = {}
     for s in secrets:
-        kind = s.get("kind") or "secret"
+        by_line.setdefault(s.get("line"), []).append(s.get("kind") or "secret")
+    for line, kinds in by_line.items():
+        kinds = list(dict.fromkeys(kinds))
         out.append(finding(
             "CR601", "error",
-            f"a credential ({kind}) is published in the card; it is redacted in every output",
-            lines=[s.get("line")],
+            f"a credential ({', '.join(kinds)}) is published in the card; it is redacted in every output",
+            lines=[line],
             action="revoke and rotate it now, then remove it from the card and its history",
-            basis=["card"], paths=["hygiene.secrets"], data={"kind": kind}))
+            basis=["card"], paths=["hygiene.secrets"], data={"kinds": kinds}))
     for p in paths:
         shown = scrub(str(p.get("path") or ""))
         out.append(finding(

@@ -26,7 +26,9 @@ def _present(ctx, path):
 
 
 def _arch(ctx):
-    _, cfg = C.model_config(ctx.base_model())
+    from cardrepro.audit.cost import resolve_model
+
+    _, cfg, _ = resolve_model(ctx)
     return (cfg or {}).get("model_type") or ctx.get("base_model.architecture")
 
 

@@ -24,7 +24,10 @@ def card_says_internal(doc, name):
     """(line, text) of a card line that calls `name` internal or says to remove it."""
     conf = data.load("stages")
     words = conf["internal_words"] + conf["remove_words"]
+    low = name.lower()
     for no, text in prose_lines(doc):
+        if low not in text.lower():
+            continue
         for m in re.finditer(r"(?<![A-Za-z0-9_\-])" + re.escape(name) + r"(?![A-Za-z0-9_\-])", text, re.I):
             window = text[max(0, m.start() - WINDOW): m.end() + WINDOW]
             if any(w in window for w in words) and not re.match(r"^\s*-\s*" + re.escape(name), text):
@@ -32,6 +35,8 @@ def card_says_internal(doc, name):
     # a sentence split over two lines: "包含内部数据集ikala" / ",复现时需移除该数据集"
     lines = prose_lines(doc)
     for (no, text), (_, nxt) in zip(lines, lines[1:]):
+        if low not in text.lower():
+            continue
         both = text + nxt
         if (re.search(re.escape(name) + r"\s*$", text, re.I) and any(w in both for w in words)
                 and not re.match(r"^\s*-\s*" + re.escape(name), text)):

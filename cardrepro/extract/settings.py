@@ -68,11 +68,19 @@ def extract(doc, facts, skip_blocks=()):
     _peft_and_quant(doc, facts)
 
 
+_KEY_AT_START = re.compile(r"^\s*-?\s*\"?([^\s\":：]+)\"?\s*[:：]")
+
+
 def _line_of(block, key):
-    for l in block.lines:
-        if re.match(r"^\s*-?\s*\"?" + re.escape(key) + r"\"?\s*[:：]", l.text):
-            return l.no
-    return block.start
+    index = getattr(block, "_key_lines", None)
+    if index is None:
+        index = {}
+        for l in block.lines:
+            m = _KEY_AT_START.match(l.text)
+            if m:
+                index.setdefault(m.group(1), l.no)
+        block._key_lines = index
+    return index.get(key, block.start)
 
 
 def _peft_and_quant(doc, facts):

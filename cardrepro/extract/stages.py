@@ -1,5 +1,6 @@
 """Training stages the card describes (continual pre-training, SFT, RM + PPO), with what it says
 of each, and the datasets of a mix stated in prose (bullets, names)."""
+import functools
 import re
 
 from cardrepro import data
@@ -18,6 +19,7 @@ _DTYPE = re.compile(r"(?i)\b(fp\s?16|bf16|fp32|float16|bfloat16)\b")
 _BULLET = re.compile(r"^\s*[•·●▪\-\*]\s*(?P<label>[^(（:：]+?)\s*[(（]\s*約?约?\s*(?P<size>[\d.]+\s*[KMB]?)\s*[)）]\s*[:：]\s*(?P<rest>.*)$")
 
 
+@functools.lru_cache(maxsize=None)
 def _gpu_regexes():
     gpus = "|".join(re.escape(g) for g in data.load("stages").get("gpus", []))
     return [re.compile(p.format(gpus=gpus)) for p in _GPU_PATTERNS]
@@ -56,6 +58,7 @@ def _sections(doc):
     return out if len({m for m, _, _ in out}) >= 2 else []
 
 
+@functools.lru_cache(maxsize=None)
 def _registry_names():
     reg = data.load("datasets") or {}
     out = []
@@ -65,7 +68,9 @@ def _registry_names():
         for alias in [name] + list(entry.get("aliases") or []):
             if "/" not in alias and len(alias) >= 4:
                 out.append((alias, name))
-    return sorted(out, key=lambda a: len(a[0]), reverse=True)
+    out.sort(key=lambda a: len(a[0]), reverse=True)
+    return tuple((alias, name, re.compile(r"(?<![A-Za-z0-9_\-])" + re.escape(alias) + r"(?![A-Za-z0-9_\-])"))
+                 for alias, name in out)
 
 
 def prose_datasets(section, facts):
@@ -79,8 +84,8 @@ def prose_datasets(section, facts):
         label, size, rest = m.group("label").strip(), m.group("size").replace(" ", ""), m.group("rest")
         internal = any(w in label or w in rest for w in conf["internal_words"])
         names, taken = [], rest
-        for alias, name in _registry_names():
-            if re.search(r"(?<![A-Za-z0-9_\-])" + re.escape(alias) + r"(?![A-Za-z0-9_\-])", taken):
+        for alias, name, pat in _registry_names():
+            if pat.search(taken):
                 names.append(alias)
                 taken = taken.replace(alias, " ")
         if names and not internal:

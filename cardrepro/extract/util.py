@@ -1,4 +1,5 @@
 """Small helpers shared by extractors."""
+import functools
 import re
 
 from cardrepro import data
@@ -8,13 +9,17 @@ def norm_key(key):
     return re.sub(r"[\s\-_]+", "_", str(key).strip().strip("*").strip()).lower()
 
 
+@functools.lru_cache(maxsize=None)
 def keymap(section):
     return {norm_key(k): v for k, v in data.load("keys").get(section, {}).items()}
 
 
 def prose_lines(doc):
     """Lines of the card, with their numbers, for pattern matching."""
-    return [(l.no, l.text) for l in doc.lines if l.text.strip()]
+    cached = getattr(doc, "_prose", None)
+    if cached is None:
+        cached = doc._prose = [(l.no, l.text) for l in doc.lines if l.text.strip()]
+    return cached
 
 
 def walk(value, path=()):

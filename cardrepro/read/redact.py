@@ -38,10 +38,14 @@ def redact_lines(lines):
     from cardrepro.read.source import Line
 
     found = {"secrets": [], "absolute_paths": []}
+    whole = "\n".join(l.text for l in lines)
+    active = [(kind, pat) for kind, pat in SECRET_PATTERNS if pat.search(whole)]
+    if not active and not ABS_PATH.search(whole):
+        return list(lines), found
     out = []
     for l in lines:
         text = l.text
-        for kind, pat in SECRET_PATTERNS:
+        for kind, pat in active:
             if pat.search(text):
                 found["secrets"].append({"line": l.no, "kind": kind})
                 text = pat.sub(lambda m, k=kind: _mask(m, k), text)

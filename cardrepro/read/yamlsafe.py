@@ -60,11 +60,28 @@ def load(text):
         loader.dispose()
 
 
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
+_DEC = re.compile(r"^[-+]?(?:\d[\d_]*)?\.\d*(?:[eE][-+]?\d+)?$")
+_PLAIN = re.compile(r"^[A-Za-z_/][\w./\-]*$")
+_BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
+
+
 def scalar(text):
     """One YAML scalar as the card writes it (`8e-6`, `"a,b"`, `true`, `0.05`)."""
     text = text.strip()
     if not text:
         return None
+    if _INT.match(text):
+        return int(text.replace("_", ""))
+    if _DEC.match(text) and any(c.isdigit() for c in text) or _FLOAT.match(text):
+        return float(text.replace("_", ""))
+    if _PLAIN.match(text):
+        low = text.lower()
+        if low in _BOOLS:
+            return _BOOLS[low]
+        if low in ("null", "~"):
+            return None
+        return text
     try:
         value, _ = load(text)
     except (yaml.YAMLError, YamlTooComplex):

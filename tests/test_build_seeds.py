@@ -1,0 +1,94 @@
+"""The four seed cards through the real parser and audit: each builds, its chat template reproduces
+every example prompt of the card byte for byte, and build/regen stay light (no torch import)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from cardrepro.build.project import build_project
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ["stablelm-7b-sft", "bloom-zh-3b-sft", "bloomz-mona-lora", "ziya-llama-13b-v1"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("seeds")
+    return {name: build_project(ROOT / "cards" / f"{name}.md", out / name) for name in SEEDS}
+
+
+def hf_render(template, messages, add_generation_prompt=True):
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    return env.from_string(template).render(messages=messages, add_generation_prompt=add_generation_prompt)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_chat_template_reproduces_every_card_example(built, name):
+    project = built[name]
+    spec = json.loads((project / "spec.json").read_text(encoding="utf-8"))
+    prompt = spec["prompt"]
+    template = (project / "chat_template.jinja").read_text(encoding="utf-8")
+    head = prompt["user_prefix"]
+    tail = (prompt.get("user_suffix") or "") + prompt["assistant_prefix"]
+    examples = prompt["examples"]
+    assert examples
+    card = (ROOT / "cards" / f"{name}.md").read_text(encoding="utf-8")
+    verbatim = 0
+    for ex in examples:
+        text = ex["text"]
+        assert text.startswith(head) and text.endswith(tail)
+        message = text[len(head):len(text) - len(tail)]
+        assert hf_render(template, [{"role": "user", "content": message}]) == text
+        verbatim += text in card
+    if name == "ziya-llama-13b-v1":       # the card builds its prompt in code: '<human>:' + query + '\n<bot>:'
+        assert "inputs = '<human>:' + query.strip() + '\\n<bot>:'" in card
+    else:
+        assert verbatim >= 1                # at least one example appears in the card as printed
+
+
+def test_ziya_gives_inference_and_public_sft_project(built):
+    tc = json.loads((built["ziya-llama-13b-v1"] / "train_config.json").read_text(encoding="utf-8"))
+    assert tc["method"] == "sft" and tc["card_method"] == "rlhf"
+    assert tc["inference"]["model"] == "Fengshenbang/Ziya-LLaMA-13B-v1"
+    assert tc["generation"]["top_p"] == 0.85 and tc["generation"]["max_new_tokens"] == 1024
+    assert tc["prompt"]["user_prefix"] == "<human>:" and tc["prompt"]["assistant_prefix"] == "\n<bot>:"
+    assert [d["name"] for d in tc["datasets"]] == ["belle", "alpaca", "alpaca-gpt4"]
+    assert all(d["availability"] == "public" and d["sample"] for d in tc["datasets"])
+    assert len(tc["left_out"]) == 4
+    assert tc["deepspeed"]["assumed"] and tc["deepspeed"]["stage"] == 3
+    infer = (built["ziya-llama-13b-v1"] / "infer.sh").read_text(encoding="utf-8")
+    assert "DEFAULT_PROMPT='幫我寫一份去西安的旅游計劃'" in infer
+    readme = (built["ziya-llama-13b-v1"] / "README.md").read_text(encoding="utf-8")
+    assert "CR101" in readme and "## What was assumed" in readme
+
+
+def test_seed_values(built):
+    bloom = json.loads((built["bloom-zh-3b-sft"] / "train_config.json").read_text())
+    assert bloom["training"]["num_train_epochs"] == 2               # CLI beats the config's 8
+    assert "ikala" in [d["name"] for d in bloom["left_out"]]
+    resolved = json.loads((built["bloom-zh-3b-sft"] / "deepspeed" / "ds_config.resolved.json").read_text())
+    assert resolved["zero_optimization"]["stage3_prefetch_bucket_size"] == int(0.9 * 2560 ** 2)
+    stablelm = built["stablelm-7b-sft"]
+    assert b"/home/ubuntu" not in b"".join(p.read_bytes() for p in stablelm.rglob("*") if p.is_file())
+    lora = json.loads((built["bloomz-mona-lora"] / "train_config.json").read_text())
+    assert lora["peft"]["target_modules"] == ["query_key_value"] and lora["datasets"][0]["full_run"] is False
+
+
+def test_build_and_regen_do_not_import_heavy_packages(tmp_path):
+    code = (
+        "import sys\n"
+        "from cardrepro.cli import main\n"
+        "try:\n"
+        f"    main(['build', {str(ROOT / 'cards' / 'stablelm-7b-sft.md')!r}, '-o', {str(tmp_path / 'p')!r}])\n"
+        "except SystemExit:\n    pass\n"
+        "try:\n"
+        f"    main(['regen', {str(ROOT / 'cards')!r}, '--generated', {str(tmp_path / 'g')!r}, '--check'])\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'deepspeed', 'datasets', 'peft') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+    assert (tmp_path / "p" / "train_config.json").is_file()
