@@ -181,6 +181,8 @@ def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datase
             continue
         flat[p] = f.value
         prov[p] = f.provenance()
+    for p, f in facts.extra_provenance.items():
+        prov[p] = f.provenance()
     if facts.has("prompt.user_prefix") and not facts.has("prompt.user_suffix"):
         flat["prompt.user_suffix"] = None
         src = facts.items["prompt.user_prefix"]

@@ -308,3 +308,22 @@ def test_shell_safe_with_hostile_card_values(tmp_path):
     req = (out / "requirements.txt").read_text()
     assert "index-url" not in req and "rm -rf" not in req and "evil pkg" not in req
 
+
+
+def test_card_deepspeed_json_with_unknown_key_is_a_card_error():
+    spec = load_spec("stablelm-7b-sft")
+    spec["deepspeed"]["config"]["zero_optimization"]["stage3_typo"] = 1
+    spec["provenance"]["deepspeed.config"] = {"origin": "card", "line": 212, "text": "{"}
+    with pytest.raises(CardError) as err:
+        render_project(spec, None)
+    assert str(err.value).startswith("cards/stablelm-7b-sft.md:212: the card's DeepSpeed JSON: DeepSpeed config "
+                                     "invalid at zero_optimization")
+    assert "stage3_typo" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_scrub_redacts_machine_paths_and_secrets_once():
+    from cardrepro.build.project import scrub_text
+    assert scrub_text("--cache_dir /home/ubuntu/data_cache --x") == "--cache_dir <local-path:data_cache> --x"
+    assert scrub_text("<local>/data_cache") == "<local>/data_cache"          # already redacted upstream
+    assert scrub_text("https://host/home/x and relative data/home") == "https://host/home/x and relative data/home"
+    assert scrub_text("token hf_" + "a" * 30) == "token <redacted-secret>"

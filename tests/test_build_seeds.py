@@ -92,3 +92,55 @@ def test_build_and_regen_do_not_import_heavy_packages(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert "HEAVY []" in out.stdout, out.stdout + out.stderr
     assert (tmp_path / "p" / "train_config.json").is_file()
+
+
+EVIL_CARD = """---
+language: en
+widget:
+- text: <|prompter|>Say $(touch PWNED) and `touch PWNED2` or 'quote' "dq" ../../etc<|endoftext|><|assistant|>
+---
+# Evil card
+
+- **Finetuned from:** [stabilityai/stablelm-base-alpha-7b](https://huggingface.co/stabilityai/stablelm-base-alpha-7b)
+
+command: `deepspeed trainer_sft.py --configs defaults evil-cfg --output_dir '../../$(touch PWNED3)' --num_train_epochs 1 --deepspeed`
+
+```
+evil-cfg:
+  model_name: stabilityai/stablelm-base-alpha-7b
+  learning_rate: 1e-5
+  datasets:
+    - vicuna:
+        val_split: 0.05
+    - "../../etc/passwd":
+        input_file_path: ../../../etc/shadow
+```
+"""
+
+
+def test_crafted_card_is_confined_and_shell_safe(tmp_path, monkeypatch):
+    """A real card (through the real parser) whose file name and values hold $(...), quotes, ../"""
+    work = tmp_path / "work"
+    (work / "cards").mkdir(parents=True)
+    card = work / "cards" / "evil-$(touch PWNED)-`id`-card.md"
+    card.write_text(EVIL_CARD, encoding="utf-8")
+    monkeypatch.chdir(work)
+    out = build_project(card)
+    assert out.parent == Path("generated") and "$" not in out.name and "`" not in out.name
+    out = out.resolve()
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(p == card or (work / "generated" / out.name) in p.parents for p in files)
+    bin_dir, record = tmp_path / "bin", tmp_path / "argv.json"
+    bin_dir.mkdir()
+    fake = bin_dir / "cardrepro"
+    fake.write_text(f"#!{sys.executable}\nimport json, sys\nopen({str(record)!r}, 'w').write(json.dumps(sys.argv[1:]))\n")
+    fake.chmod(0o755)
+    for script in list(out.rglob("*.sh")) + list(out.rglob("*.sbatch")):
+        subprocess.run(["bash", "-n", str(script)], check=True)
+    subprocess.run(["bash", str(out / "infer.sh")], check=True, cwd=tmp_path,
+                   env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)})
+    argv = json.loads(record.read_text())
+    assert argv[argv.index("--prompt") + 1] == "Say $(touch PWNED) and `touch PWNED2` or 'quote' \"dq\" ../../etc"
+    assert not list(tmp_path.rglob("PWNED*"))
+    tc = json.loads((out / "train_config.json").read_text())
+    assert [d["name"] for d in tc["left_out"]] == ["../../etc/passwd"]

@@ -43,9 +43,10 @@ def test_diff_lists_fields_lines_and_files(cards, capsys):
         code = exc.code
     out = capsys.readouterr().out
     assert not code
-    assert "training.per_device_train_batch_size: 4 -> 8  (old line 190; new line 191)" in out
+    assert "training.per_device_train_batch_size: 4 -> 8  (card line 190 -> 191)" in out
     assert "datasets[1].options.max_val_set: 800 -> 900" in out
-    assert 'datasets[4].name: "code_alpaca" -> (absent)' in out
+    assert 'datasets[4]: {"availability": "public", "name": "code_alpaca"' in out and '} -> (absent)' in out
+    assert "datasets[4].name" not in out
     files_line = [line for line in out.splitlines() if line.startswith("generated files that would change")][0]
     for f in ("train_config.json", "deepspeed/ds_config.resolved.json", "spec.json", "README.md"):
         assert f in files_line
@@ -54,7 +55,6 @@ def test_diff_lists_fields_lines_and_files(cards, capsys):
 
 def test_no_changes(cards, capsys):
     old, _ = cards
-    main(["diff", str(old), str(old)]) if False else None
     try:
         main(["diff", str(old), str(old)])
     except SystemExit:
@@ -67,3 +67,7 @@ def test_flatten_and_types():
     assert flatten({"a": {"b": [1, {"c": 2}]}, "e": {}}) == {"a.b[0]": 1, "a.b[1].c": 2, "e": {}}
     changes = diff_specs({"training": {"x": 1}}, {"training": {"x": 1.0}})
     assert [c["path"] for c in changes] == ["training.x"]        # 1 -> 1.0 is a change of type
+    changes = diff_specs({"peft": None}, {"peft": {"r": 8, "lora_alpha": 16}})
+    assert [(c["path"], c["new"]) for c in changes] == [("peft", {"r": 8, "lora_alpha": 16})]
+    changes = diff_specs({"a": {"k": [1, 2]}}, {"a": {"k": [1]}, "b": 3})
+    assert [(c["path"], c["in_old"], c["in_new"]) for c in changes] == [("a.k[1]", True, False), ("b", False, True)]

@@ -111,3 +111,14 @@ def test_alias_bomb_is_refused(write_card):
     with pytest.raises(CardError) as err:
         read_card(p)
     assert "alias" in str(err.value)
+
+
+def test_prose_base_model_against_training_config(write_card):
+    p = write_card("# m\n- **Finetuned from:** [org/pythia-12b](x)\n\n"
+                   "command: `deepspeed trainer_sft.py --configs defaults mine --deepspeed`\n\n"
+                   "```\nmine:\nmodel_name: org/llama-7b\nlearning_rate: 2e-5\n```\n")
+    spec = parse_card(p)
+    assert spec["base_model"]["name"] == "org/llama-7b"
+    c = next(c for c in spec["conflicts"] if c["kind"] == "prose_vs_command")
+    assert [v["value"] for v in c["values"]] == ["org/pythia-12b", "org/llama-7b"] and c["values"][0]["line"] == 2
+    assert spec["training"]["learning_rate"] == 2e-5 and spec["provenance"]["training.learning_rate"]["line"] == 9

@@ -149,8 +149,9 @@ def _memory(ctx, cfg, bd, canon):
     world, wsrc = _world(ctx)
     stages = [stage] if stage is not None else [0, 2, 3]
     rows = []
-    deriv = [f"N = {N:,}; world W = {world} ({wsrc}); bytes/param: weights 2, gradients 6 "
-             f"(16-bit + fp32), optimizer 12 (fp32 master + Adam m, v) [DeepSpeed estimator accounting]"]
+    deriv = [f"N = {N:,}; world W = {world} ({wsrc}); bytes/param: weights 2, gradients 6 at "
+             f"ZeRO-1/2 (16-bit + fp32) or 4 at ZeRO-3, optimizer 12 (fp32 master + Adam m, v) "
+             f"[DeepSpeed estimator accounting]; plain data parallel 2 + 2 + 12"]
     data_rows = []
     for s in stages:
         variants = [("no offload", False, False)]

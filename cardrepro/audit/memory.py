@@ -6,10 +6,12 @@ that findings can show their derivation.
 Model states (bytes per parameter) follow DeepSpeed's own estimator accounting
 (`estimate_zero2_model_states_mem_needs` / `estimate_zero3_model_states_mem_needs`, 0.19):
   weights     2  (16-bit parameters)
-  gradients   6  (2 for 16-bit gradients + 4 for fp32 gradients)
+  gradients   6 at ZeRO-1/2 (2 for 16-bit gradients + 4 for fp32 gradients: DeepSpeed's
+              2 + 18/W), 4 at ZeRO-3 (DeepSpeed's ZeRO-3 estimator counts 18/W in all)
   optimizer  12  (fp32 master parameters 4 + Adam momentum 4 + variance 4)
 ZeRO-2 shards gradients and optimizer states over the world size W, ZeRO-3 also the weights
-and adds a buffer of 4 bytes x the largest layer (the gathered layer). Offload moves the
+and adds a buffer of 4 bytes x the largest layer (the gathered layer). Plain data parallel
+(stage 0) is the classic 16 bytes/param: 2 weights + 2 gradients + 12 optimizer. Offload moves the
 optimizer states and the fp32 gradients (and with ZeRO-3 parameter offload the 16-bit weights)
 to CPU memory, as DeepSpeed's estimator does.
 
@@ -154,7 +156,7 @@ def model_states(total_params, stage, world, offload_optimizer=False, offload_pa
         elif offload_optimizer:
             out["weights"] = int(BYTES_WEIGHTS * N / W)
         else:
-            shard = int((BYTES_WEIGHTS + BYTES_GRADS + BYTES_OPTIM) * N / W)
+            shard = int(18 * N / W)          # DeepSpeed: largest layer + int(18 N / W)
             out["weights"] = BYTES_WEIGHTS * N / W
             out["optimizer"] = BYTES_OPTIM * N / W
             out["gradients"] = shard - out["weights"] - out["optimizer"]

@@ -180,8 +180,9 @@ def _dataset_options(ctx):
     for i, d in ctx.datasets():
         opts = d.get("options") or {}
         p = f"datasets[{i}].options.val_split"
-        if d["name"] in stated_splits or (d.get("availability") == "internal"):
-            continue
+        reg = C.registry_entry(d["name"])[1] or {}
+        if d["name"] in stated_splits or reg.get("availability") == "internal":
+            continue          # an internal set is left out anyway (CR101)
         if C.matches(d["name"], ["wmt2019_*", "gsm8k"]):
             continue          # these loaders use the dataset's own validation split
         note = (f"; the card gives {', '.join(map(str, others))} for the other datasets, so "

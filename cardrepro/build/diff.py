@@ -40,16 +40,32 @@ def _show(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+_ABSENT = object()
+
+
+def _walk(a, b, path, out):
+    """Changed paths; a subtree present on one side only is reported once, whole."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            _walk(a.get(k, _ABSENT), b.get(k, _ABSENT), f"{path}.{k}" if path else str(k), out)
+    elif isinstance(a, list) and isinstance(b, list):
+        for i in range(max(len(a), len(b))):
+            _walk(a[i] if i < len(a) else _ABSENT, b[i] if i < len(b) else _ABSENT, f"{path}[{i}]", out)
+    elif a is _ABSENT or b is _ABSENT or a != b or type(a) is not type(b):
+        out.append((path, a, b))
+
+
 def diff_specs(old: dict, new: dict) -> list[dict]:
-    a = flatten({k: v for k, v in old.items() if k not in IGNORED_TOP})
-    b = flatten({k: v for k, v in new.items() if k not in IGNORED_TOP})
+    a = {k: v for k, v in old.items() if k not in IGNORED_TOP}
+    b = {k: v for k, v in new.items() if k not in IGNORED_TOP}
     pa, pb = old.get("provenance") or {}, new.get("provenance") or {}
+    found = []
+    _walk(a, b, "", found)
     changes = []
-    for path in sorted(set(a) | set(b)):
-        if path in a and path in b and a[path] == b[path] and type(a[path]) is type(b[path]):
-            continue
-        changes.append({"path": path, "old": a.get(path), "new": b.get(path), "in_old": path in a,
-                        "in_new": path in b, "old_line": _line(pa, path), "new_line": _line(pb, path)})
+    for path, va, vb in sorted(found, key=lambda t: t[0]):
+        changes.append({"path": path, "old": None if va is _ABSENT else va, "new": None if vb is _ABSENT else vb,
+                        "in_old": va is not _ABSENT, "in_new": vb is not _ABSENT,
+                        "old_line": _line(pa, path), "new_line": _line(pb, path)})
     return changes
 
 
@@ -69,11 +85,16 @@ def diff_cards(old_path, new_path) -> list[str]:
     if not changes:
         lines.append("no spec-level changes")
     for c in changes:
-        where_old = f"line {c['old_line']}" if c["old_line"] is not None else "no card line"
-        where_new = f"line {c['new_line']}" if c["new_line"] is not None else "no card line"
         old_s = _show(c["old"]) if c["in_old"] else "(absent)"
         new_s = _show(c["new"]) if c["in_new"] else "(absent)"
-        lines.append(f"{c['path']}: {old_s} -> {new_s}  (old {where_old}; new {where_new})")
+        if c["old_line"] is None and c["new_line"] is None:
+            where = ""
+        elif c["old_line"] == c["new_line"]:
+            where = f"  (card line {c['old_line']})"
+        else:
+            where = f"  (card line {c['old_line'] if c['old_line'] is not None else '-'} -> " \
+                    f"{c['new_line'] if c['new_line'] is not None else '-'})"
+        lines.append(f"{c['path']}: {old_s} -> {new_s}{where}")
     files = changed_files(old, new, run_audit(old, old_path), run_audit(new, new_path))
     lines.append("generated files that would change: " + (", ".join(files) if files else "none")
                  + (" (and cardrepro.lock.json)" if files or changes else ""))

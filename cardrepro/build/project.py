@@ -26,8 +26,8 @@ FULL_RUN_PACKAGES = [("torch", "2.13.0"), ("transformers", "5.23.0"), ("datasets
                      ("accelerate", "1.15.0"), ("peft", "0.21.2"), ("deepspeed", "0.19.8"),
                      ("tokenizers", "0.23.3"), ("safetensors", "0.8.0")]
 
-_ABS_PATH_RE = re.compile(r"(?<![\w.~:/-])/(?:home|Users|root|mnt|data|scratch|tmp|opt|srv|nfs|workspace|var)"
-                          r"(?:/[^\s'\"`,;)\]}|]*)?")
+_ABS_PATH_RE = re.compile(r"(?<![\w.~:/<>-])/(?:home|Users|root|mnt|data|scratch|tmp|opt|srv|nfs|workspace|var)"
+                          r"(?=/|[\s'\"`,;)\]}|]|$)(?:/[^\s'\"`,;)\]}|]*)?")
 _SECRET_RES = [re.compile(r"\bhf_[A-Za-z0-9]{20,}\b"), re.compile(r"\bsk-[A-Za-z0-9_-]{20,}\b"),
                re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"), re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
                re.compile(r"\bxox[baprs]-[A-Za-z0-9-]{10,}\b")]
@@ -168,14 +168,18 @@ def render_project(spec: dict, findings=None) -> dict[str, bytes]:
     name = tc["name"]
     files: dict[str, bytes] = {}
 
-    where = f"{name}: deepspeed"
-    if model["ds_card"] is not None:
-        files["deepspeed/ds_config.card.json"] = dump_json(model["ds_card"])
-        dsconfig.validate(model["ds_card"], where + "/ds_config.card.json", resolved=False)
-    else:
-        files["deepspeed/ds_config.generated.json"] = dump_json(model["ds_base"])
-        dsconfig.validate(model["ds_base"], where + "/ds_config.generated.json", resolved=False)
-    dsconfig.validate(model["ds_resolved"], where + "/ds_config.resolved.json", resolved=True)
+    card_file = get(spec, "card.path") or name     # the path as given, for error messages only
+    ds_line = ((spec.get("provenance") or {}).get("deepspeed.config") or {}).get("line")
+    try:
+        if model["ds_card"] is not None:
+            files["deepspeed/ds_config.card.json"] = dump_json(model["ds_card"])
+            dsconfig.validate(model["ds_card"], "the card's DeepSpeed JSON", resolved=False)
+        else:
+            files["deepspeed/ds_config.generated.json"] = dump_json(model["ds_base"])
+            dsconfig.validate(model["ds_base"], "the generated DeepSpeed JSON", resolved=False)
+        dsconfig.validate(model["ds_resolved"], "the resolved DeepSpeed JSON", resolved=True)
+    except CardError as err:
+        raise CardError(card_file, ds_line, f"{err.path}: {err.message}") from None
     files["deepspeed/ds_config.resolved.json"] = dump_json(model["ds_resolved"])
 
     tc_out = scrub(tc)

@@ -2,6 +2,7 @@
 metadata's dataset list, widget example prompts, library."""
 import re
 
+from cardrepro.extract.facts import Fact
 from cardrepro.extract.util import prose_lines
 
 _LICENCE_PROSE = re.compile(r"(?i)\*{0,2}licen[sc]e:?\*{0,2}\s*:?.*?\[?(CC[ \-]BY[\w\- .]*?\d\.\d|apache[\- ]2\.0|mit|gpl-?\d\.?\d?|bigscience-[\w\-]+|llama\d?)\b")
@@ -18,10 +19,9 @@ def extract(doc, facts):
             facts.put("languages", [str(x) for x in (langs if isinstance(langs, list) else [langs])], line("language"))
         if isinstance(meta.get("datasets"), list):
             facts.put("metadata_datasets", [str(d) for d in meta["datasets"]], line("datasets"))
-            for i, _ in enumerate(meta["datasets"]):
+            for i, item in enumerate(meta["datasets"]):
                 no = block.where.get(("datasets", i), line("datasets"))
-                facts.note(f"metadata_datasets[{i}]", facts.items["metadata_datasets"].__class__(
-                    meta["datasets"][i], "card", no, facts.text_of(no)))
+                facts.note(f"metadata_datasets[{i}]", Fact(item, "card", no, facts.text_of(no)))
         if meta.get("library_name"):
             facts.put("library_name", str(meta["library_name"]), line("library_name"))
         if meta.get("base_model"):

@@ -24,14 +24,24 @@ _REVISION = re.compile(r"(?:model_)?revision\s*=\s*['\"]([\w.\-]+)['\"]")
 
 def extract(doc, facts):
     lines = prose_lines(doc)
+    stated = facts.items.get("base_model.name")
+    found = None
     for pat in _BASE_PATTERNS:
         for no, text in lines:
             m = pat.search(text)
             if m:
-                facts.put("base_model.name", m.group(1), no, text=facts.text_of(no, m.group(0)))
+                found = (m.group(1), no, m.group(0))
                 break
-        if facts.has("base_model.name"):
+        if found:
             break
+    if found and not stated:
+        facts.put("base_model.name", found[0], found[1], text=facts.text_of(found[1], found[2]))
+    elif found and not _same_model(found[0], stated.value):
+        facts.conflicts.append({
+            "kind": "prose_vs_command", "path": "base_model.name",
+            "values": [{"value": found[0], "origin": "card", "line": found[1]},
+                       {"value": stated.value, "origin": stated.origin, "line": stated.line}],
+            "resolution": "the training configuration's model is used; the prose names another"})
     if not facts.has("base_model.name"):
         for no, text in lines[:5]:
             m = _TITLE_FAMILY.match(text)
@@ -57,6 +67,11 @@ def extract(doc, facts):
             if r:
                 facts.put("model.revision", r.group(1), no)
             break
+
+
+def _same_model(a, b):
+    a, b = str(a).lower(), str(b).lower()
+    return a == b or a in b or b in a
 
 
 def architecture(facts):
