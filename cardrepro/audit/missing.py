@@ -106,7 +106,8 @@ def check(ctx):
         severity = fact.get("severity", "warning")
         note = ""
         if target == "training.num_gpus" and ctx.derived.get("world_implied"):
-            note = f"; the card's numbers imply about {ctx.derived['world_implied']} (CR404)"
+            value = ctx.derived["world_implied"]
+            source = "derived: the card's steps per epoch and the mix's size imply it (CR404)"
             severity = "info"
         if value is None:
             action = f"ask the authors for the {fact['what']}; {source}"

@@ -163,7 +163,7 @@ def example_user_message(spec: dict) -> str:
 def render_project(spec: dict, findings=None) -> dict[str, bytes]:
     """Everything the build writes, as {relative posix path: bytes}, lock file included."""
     spec_n = normalize_spec(spec)
-    model = resolve(spec_n)
+    model = resolve(spec_n, findings)
     tc = model["train_config"]
     name = tc["name"]
     files: dict[str, bytes] = {}

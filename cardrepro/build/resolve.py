@@ -115,7 +115,7 @@ def _family_tokens(architecture: str, base_model: str):
     return fallback, d["source"]
 
 
-def resolve(spec: dict) -> dict:
+def resolve(spec: dict, findings=None) -> dict:
     """The project model. Keys: train_config, ds_card (or None), ds_base, ds_resolved, notes, assumed."""
     D = build_defaults()
     A = Assumptions()
@@ -247,7 +247,11 @@ def resolve(spec: dict) -> dict:
             dtype = A.add("training.dtype", D["dtype"]["value"], D["dtype"]["source"])
     training["dtype"] = dtype
     num_gpus = get(spec, "training.num_gpus")
-    if num_gpus is None:
+    implied = next((f for f in findings or [] if f.get("code") == "CR404" and (f.get("data") or {}).get("world_size")), None)
+    if num_gpus is None and implied:
+        num_gpus = A.add("training.num_gpus", int(implied["data"]["world_size"]),
+                         "derived: the card's steps per epoch and the mix's size imply it (audit CR404)")
+    elif num_gpus is None:
         num_gpus = A.add("training.num_gpus", D["world_size"]["value"], D["world_size"]["source"])
     training["num_gpus"] = int(num_gpus)
     for key in TRAINER_OPTION_KEYS:

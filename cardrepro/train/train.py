@@ -90,6 +90,9 @@ def main(opts):
     ds_cfg = dsconfig.resolve(cfg, project, mode, on_cpu, notices, opts.get("zero_stage"))
     if ds_cfg is not None and world == 1:
         single_process_env()
+    if ds_cfg is not None and world > 1 and on_cpu:
+        import deepspeed   # one process group for DeepSpeed and accelerate (gloo), before zero.Init
+        deepspeed.init_distributed(dist_backend="gloo", auto_mpi_discovery=False)
     dtype_name = tr.get("dtype", "fp32")
     fp16 = bf16 = False
     if on_cpu and dtype_name in ("fp16", "bf16"):

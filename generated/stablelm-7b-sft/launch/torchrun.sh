@@ -7,7 +7,7 @@ set -euo pipefail
 PROJECT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NAME=stablelm-7b-sft
 BASE_MODEL=stabilityai/stablelm-base-alpha-7b
-CARD_NUM_GPUS=8
+CARD_NUM_GPUS=4
 # The per-rank entry point of cardrepro's trainer, and its options as one JSON argument.
 TRAIN_MODULE="${TRAIN_MODULE:-cardrepro.train.worker}"
 PYTHON="${PYTHON:-python}"

@@ -1,0 +1,296 @@
+"""Compiler speed: cold start, corpus throughput, incremental regeneration (issue 6, `bench/compile`).
+
+    .venv/bin/python bench/compile.py [--reps 7] [--corpus 1000] [--regen-cards 100] [--profile]
+
+Every figure that the machine's noise could move is measured side by side with its baseline in
+this one run (interleaved repetitions, medians) and reported as a ratio; absolute times are only
+context. Prints a table with PASS/MISS against the issue's targets; `--json FILE` also writes the
+figures. `--profile` adds the top functions (own time) of parse and audit over the seed cards.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import corpus  # noqa: E402  (bench/corpus.py)
+
+SEED = ROOT / "cards" / "stablelm-7b-sft.md"
+
+
+def cli_cmd():
+    exe = Path(sys.executable).parent / "cardrepro"
+    return [str(exe)] if exe.is_file() else [sys.executable, "-m", "cardrepro"]
+
+
+def timed_run(cmd, cwd=None, ok=(0,)):
+    t = time.perf_counter()
+    res = subprocess.run(cmd, cwd=cwd or ROOT, capture_output=True, text=True)
+    dt = time.perf_counter() - t
+    if res.returncode not in ok:
+        raise SystemExit(f"{' '.join(map(str, cmd))} exited {res.returncode}:\n{res.stderr[-2000:]}")
+    return dt
+
+
+def machine():
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d %H:%M %Z")}
+
+
+# ---------------------------------------------------------------------------------------------
+def cold_start(reps):
+    """Whole processes, interleaved: python -c pass | cardrepro parse | cardrepro audit."""
+    cli = cli_cmd()
+    cmds = {
+        "floor": [sys.executable, "-c", "pass"],
+        "parse": cli + ["parse", str(SEED), "--format", "json"],
+        "audit": cli + ["audit", str(SEED), "--fail-on", "never"],
+    }
+    for c in cmds.values():          # warm the page cache once, not measured
+        timed_run(c)
+    times = {k: [] for k in cmds}
+    for _ in range(reps):
+        for k, c in cmds.items():
+            times[k].append(timed_run(c))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {"median_s": med, "all_s": times,
+            "ratio_parse": med["parse"] / med["floor"], "ratio_audit": med["audit"] / med["floor"]}
+
+
+# ---------------------------------------------------------------------------------------------
+def throughput(n, passes=2):
+    """In-process, single process: cards/s for parse and for audit over n generated variants.
+    Baseline measured side by side: reading + hashing each file (the I/O floor)."""
+    import hashlib
+
+    from cardrepro.audit import audit_spec
+    from cardrepro.errors import CardError
+    from cardrepro.spec import parse_card
+
+    tmp = Path(tempfile.mkdtemp(prefix="cardrepro-bench-corpus-"))
+    try:
+        t = time.perf_counter()
+        paths = corpus.write(tmp, n)
+        gen_s = time.perf_counter() - t
+        parse_s, audit_s, io_s = [], [], []
+        specs, errors, other, audit_bugs = [], 0, [], set()
+        for k in range(passes):
+            t = time.perf_counter()
+            for p in paths:
+                hashlib.sha256(p.read_bytes()).hexdigest()
+            io_s.append(time.perf_counter() - t)
+            got, errors = [], 0
+            t = time.perf_counter()
+            for p in paths:
+                try:
+                    got.append(parse_card(p))
+                except CardError:
+                    errors += 1
+                except Exception as err:  # a parser bug: report it, never hide it
+                    other.append(f"{p.name}: {type(err).__name__}: {err}")
+            parse_s.append(time.perf_counter() - t)
+            specs = got
+            t = time.perf_counter()
+            for s in specs:
+                try:
+                    audit_spec(s)
+                except Exception as err:  # an audit bug: counted and reported, never hidden
+                    audit_bugs.add(f"{Path(s['card']['path']).name}: {type(err).__name__}: {err}")
+            audit_s.append(time.perf_counter() - t)
+        best_p, best_a, best_io = min(parse_s), min(audit_s), min(io_s)
+        return {"cards": len(paths), "parsed": len(specs), "card_errors": errors, "other_exceptions": other[:20], "audit_exceptions": sorted(audit_bugs),
+                "generate_s": gen_s, "parse_s": parse_s, "audit_s": audit_s, "io_s": io_s,
+                "parse_cards_per_s": len(paths) / best_p, "audit_cards_per_s": len(specs) / best_a,
+                "io_cards_per_s": len(paths) / best_io,
+                "sources": sorted({p.name.split("--")[0] for p in paths})}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+def regen_bench(n_cards, reps):
+    """`cardrepro regen` over n_cards with one changed vs `cardrepro build` of that card alone;
+    whole processes, interleaved."""
+    from cardrepro.errors import CardError
+    from cardrepro.spec import parse_card
+
+    tmp = Path(tempfile.mkdtemp(prefix="cardrepro-bench-regen-"))
+    try:
+        cards, gen = tmp / "cards", tmp / "generated"
+        cards.mkdir()
+        # n_cards variants that parse (regen stops at the first card that does not); the four seeds first
+        picked = []
+        for src in sorted((ROOT / "cards").glob("*.md")):
+            picked.append((src.stem, src.read_text(encoding="utf-8")))
+        for name, text, _ in corpus.generate(4 * n_cards, seed=7):
+            if len(picked) >= n_cards:
+                break
+            p = cards / f"{name}.md"
+            p.write_text(text, encoding="utf-8")
+            try:
+                parse_card(p)
+                picked.append((name, text))
+            except CardError:
+                pass
+            p.unlink()
+        for name, text in picked:
+            (cards / f"{name}.md").write_text(text, encoding="utf-8")
+        cli = cli_cmd()
+        t = time.perf_counter()
+        timed_run(cli + ["regen", str(cards), "--generated", str(gen)])
+        initial_s = time.perf_counter() - t
+        target = cards / "stablelm-7b-sft.md"
+        alone = tmp / "alone"
+        regen_t, build_t = [], []
+        timed_run(cli + ["build", str(target), "-o", str(alone)])      # warm
+        for k in range(reps):
+            with target.open("a", encoding="utf-8") as f:
+                f.write(f"\nEdited for the regen benchmark, round {k}.\n")
+            regen_t.append(timed_run(cli + ["regen", str(cards), "--generated", str(gen)]))
+            build_t.append(timed_run(cli + ["build", str(target), "-o", str(alone)]))
+        # check: the last regen rebuilt exactly one project
+        out = subprocess.run(cli + ["regen", str(cards), "--generated", str(gen), "--check"], capture_output=True,
+                             text=True, cwd=ROOT)
+        med_r, med_b = statistics.median(regen_t), statistics.median(build_t)
+        return {"cards": len(picked), "initial_regen_s": initial_s, "regen_s": regen_t, "build_s": build_t,
+                "median_regen_s": med_r, "median_build_s": med_b, "ratio": med_r / med_b,
+                "clean_after": out.returncode == 0}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+def profile(top=25):
+    """Own-time hot spots of parse and audit over the seed cards (in-process, repeated)."""
+    import cProfile
+    import io
+    import pstats
+
+    from cardrepro.audit import audit_spec
+    from cardrepro.spec import parse_card
+
+    seeds = sorted((ROOT / "cards").glob("*.md"))
+    out = {}
+    for label, fn in (("parse", lambda: [parse_card(p) for p in seeds]),
+                      ("audit", lambda specs=[parse_card(p) for p in seeds]: [audit_spec(s) for s in specs])):
+        fn()
+        pr = cProfile.Profile()
+        pr.enable()
+        for _ in range(5):
+            fn()
+        pr.disable()
+        s = io.StringIO()
+        st = pstats.Stats(pr, stream=s)
+        st.sort_stats("tottime").print_stats(top)
+        s2 = io.StringIO()
+        pstats.Stats(pr, stream=s2).sort_stats("cumulative").print_stats(top)
+        out[label] = s.getvalue() + "\n" + s2.getvalue()
+    return out
+
+
+def import_times():
+    """`python -X importtime` of `cardrepro parse`: the modules that cost most at cold start."""
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "cardrepro", "parse", str(SEED), "--format", "json"],
+                         capture_output=True, text=True, cwd=ROOT)
+    rows = []
+    for line in res.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line and "self [us]" not in line:
+            parts = [x.strip() for x in line[len("import time:"):].split("|")]
+            rows.append((int(parts[1]), int(parts[0]), parts[2]))
+    rows.sort(reverse=True)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reps", type=int, default=7, help="repetitions of each whole-process timing")
+    ap.add_argument("--corpus", type=int, default=1000, help="card variants for the throughput figures")
+    ap.add_argument("--regen-cards", type=int, default=100)
+    ap.add_argument("--regen-reps", type=int, default=5)
+    ap.add_argument("--profile", action="store_true", help="print parse/audit hot spots and import times")
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    a = ap.parse_args(argv)
+
+    m = machine()
+    print(f"machine: {m['nproc']} cores, {m['cpu']}, Python {m['python']}, {m['date']}", flush=True)
+    print("cold start ...", flush=True)
+    cs = cold_start(a.reps)
+    print("corpus throughput ...", flush=True)
+    tp = throughput(a.corpus)
+    print("incremental regen ...", flush=True)
+    rg = regen_bench(a.regen_cards, a.regen_reps)
+
+    med = cs["median_s"]
+    rows = [
+        ("cold start: python -c pass (floor)", f"{med['floor']:.3f} s", "1.00x", "", ""),
+        ("cold start: cardrepro parse", f"{med['parse']:.3f} s", f"{cs['ratio_parse']:.2f}x floor",
+         "< 0.5 s and <= 3x floor", verdict(med["parse"] < 0.5 and cs["ratio_parse"] <= 3)),
+        ("cold start: cardrepro audit", f"{med['audit']:.3f} s", f"{cs['ratio_audit']:.2f}x floor",
+         "< 0.5 s and <= 3x floor", verdict(med["audit"] < 0.5 and cs["ratio_audit"] <= 3)),
+        (f"throughput: parse ({tp['cards']} variants)", f"{tp['parse_cards_per_s']:.0f} cards/s",
+         f"{tp['io_cards_per_s'] / tp['parse_cards_per_s']:.0f}x slower than read+sha256",
+         ">= 200 cards/s", verdict(tp["parse_cards_per_s"] >= 200)),
+        (f"throughput: audit ({tp['parsed']} specs)", f"{tp['audit_cards_per_s']:.0f} cards/s", "", "(none)", ""),
+        (f"regen: {rg['cards']} cards, 1 changed", f"{rg['median_regen_s']:.3f} s",
+         f"{rg['ratio']:.2f}x build alone ({rg['median_build_s']:.3f} s)", "<= 2x build alone", verdict(rg["ratio"] <= 2)),
+    ]
+    w = [max(len(r[i]) for r in rows + [("benchmark", "value", "ratio", "target", "")]) for i in range(5)]
+    line = lambda r: "  ".join(str(x).ljust(w[i]) for i, x in enumerate(r))
+    print()
+    print(line(("benchmark", "value", "ratio", "target", "")))
+    print(line(tuple("-" * x for x in w)))
+    for r in rows:
+        print(line(r))
+    print(f"\ncorpus: {tp['cards']} distinct variants of {len(tp['sources'])} source cards ({', '.join(tp['sources'])}); "
+          f"{tp['parsed']} parsed, {tp['card_errors']} CardError (exit 2), {len(tp['other_exceptions'])} other exceptions")
+    for e in tp["other_exceptions"]:
+        print(f"  ! parse: {e}")
+    if tp["audit_exceptions"]:
+        print(f"audit raised on {len(tp['audit_exceptions'])} of {tp['parsed']} specs (audit bugs, timed anyway):")
+        for e in tp["audit_exceptions"][:10]:
+            print(f"  ! audit: {e}")
+    print(f"regen: initial build of all {rg['cards']} projects {rg['initial_regen_s']:.1f} s; "
+          f"regen --check clean afterwards: {rg['clean_after']}")
+    print(f"whole-process medians over {a.reps} interleaved repetitions; throughput: best of 2 passes")
+
+    result = {"machine": m, "cold_start": cs, "throughput": tp, "regen": rg}
+    if a.profile:
+        prof = profile()
+        for k, v in prof.items():
+            print(f"\n=== profile: {k} (4 seed cards x 5) ===\n{v}")
+        print("=== import time of `cardrepro parse` (cumulative us, self us, module), top 25 ===")
+        for cum, self_, mod in import_times()[:25]:
+            print(f"{cum:>9} {self_:>9}  {mod}")
+        result["profile"] = prof
+    if a.json:
+        a.json.write_text(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
