@@ -189,6 +189,10 @@ def resolve(spec: dict, findings=None) -> dict:
         if entry.get("kind") not in (None, "text"):
             left_out.append({"name": dname, "reason": f"{entry.get('kind')} data, not text"})
             continue
+        if not entry.get("hub_id") and not entry.get("sample") and not entry.get("substitute"):
+            left_out.append({"name": dname, "reason": f"{reg_avail or 'unknown'} availability: the card names no "
+                                                      "source and the registry knows none, so nothing can be loaded"})
+            continue
         record = {"name": reg_name, "format": entry.get("format"), "hub_id": entry.get("hub_id"),
                   "hub_file": entry.get("hub_file"), "hub_config": entry.get("hub_config"),
                   "revision": entry.get("revision"),

@@ -88,9 +88,12 @@ def varlen_sdpa(module, query, key, value, attention_mask, dropout=0.0, scaling=
         key, value = repeat_kv(key, groups), repeat_kv(value, groups)
     p = dropout if module.training else 0.0
     cu = cu_seq_lens_q.tolist()
-    outs = [F.scaled_dot_product_attention(query[:, :, s:e], key[:, :, s:e], value[:, :, s:e], dropout_p=p,
-                                           is_causal=True, scale=scaling)
-            for s, e in zip(cu[:-1], cu[1:]) if e > s]
+    sizes = [e - s for s, e in zip(cu[:-1], cu[1:])]
+    # split, not slicing: the backward of split is one cat; slicing would zero-fill a full-size
+    # gradient per row and per tensor
+    qs, ks, vs = (torch.split(t, sizes, dim=2) for t in (query, key, value))
+    outs = [F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True, scale=scaling)
+            for q, k, v in zip(qs, ks, vs)]
     out = outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)
     return out.transpose(1, 2).contiguous(), None
 

@@ -140,7 +140,7 @@ def main(opts):
         fp16=fp16, bf16=bf16,
         report_to=[], remove_unused_columns=False, dataloader_num_workers=0,
         ddp_backend="gloo" if on_cpu and world > 1 and ds_cfg is None else None,
-        save_only_model=False, disable_tqdm=rank != 0, dataloader_pin_memory=not on_cpu, use_cpu=on_cpu,
+        save_only_model=False, disable_tqdm=rank != 0, dataloader_pin_memory=not on_cpu, use_cpu=on_cpu and world > 1,
     )
     torch_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(dtype_name) if not on_cpu else torch.float32
     model = model_mod.load(cfg, model_dir, tokenizer, torch_dtype, tr.get("gradient_checkpointing"), notices, on_cpu)
