@@ -260,7 +260,7 @@ def run_lockstep(modes, cfg, tokenizer, model_dir, rows, args_kw, max_length, ou
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--project", type=Path, default=ROOT / "generated" / "stablelm-7b-sft")
-    ap.add_argument("--steps", type=int, default=12, help="optimizer steps per run (the first is not timed)")
+    ap.add_argument("--steps", type=int, default=16, help="optimizer steps per run (the first is not timed)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="runs of the three modes (in lockstep); each round trains on fresh samples")
     ap.add_argument("--max-length", type=int, default=2048)
