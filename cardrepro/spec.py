@@ -11,16 +11,11 @@ from cardrepro.extract.util import family_of
 from cardrepro.read import read_card
 from cardrepro import resolve as resolver
 from cardrepro import validate
+from cardrepro.naming import slug
 
 TOP_ORDER = ["name", "card", "licence", "languages", "base_model", "model", "method", "stages", "tokenizer",
              "prompt", "datasets", "metadata_datasets", "training", "trainer", "deepspeed", "peft",
              "quantization", "generation", "command", "environment", "conflicts", "hygiene", "provenance"]
-
-
-def slug(path):
-    import re
-    from pathlib import Path
-    return re.sub(r"[^a-z0-9]+", "-", Path(path).stem.lower()).strip("-") or "card"
 
 
 def _ds_block(doc):

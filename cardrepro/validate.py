@@ -26,9 +26,24 @@ def errors(doc, name="spec"):
     return sorted(validator(name).iter_errors(doc), key=lambda e: list(e.path))
 
 
+def _dotted(parts):
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
 def check(spec, path):
-    errs = errors(spec)
-    if errs:
-        e = errs[0]
-        where = "/".join(map(str, e.path))
-        raise CardError(path, 0, f"internal: spec does not validate at /{where}: {e.message}")
+    """Raise CardError at the card line of the first value that does not fit the schema."""
+    if validator("spec").is_valid(spec):
+        return
+    e = errors(spec)[0]
+    parts = list(e.path)
+    prov = spec.get("provenance", {})
+    line = 0
+    for n in range(len(parts), 0, -1):
+        p = prov.get(_dotted(parts[:n]))
+        if p and p.get("line"):
+            line = p["line"]
+            break
+    raise CardError(path, line, f"{_dotted(parts) or 'spec'}: {e.message}")

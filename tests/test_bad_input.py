@@ -39,3 +39,20 @@ def test_oversized_card(tmp_path):
     path.write_bytes(b"# big\n" + b"x" * (5 * 1024 * 1024 + 10))
     res = run_cli("parse", path)
     assert res.returncode == 2 and "limit" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_impossible_value_points_at_its_card_line(tmp_path):
+    path = tmp_path / "card.md"
+    path.write_text("# m\nBase model: org/llama-7b\n\n```json\n{\n\"zero_optimization\": {\"stage\": 4}\n}\n```\n", encoding="utf-8")
+    res = run_cli("parse", path)
+    assert res.returncode == 2
+    assert res.stderr.strip().startswith(f"{path}:6: deepspeed.stage: 4 is not one of"), res.stderr
+
+
+def test_partial_table_debris_does_not_reach_values(tmp_path):
+    path = tmp_path / "card.md"
+    path.write_text("# m\nBase model: org/llama-7b\n\n```yaml\ncfg:\n  learning_rate: 2e-5 |\n  warmup_steps: 10\n```\n", encoding="utf-8")
+    res = run_cli("parse", path, "--format", "json")
+    assert res.returncode == 0, res.stderr
+    import json
+    assert json.loads(res.stdout)["training"]["learning_rate"] == 2e-5

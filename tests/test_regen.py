@@ -96,9 +96,15 @@ def test_version_findings_and_edits_make_projects_stale(repo, capsys, monkeypatc
     code, out = run(["regen", "cards", "--check"], capsys)
     assert code == 1 and out.count("cardrepro version changed (0.1.0 -> 99.0)") == 2
     monkeypatch.setattr(regen, "__version__", "0.1.0")
+    # Same card bytes and code: up to date without parsing. Findings only change with the code.
     repo.findings["value"] = []
     code, out = run(["regen", "cards", "--check"], capsys)
+    assert code == 0
+    real = regen.generator_fingerprint
+    monkeypatch.setattr(regen, "generator_fingerprint", lambda: "the audit code changed")
+    code, out = run(["regen", "cards", "--check"], capsys)
     assert code == 1 and out.count("audit findings changed") == 2
+    monkeypatch.setattr(regen, "generator_fingerprint", real)
     run(["regen", "cards"], capsys)
     (repo.gen / "stablelm-7b-sft" / "launch" / "torchrun.sh").write_text("echo edited\n")
     (repo.gen / "bloomz-mona-lora" / "cardrepro.lock.json").unlink()

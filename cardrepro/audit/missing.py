@@ -177,7 +177,7 @@ def _dataset_options(ctx):
         p = f"datasets[{i}].options.val_split"
         if "val_split" in opts and not ctx.is_default(p):
             stated_splits[d["name"]] = opts["val_split"]
-    others = sorted({v for v in stated_splits.values() if v is not None})
+    others = sorted({v for v in stated_splits.values() if v is not None}, key=str)
     for i, d in ctx.datasets():
         opts = d.get("options") or {}
         p = f"datasets[{i}].options.val_split"

@@ -54,12 +54,15 @@ def deepspeed_schema() -> dict:
         return json.load(fh)
 
 
+@functools.lru_cache(maxsize=None)
 def generator_fingerprint() -> str:
-    """sha256 over the build code, its templates, the DeepSpeed schema and the data files it reads."""
+    """sha256 over everything a build's bytes depend on besides the card: the parse, audit and build
+    code (not the trainer), the templates, the data files and the schemas."""
     h = hashlib.sha256()
-    files = sorted(BUILD_DIR.glob("*.py")) + sorted(p for p in TEMPLATES_DIR.rglob("*") if p.is_file())
-    files += [DATA_DIR / name for name in CONSUMED_DATA]
-    files.append(SCHEMAS_DIR / "deepspeed.schema.json")
+    files = sorted(p for p in PACKAGE_DIR.rglob("*.py") if "train" not in p.relative_to(PACKAGE_DIR).parts[:1])
+    files += sorted(p for p in TEMPLATES_DIR.rglob("*") if p.is_file())
+    files += sorted(p for p in DATA_DIR.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".json", ".jsonl"))
+    files += sorted(SCHEMAS_DIR.glob("*.json"))
     for path in files:
         if "__pycache__" in path.parts:
             continue

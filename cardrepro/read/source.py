@@ -47,6 +47,8 @@ def sha256(data):
 
 
 _DEBRIS_END = re.compile(r"\s*\|\s*$")
+# A stray `|` after a value (`val_split: 0.05 |`), but not YAML's literal block marker (`key: |`).
+_STRAY_PIPE = re.compile(r"([^\s:：|])\s+\|\s*$")
 
 
 def _has_table_debris(raw):
@@ -101,6 +103,9 @@ def card_lines(text):
         raw.pop()
     if _has_table_debris([l.text for l in raw]):
         raw = strip_table_debris(raw)
+    else:
+        raw = [Line(l.no, _STRAY_PIPE.sub(r"\1", l.text)) if _STRAY_PIPE.search(l.text) and not l.text.lstrip().startswith("|")
+               else l for l in raw]
     nonblank = [l for l in raw if l.text.strip()]
     if len(nonblank) <= 2 and sum(len(l.text) for l in nonblank) > 400:
         flat = []

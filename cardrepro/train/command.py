@@ -15,9 +15,10 @@ from cardrepro.errors import CardError
 @click.option("--resume", is_flag=True, help="continue from the last checkpoint in the run folder")
 @click.option("--dry-run", is_flag=True, help="print one formatted sample with trained tokens marked; no training")
 @click.option("--output", type=click.Path(), default=None, help="run folder (default PROJECT_DIR/runs/<smoke|full>)")
+@click.option("--packing", is_flag=True, help="padding-free batching: samples concatenated, each attending only to itself (same losses, less padding)")
 @click.option("--save-steps", type=int, default=None, hidden=True)
 @click.option("--zero-stage", type=click.Choice(["2", "3"]), default=None, hidden=True)
-def run(project_dir, smoke, nproc, max_steps, resume, dry_run, output, save_steps, zero_stage):
+def run(project_dir, smoke, nproc, max_steps, resume, dry_run, output, packing, save_steps, zero_stage):
     _env()
     mode = "smoke" if smoke else "full"
     if dry_run:
@@ -31,7 +32,7 @@ def run(project_dir, smoke, nproc, max_steps, resume, dry_run, output, save_step
     cfg, project = config_mod.load(project_dir)
     run_dir = train.run_dir_for(project, mode, output)
     opts = {"project": str(project), "mode": mode, "max_steps": max_steps, "resume": resume,
-            "output": str(run_dir), "save_steps": save_steps, "zero_stage": int(zero_stage) if zero_stage else None}
+            "output": str(run_dir), "save_steps": save_steps, "packing": packing, "zero_stage": int(zero_stage) if zero_stage else None}
     if mode == "smoke":   # build the tokenizer and tiny model once, before any worker starts
         train.prepare_data(cfg, project, mode, [])
     opts["resume_ckpt"] = train.plan_run_dir(run_dir, resume)

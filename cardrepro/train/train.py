@@ -148,6 +148,14 @@ def main(opts):
     frozen_before = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad} \
         if cfg.get("peft") and total < 50_000_000 else None
 
+    if opts.get("packing"):
+        from cardrepro.train import packing
+        packing.enable(model)
+        collator = packing.PackingCollator(tokenizer.pad_token_id)
+        notices.append("padding-free batching (--packing): each micro-batch is one row of concatenated samples, "
+                       "each attending only to itself; same trained tokens and loss as the faithful batching")
+    else:
+        collator = rows.Collator(tokenizer.pad_token_id)
     for n in notices:
         say(f"notice: {n}")
     say(f"data: " + ", ".join(f"{k} {v['train']}/{v['val']}" for k, v in counts.items()) + " (train/val rows)")
@@ -165,7 +173,6 @@ def main(opts):
              "rows": counts, "training_arguments": json.loads(args.to_json_string())}, indent=2, default=str))
         (run_dir / "env.json").write_text(json.dumps(envlock.collect(world), indent=2))
 
-    collator = rows.Collator(tokenizer.pad_token_id)
 
     class Metrics(TrainerCallback):
         def on_log(self, a, state, control, logs=None, **kw):
@@ -184,6 +191,9 @@ def main(opts):
 
     trainer = Trainer(model=model, args=args, train_dataset=train_rows, eval_dataset=val_rows or None,
                       data_collator=collator, processing_class=tokenizer, callbacks=[Metrics(), KillHook()])
+    # OA averages the loss per micro-batch (sum over trained tokens / their count), then over the
+    # accumulation window; transformers 5 would instead divide by the window's token count.
+    trainer.model_accepts_loss_kwargs = False
     quiet_progress(trainer)
     t_train = time.time()
     trainer.train(resume_from_checkpoint=resume_ckpt)
