@@ -2,7 +2,7 @@
 a stated vocabulary size."""
 import re
 
-from cardrepro.extract.util import family_of, number, prose_lines
+from cardrepro.extract.util import family_of, number, prose_lines, search_lines
 
 # Ordered by how explicitly the card says "this is what training started from".
 _BASE_PATTERNS = [
@@ -27,11 +27,9 @@ def extract(doc, facts):
     stated = facts.items.get("base_model.name")
     found = None
     for pat in _BASE_PATTERNS:
-        for no, text in lines:
-            m = pat.search(text)
-            if m:
-                found = (m.group(1), no, m.group(0))
-                break
+        for no, text, m in search_lines(doc, pat):
+            found = (m.group(1), no, m.group(0))
+            break
         if found:
             break
     if found and not stated:
@@ -48,25 +46,19 @@ def extract(doc, facts):
             if m and family_of(m.group(1)):
                 facts.put("base_model.name", m.group(1), no, text=facts.text_of(no, m.group(0)))
                 break
-    for no, text in lines:
-        m = _RELEASED.search(text)
-        if m:
-            facts.put("model.released", {"checkpoint": m.group(1), "epochs": int(m.group(2)), "steps": int(m.group(3))}, no)
-            break
+    for no, text, m in search_lines(doc, _RELEASED):
+        facts.put("model.released", {"checkpoint": m.group(1), "epochs": int(m.group(2)), "steps": int(m.group(3))}, no)
+        break
     for pat in _VOCAB:
-        for no, text in lines:
-            m = pat.search(text)
-            if m:
-                facts.put("tokenizer.vocab_size", number(m.group(1)), no, text=facts.text_of(no, m.group(0)))
-                break
-    for no, text in lines:
-        m = _HUB_LOAD.search(text)
-        if m:
-            facts.put("model.hub_id", m.group(1), no)
-            r = _REVISION.search(text)
-            if r:
-                facts.put("model.revision", r.group(1), no)
+        for no, text, m in search_lines(doc, pat):
+            facts.put("tokenizer.vocab_size", number(m.group(1)), no, text=facts.text_of(no, m.group(0)))
             break
+    for no, text, m in search_lines(doc, _HUB_LOAD):
+        facts.put("model.hub_id", m.group(1), no)
+        r = _REVISION.search(text)
+        if r:
+            facts.put("model.revision", r.group(1), no)
+        break
 
 
 def _same_model(a, b):

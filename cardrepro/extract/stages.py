@@ -35,22 +35,31 @@ def gpu_fact(text):
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def _section_words():
+    """One regex for the stage headings (group name = method) and one for the section ends."""
+    conf = data.load("stages")
+    heads = "|".join(f"(?P<{m}>" + "|".join(re.escape(w) for w in words) + ")" for m, words in conf["stages"].items())
+    ends = "(?:" + "|".join(re.escape(w) for w in conf["section_end"]) + ")$"
+    return re.compile(heads), re.compile(ends)
+
+
 def _sections(doc):
     """[(method, [(no, text), ...])] for cards whose stages have their own sections."""
-    conf = data.load("stages")
+    heads_re, ends_re = _section_words()
     lines = prose_lines(doc)
     heads = []
     for idx, (no, text) in enumerate(lines):
+        if len(text) > 80:
+            continue
         low = text.lower().strip()
         if len(low) > 60:
             continue
-        for method, words in conf["stages"].items():
-            if any(w in low for w in words):
-                heads.append((idx, method))
-                break
-        else:
-            if any(low.endswith(w) or low == w for w in conf["section_end"]) and heads:
-                heads.append((idx, None))
+        m = heads_re.search(low)
+        if m:
+            heads.append((idx, m.lastgroup))
+        elif heads and ends_re.search(low):
+            heads.append((idx, None))
     out = []
     for (i, method), nxt in zip(heads, heads[1:] + [(len(lines), None)]):
         if method:

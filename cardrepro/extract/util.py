@@ -1,4 +1,5 @@
 """Small helpers shared by extractors."""
+import bisect
 import functools
 import re
 
@@ -54,3 +55,38 @@ def number(text):
     mult = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9, "t": 1e12}
     num *= mult.get((m.group(2) or "").lower(), 1)
     return int(num) if num == int(num) else num
+
+
+def _joined(doc):
+    cached = getattr(doc, "_joined", None)
+    if cached is None:
+        lines = prose_lines(doc)
+        starts, pos = [], 0
+        for _, text in lines:
+            starts.append(pos)
+            pos += len(text) + 1
+        cached = doc._joined = ("\n".join(t for _, t in lines), starts, lines)
+    return cached
+
+
+def search_lines(doc, pattern):
+    """(line number, line text, match) of each match of a compiled pattern within one card line,
+    in card order; one pass over the whole text instead of one search per line."""
+    text, starts, lines = _joined(doc)
+    for m in pattern.finditer(text):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        no, line = lines[i]
+        if "\n" in m.group(0):  # crossed a line end: look within the line where it started
+            m = pattern.search(line)
+            if not m:
+                continue
+        else:
+            m = pattern.search(line, m.start() - starts[i])
+        yield no, line, m
+
+
+def lower_lines(doc):
+    cached = getattr(doc, "_lower", None)
+    if cached is None:
+        cached = doc._lower = [(no, text, text.lower()) for no, text in prose_lines(doc)]
+    return cached
