@@ -3,6 +3,7 @@ import random
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from cardrepro.audit import audit_spec
 from cardrepro.errors import CardError
 from cardrepro.spec import parse_card
 from conftest import CARDS, SEEDS
@@ -21,10 +22,11 @@ def _parse(tmp_path, text):
         assert err.path == str(p)
         return None
     assert spec["card"]["sha256"]
+    audit_spec(spec, card_text=text)  # whatever parses, the audit reads without raising
     return spec
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 3), ops=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(NOISE), st.integers(0, 3)), max_size=12))
 def test_mutated_seed_cards(tmp_path, seed, ops):
     text = SEED_TEXT[seed]
@@ -43,7 +45,7 @@ def test_mutated_seed_cards(tmp_path, seed, ops):
     _parse(tmp_path, text)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.lists(st.sampled_from(list("abc:-|#{}[]\"'`&*\n 1e5.") + NOISE), max_size=120).map("".join))
 def test_random_cards(tmp_path, text):
     _parse(tmp_path, text)
