@@ -30,7 +30,6 @@ PROJECTS = projects()
 
 @pytest.fixture(scope="module")
 def ds_modules():
-    pytest.importorskip("deepspeed")
     from deepspeed.runtime.config import DeepSpeedConfig
     from deepspeed.runtime.zero.config import DeepSpeedZeroConfig
     from transformers.integrations.deepspeed import HfTrainerDeepSpeedConfig
