@@ -42,8 +42,6 @@ def segments(messages, prompt, eos_token, add_generation_prompt=False):
         key = {"user": "user", "assistant": "assistant", "system": "system"}[role]
         prefix = prompt.get(f"{key}_prefix") or ""
         suffix = closing_text(prompt, eos_token) if role == "assistant" else (prompt.get(f"{key}_suffix") or "")
-        if role == "system" and not prefix:
-            prefix = ""
         if prefix:
             out.append((prefix, role, "prefix", turn))
         out.append((m["content"], role, "text", turn))
