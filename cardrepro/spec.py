@@ -114,10 +114,14 @@ def _method(facts, stage_list, trained):
         last = stage_list[-1]
         return last["method"], Fact(last["method"], "card", last["_prov"].get("method"), None, "the last training stage the card describes")
     if facts.has("peft.type"):
-        four = facts.get("quantization.load_in_4bit") is True
         f = facts.items["peft.type"]
-        return ("qlora" if four else "lora"), Fact("qlora" if four else "lora", "derived", f.line, f.text,
-                                                   "LoRA adapters" + (" on a 4-bit base" if four else "" if not facts.get("quantization.load_in_8bit") else " on an 8-bit base"))
+        if facts.get("quantization.load_in_4bit") is True:
+            method, rule = "qlora", "LoRA adapters on a 4-bit base"
+        elif facts.get("quantization.load_in_8bit") is True:
+            method, rule = "lora", "LoRA adapters on an 8-bit base"
+        else:
+            method, rule = "lora", "LoRA adapters"
+        return method, Fact(method, "derived", f.line, f.text, rule)
     if trained:
         return "sft", Fact("sft", "derived", trained["command_line"], None, f"{trained['profile']['name']} is a full-parameter SFT trainer")
     return None, None
