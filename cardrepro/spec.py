@@ -93,12 +93,14 @@ def _datasets(doc, facts, trained, stage_list):
             out.append(e)
     else:
         sft = next((s for s in stage_list if s.get("method") == "sft" and s.get("_datasets")), None)
-        described = sft["_datasets"] if sft else ds_extract.phrase_datasets(doc)
+        described = sft["_datasets"] if sft else (ds_extract.config_datasets(doc) or ds_extract.phrase_datasets(doc))
         for i, d in enumerate(described):
             e = {"name": d["name"], "options": dict(d.get("options") or {})}
             if d.get("availability_text"):
                 e["_internal"] = d["availability_text"]
             prov[f"datasets[{i}]"] = Fact(d["name"], "card", d["line"], facts.text_of(d["line"], d.get("match") or d["name"]))
+            for k, v in e["options"].items():
+                prov[f"datasets[{i}].options.{k}"] = Fact(v, "card", d["line"], prov[f"datasets[{i}]"].text)
             out.append(e)
     for i, e in enumerate(out):
         av, no, rule = ds_extract.availability(doc, e["name"], e["options"], e.pop("_internal", None))
@@ -112,7 +114,8 @@ def _datasets(doc, facts, trained, stage_list):
 def _method(facts, stage_list, trained):
     if stage_list and len(stage_list) > 1:
         last = stage_list[-1]
-        return last["method"], Fact(last["method"], "card", last["_prov"].get("method"), None, "the last training stage the card describes")
+        line = last["_prov"]["method"][0]
+        return last["method"], Fact(last["method"], "card", line, facts.text_of(line), "the last training stage the card describes")
     if facts.has("peft.type"):
         f = facts.items["peft.type"]
         if facts.get("quantization.load_in_4bit") is True:
@@ -156,7 +159,8 @@ def build_spec(path):
     if len(stage_list) == 1 and "datasets" not in stage_list[0] and datasets:
         stage_list[0]["datasets"] = [d["name"] for d in datasets]
     if len(stage_list) == 1 and "num_gpus" in stage_list[0]:
-        facts.put("training.num_gpus", stage_list[0]["num_gpus"], stage_list[0]["_prov"]["num_gpus"])
+        no, said = stage_list[0]["_prov"]["num_gpus"]
+        facts.put("training.num_gpus", stage_list[0]["num_gpus"], no, around=said)
     return _assemble(path, doc, facts, trained, stage_list, method, method_fact, datasets, ds_prov, ds_block)
 
 
@@ -195,8 +199,8 @@ def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datase
     clean_stages = []
     for i, s in enumerate(stage_list):
         clean_stages.append({k: v for k, v in s.items() if not k.startswith("_")})
-        for k, no in s.get("_prov", {}).items():
-            prov[f"stages[{i}].{k}"] = Fact(s.get(k), "card", no, facts.text_of(no)).provenance()
+        for k, (no, said) in s.get("_prov", {}).items():
+            prov[f"stages[{i}].{k}"] = Fact(s.get(k), "card", no, facts.text_of(no, said)).provenance()
     if clean_stages:
         spec["stages"] = clean_stages
     if datasets:

@@ -122,3 +122,19 @@ def test_prose_base_model_against_training_config(write_card):
     c = next(c for c in spec["conflicts"] if c["kind"] == "prose_vs_command")
     assert [v["value"] for v in c["values"]] == ["org/pythia-12b", "org/llama-7b"] and c["values"][0]["line"] == 2
     assert spec["training"]["learning_rate"] == 2e-5 and spec["provenance"]["training.learning_rate"]["line"] == 9
+
+
+def test_axolotl_config_and_hf_auto_card():
+    """An Axolotl config block plus the HF Trainer's auto-generated hyperparameter list."""
+    from conftest import ROOT
+    spec = parse_card(ROOT / "tests" / "fixtures" / "parse" / "axolotl-qlora.md")
+    t = spec["training"]
+    assert spec["method"] == "qlora" and spec["base_model"]["architecture"] == "mistral"
+    assert (t["max_length"], t["per_device_train_batch_size"], t["gradient_accumulation_steps"]) == (8192, 2, 4)
+    assert (t["num_gpus"], t["total_train_batch_size"], t["dtype"], t["learning_rate"]) == (4, 32, "bf16", 2e-4)
+    assert (t["adam_beta1"], t["adam_beta2"], t["adam_epsilon"]) == (0.9, 0.999, 1e-8)
+    assert spec["peft"] == {"type": "lora", "r": 32, "lora_alpha": 16, "lora_dropout": 0.05, "target_modules": "all-linear"}
+    assert spec["deepspeed"] == {"config_ref": "deepspeed_configs/zero2.json", "stage": 2}
+    assert spec["provenance"]["deepspeed.stage"]["origin"] == "derived"
+    assert spec["datasets"] == [{"name": "mhenrichsen/alpaca_2k_test", "options": {"type": "alpaca"}, "availability": "unknown"}]
+    assert spec["environment"]["torch"] == "2.1.2+cu118"

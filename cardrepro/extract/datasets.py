@@ -75,3 +75,28 @@ def phrase_datasets(doc):
                 out.append({"name": p["dataset"], "options": options, "line": no, "match": m.group(0)})
                 break
     return out
+
+
+def config_datasets(doc):
+    """The mix of a training config the card includes: Axolotl's `datasets: [{path, type}]`,
+    LLaMA-Factory's `dataset: a,b`, or a plain `datasets:` list of names."""
+    out = []
+    for block in doc.of_kind("yaml"):
+        value = block.value if isinstance(block.value, dict) else {}
+        items = value.get("datasets")
+        if isinstance(value.get("dataset"), str):
+            items = [n.strip() for n in value["dataset"].split(",") if n.strip()]
+            key = "dataset"
+        else:
+            key = "datasets"
+        if not isinstance(items, list):
+            continue
+        for i, item in enumerate(items):
+            no = block.where.get((key, i)) or block.where.get((key,)) or block.start
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                out.append({"name": item["path"], "options": {k: v for k, v in item.items() if k != "path"}, "line": no})
+            elif isinstance(item, str):
+                out.append({"name": item, "options": {}, "line": no})
+        if out:
+            return out
+    return out

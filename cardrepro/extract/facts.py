@@ -25,8 +25,9 @@ class Facts:
         self.extra_provenance = {}  # path -> Fact, for list entries (datasets[0]) etc.
         self.conflicts = []
         self._line_text = {}
-        for l in doc.lines:
-            self._line_text.setdefault(l.no, l.text.strip())
+        for l in doc.lines:  # a flattened card has many segments on one card line: keep them all
+            prev = self._line_text.get(l.no)
+            self._line_text[l.no] = f"{prev} {l.text.strip()}" if prev else l.text.strip()
 
     def text_of(self, line, around=None):
         text = self._line_text.get(line, "")
@@ -35,12 +36,14 @@ class Facts:
             text = text[max(0, i - 60): i + len(around) + 60]
         return text[:160] if text else None
 
-    def put(self, path, value, line=None, origin="card", text=None, rule=None, override=False):
+    def put(self, path, value, line=None, origin="card", text=None, rule=None, override=False, around=None):
         if value is None:
             return False
         if path in self.items and not override:
             return False
-        self.items[path] = Fact(value, origin, line, text if text is not None else self.text_of(line), rule)
+        if text is None:
+            text = self.text_of(line, around or (str(value) if isinstance(value, (str, int, float)) else None))
+        self.items[path] = Fact(value, origin, line, text, rule)
         return True
 
     def get(self, path, default=None):

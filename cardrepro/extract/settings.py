@@ -5,6 +5,7 @@ import re
 
 from cardrepro import data
 from cardrepro.extract.util import keymap, norm_key, prose_lines, walk
+from cardrepro.read import yamlsafe
 
 _PKG = re.compile(r"^-?\s*(PEFT|Transformers|Pytorch|PyTorch|Datasets|Tokenizers|DeepSpeed|Accelerate|bitsandbytes)\s+v?(\d+(?:\.\d+)+\S*)", re.I)
 _LORA = re.compile(r"(?i)\blora\b")
@@ -24,10 +25,10 @@ def _put_key(facts, key, value, line, origin="card"):
         if target:
             if target == "dtype":
                 value = dtypes.get(str(value).lower(), value)
-            facts.put(prefix + target, _value(value), line, origin=origin)
+            facts.put(prefix + target, _value(value), line, origin=origin, around=str(key))
             return True
     if k in data.load("keys").get("generation", []):
-        facts.put("generation." + k, _value(value), line, origin=origin)
+        facts.put("generation." + k, _value(value), line, origin=origin, around=str(key))
         return True
     return False
 
@@ -41,13 +42,15 @@ def extract(doc, facts, skip_blocks=()):
             if not keys:
                 continue
             line = block.where.get(tuple(path[:len(path)]), None) or _line_of(block, keys[-1])
-            _put_key(facts, keys[-1], leaf, line)
+            if isinstance(path[0], str) and path[0] in ("datasets", "deepspeed_config") and len(path) > 1:
+                continue  # a dataset entry's or a DeepSpeed file's own keys are not training facts
+            if not _special_key(facts, keys[-1], leaf, line):
+                _put_key(facts, keys[-1], leaf, line)
             if keys[-1] in ("load_in_8bit", "load_in_4bit") and leaf is True:
                 facts.put("quantization.method", "bitsandbytes", line, rule=None)
     for block in doc.of_kind("table"):
         for no, cells in block.value:
-            if len(cells) == 2:
-                from cardrepro.read import yamlsafe
+            if len(cells) == 2 and not _special_key(facts, cells[0], yamlsafe.scalar(cells[1]), no):
                 _put_key(facts, cells[0], yamlsafe.scalar(cells[1]), no)
     for block in doc.of_kind("python"):
         for node in ast.walk(block.value):
@@ -66,9 +69,44 @@ def extract(doc, facts, skip_blocks=()):
             name = data.load("keys")["packages"].get(m.group(1).lower(), m.group(1).lower())
             facts.put(f"environment.{name}", m.group(2), no)
     _peft_and_quant(doc, facts)
+    if any(p.startswith("peft.") for p in facts.items) and not facts.has("peft.type"):
+        f = next(f for p, f in facts.items.items() if p.startswith("peft."))
+        facts.put("peft.type", "lora", f.line, origin="derived", text=f.text, rule="LoRA fields (r, alpha, ...) are stated")
 
 
 _KEY_AT_START = re.compile(r"^\s*-?\s*\"?([^\s\":：]+)\"?\s*[:：]")
+
+
+_ADAM_PROSE = re.compile(r"betas=\(\s*([\d.]+)\s*,\s*([\d.]+)\s*\)\s*and\s*epsilon=([\d.eE\-+]+)")
+_ZERO_STAGE = re.compile(r"zero[_\-]?(?:stage)?[_\-]?([0-3])", re.I)
+
+
+def _special_key(facts, key, value, line):
+    """Keys whose value says more than one spec field (Axolotl, HF auto-cards). True if handled."""
+    k = norm_key(key)
+    if k == "adapter" and str(value).lower() in ("lora", "qlora"):
+        facts.put("peft.type", "lora", line)
+        return True
+    if k == "lora_target_linear" and value is True:
+        facts.put("peft.target_modules", "all-linear", line)
+        return True
+    if k in ("bf16", "fp16") and (value is True or str(value).lower() == "auto"):
+        facts.put("training.dtype", k, line)
+        return True
+    if k in ("deepspeed", "deepspeed_config") and isinstance(value, str) and value.endswith(".json"):
+        facts.put("deepspeed.config_ref", value, line)
+        m = _ZERO_STAGE.search(value.rsplit("/", 1)[-1])
+        if m:
+            facts.put("deepspeed.stage", int(m.group(1)), line, origin="derived",
+                      rule=f"the config file's name {value!r} names ZeRO stage {m.group(1)}")
+        return True
+    if k in ("optimizer", "optim") and isinstance(value, str) and (m := _ADAM_PROSE.search(value)):
+        facts.put("training.optim", value.split(" with ")[0].strip().lower(), line)
+        facts.put("training.adam_beta1", float(m.group(1)), line)
+        facts.put("training.adam_beta2", float(m.group(2)), line)
+        facts.put("training.adam_epsilon", float(m.group(3)), line)
+        return True
+    return False
 
 
 def _line_of(block, key):

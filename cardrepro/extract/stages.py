@@ -31,7 +31,7 @@ def gpu_fact(text):
         if m:
             n = 1 if m.groupdict().get("one") else int(m.group("n"))
             mem = m.groupdict().get("mem")
-            return n, m.group("gpu") + (f"-{mem}GB" if mem else "")
+            return n, m.group("gpu") + (f"-{mem}GB" if mem else ""), m.group(0)
     return None
 
 
@@ -113,24 +113,24 @@ def extract(doc, facts):
     stages = []
     for method, section, head in sections:
         stage = {"method": method}
-        prov = {"method": head}
+        prov = {"method": (head, None)}  # field -> (card line, the text that states it)
         text_lines = section[1:]
         for no, text in text_lines:
             if "num_gpus" not in stage and (g := gpu_fact(text)):
-                stage["num_gpus"], stage["gpu"] = g
-                prov["num_gpus"] = prov["gpu"] = no
+                stage["num_gpus"], stage["gpu"], said = g
+                prov["num_gpus"] = prov["gpu"] = (no, said)
             if "dtype" not in stage and (m := _DTYPE.search(text)):
                 stage["dtype"] = {"fp16": "fp16", "float16": "fp16", "bf16": "bf16", "bfloat16": "bf16"}.get(m.group(1).lower().replace(" ", ""), "fp32")
-                prov["dtype"] = no
+                prov["dtype"] = (no, m.group(0))
             if "tokens" not in stage and (m := _TOKENS.search(text)):
                 stage["tokens"] = number(m.group(1).replace(" ", "").replace("billion", "B").replace("million", "M"))
-                prov["tokens"] = no
+                prov["tokens"] = (no, m.group(0))
             if "duration_days" not in stage and (m := _DAYS.search(text)):
                 stage["duration_days"] = number(m.group(1))
-                prov["duration_days"] = no
+                prov["duration_days"] = (no, m.group(0))
             if "tflops_per_gpu" not in stage and (m := _TFLOPS.search(text)):
                 stage["tflops_per_gpu"] = number(m.group(1))
-                prov["tflops_per_gpu"] = no
+                prov["tflops_per_gpu"] = (no, m.group(0))
         if method == "rlhf":
             words = " ".join(t for _, t in text_lines)
             algos = [a for a, pat in (("rm", r"\bRM\b|reward model"), ("ppo", r"\bPPO\b")) if re.search(pat, words)]
@@ -154,12 +154,12 @@ def single_stage(doc, facts, method):
     for no, text in prose_lines(doc):
         g = gpu_fact(text)
         if g:
-            stage["num_gpus"], stage["gpu"] = g
-            prov["num_gpus"] = prov["gpu"] = no
+            stage["num_gpus"], stage["gpu"], said = g
+            prov["num_gpus"] = prov["gpu"] = (no, said)
             m = re.search(r"(\d+)\s*(分钟|分鐘|minutes?)", text)
             if m:
                 stage["duration_text"] = m.group(0)
-                prov["duration_text"] = no
+                prov["duration_text"] = (no, m.group(0))
             break
     stage["_prov"] = prov
     return stage
