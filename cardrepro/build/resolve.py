@@ -70,6 +70,18 @@ def _architecture(spec, base_model, A: Assumptions):
     return A.add("base_model.architecture", "llama", "build default: architecture unknown, llama assumed")
 
 
+def _typed_hub_dataset(name: str, options: dict):
+    """A registry-like entry for an unknown hub dataset whose record type the card states."""
+    fmt = (build_defaults().get("record_types") or {}).get(str(options.get("type", "")).lower())
+    if not fmt or not re.fullmatch(r"[\w.\-]+/[\w.\-]+", name):
+        return None
+    reg = dataset_registry() or {}
+    sample = next((e["sample"] for e in reg.values() if isinstance(e, dict) and e.get("format") == fmt and e.get("sample")), None)
+    if not sample:
+        return None
+    return {"format": fmt, "hub_id": name, "sample": sample, "availability": "unknown", "kind": "text", "licence": None}
+
+
 def _model_config(base_model: str):
     mc = model_configs() or {}
     for key in (base_model, str(base_model).lower()):
@@ -171,6 +183,13 @@ def resolve(spec: dict, findings=None) -> dict:
         options = copy.deepcopy(ds.get("options") or {})
         availability = ds.get("availability")
         reg_name, entry = _registry_entry(dname)
+        if entry is None:
+            entry = _typed_hub_dataset(dname, options)
+            if entry is not None:
+                reg_name = dname
+                A.add(f"datasets[{len(datasets)}].format", entry["format"],
+                      f"the card's record type {options.get('type')!r} (cardrepro/data/build_defaults.yaml record_types); "
+                      f"the smoke run reads {entry['sample']}, a sample in that format")
         if entry is None:
             left_out.append({"name": dname, "reason": f"not in the dataset registry ({availability or 'unknown'}): "
                                                       "no loader, nothing to download"})

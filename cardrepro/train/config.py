@@ -5,7 +5,7 @@ from pathlib import Path
 
 from cardrepro.errors import CardError
 
-ARCHITECTURES = ("bloom", "gpt_neox", "llama")
+ARCHITECTURES = ("bloom", "gpt_neox", "llama", "mistral", "qwen2")
 REQUIRED = ("name", "architecture", "prompt", "tokenizer", "datasets", "training")
 
 SMOKE_DEFAULTS = {

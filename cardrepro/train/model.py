@@ -1,11 +1,12 @@
 """Models. --smoke: a tiny randomly initialised model of the card's architecture (bloom, gpt_neox,
-llama). --full: from_pretrained(base_model). Embeddings resized to a multiple of 16 (OA). With
+llama, mistral, qwen2). --full: from_pretrained(base_model). Embeddings resized to a multiple of 16 (OA). With
 `quantization` (bitsandbytes 8/4-bit via quantization_config=) and/or `peft` (LoRA): the base is
 loaded quantized, prepared with prepare_model_for_kbit_training, wrapped with LoRA; only adapter
 parameters train."""
 import math
 
-LORA_TARGETS = {"bloom": ["query_key_value"], "gpt_neox": ["query_key_value"], "llama": ["q_proj", "v_proj"]}
+LORA_TARGETS = {"bloom": ["query_key_value"], "gpt_neox": ["query_key_value"], "llama": ["q_proj", "v_proj"],
+                "mistral": ["q_proj", "v_proj"], "qwen2": ["q_proj", "v_proj"]}
 
 
 def padded_vocab(n, multiple):
@@ -13,7 +14,7 @@ def padded_vocab(n, multiple):
 
 
 def tiny_config(cfg, tokenizer):
-    from transformers import BloomConfig, GPTNeoXConfig, LlamaConfig
+    from transformers import AutoConfig, BloomConfig, GPTNeoXConfig
 
     m = cfg["smoke"]["model"]
     arch = cfg["architecture"]
@@ -29,9 +30,10 @@ def tiny_config(cfg, tokenizer):
                              num_attention_heads=m["num_heads"], intermediate_size=m["intermediate_size"],
                              rotary_pct=0.25, max_position_embeddings=max_pos, use_parallel_residual=True,
                              hidden_dropout=0.0, attention_dropout=0.0, tie_word_embeddings=False, **ids)
-    return LlamaConfig(vocab_size=vocab, hidden_size=m["hidden_size"], num_hidden_layers=m["num_layers"],
-                       num_attention_heads=m["num_heads"], num_key_value_heads=m["num_heads"],
-                       intermediate_size=m["intermediate_size"], max_position_embeddings=max_pos, **ids)
+    # llama and its descendants (mistral, qwen2) share these argument names
+    return AutoConfig.for_model(arch, vocab_size=vocab, hidden_size=m["hidden_size"], num_hidden_layers=m["num_layers"],
+                                num_attention_heads=m["num_heads"], num_key_value_heads=m["num_heads"],
+                                intermediate_size=m["intermediate_size"], max_position_embeddings=max_pos, **ids)
 
 
 def create_tiny(cfg, tokenizer, out_dir, seed):
