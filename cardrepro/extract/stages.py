@@ -20,12 +20,19 @@ _BULLET = re.compile(r"^\s*[•·●▪\-\*]\s*(?P<label>[^(（:：]+?)\s*[(（]
 
 
 @functools.lru_cache(maxsize=None)
+def _gpu_names():
+    return re.compile("|".join(re.escape(g) for g in data.load("stages").get("gpus", [])))
+
+
+@functools.lru_cache(maxsize=None)
 def _gpu_regexes():
     gpus = "|".join(re.escape(g) for g in data.load("stages").get("gpus", []))
     return [re.compile(p.format(gpus=gpus)) for p in _GPU_PATTERNS]
 
 
 def gpu_fact(text):
+    if not _gpu_names().search(text):
+        return None
     for pat in _gpu_regexes():
         m = pat.search(text)
         if m:

@@ -13,6 +13,7 @@ from cardrepro.read.source import Line
 
 LAUNCHERS = ("deepspeed", "torchrun", "accelerate", "python", "python3", "axolotl", "llamafactory-cli")
 _LAUNCH = re.compile(r"(?:^|`|\$\s*)((?:" + "|".join(LAUNCHERS) + r")\s+[^`\n]*?\.(?:py|yaml|yml)\b[^`\n]*)")
+_JSON_KEY = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*:')
 _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+-]*)\s*(.*)$")
 _CODE_START = re.compile(r"^(from\s+[\w.]+\s+import\s|import\s+\w|[A-Za-z_][\w.]*\s*=\s*\S|[A-Za-z_][\w.]*\(|print\()")
 
@@ -58,15 +59,15 @@ def _json_block(path, lines, fenced):
     except ValueError as err:
         lineno = getattr(err, "lineno", 1)
         raise CardError(path, lines[min(lineno, len(lines)) - 1].no, f"malformed JSON: {getattr(err, 'msg', err)}") from None
-    where = {}
-    for k in (value if isinstance(value, dict) else {}):
-        for l in lines:
-            if re.match(r'^\s*"' + re.escape(k) + r'"\s*:', l.text):
-                where[(k,)] = l.no
-                break
+    key_lines = {}  # every line that starts with `"key":`, by key
+    for l in lines:
+        m = _JSON_KEY.match(l.text)
+        if m:
+            key_lines.setdefault(m.group(1), []).append(l.no)
+    where = {(k,): key_lines[k][0] for k in (value if isinstance(value, dict) else {}) if k in key_lines}
     dup_list = []
     for k in dups:
-        hits = [l.no for l in lines if re.match(r'^\s*"' + re.escape(k) + r'"\s*:', l.text)]
+        hits = key_lines.get(k, [])
         dup_list.append(((k,), hits[-1] if hits else lines[0].no, hits[0] if hits else None))
     return Block("json", lines[0].no, lines, value, where, dup_list, fenced)
 

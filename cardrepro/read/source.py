@@ -53,7 +53,7 @@ _STRAY_PIPE = re.compile(r"([^\s:：|])\s+\|\s*$")
 
 def _has_table_debris(raw):
     nonblank = [l for l in raw if l.strip()]
-    if len(nonblank) < 4:
+    if len(nonblank) < 4 or sum("|" in l for l in nonblank) <= 0.6 * len(nonblank):
         return False
     debris = [l for l in nonblank if _DEBRIS_END.search(l) and not l.lstrip().startswith("|")]
     lone = [l for l in nonblank if l.strip() == "|"]
@@ -104,8 +104,8 @@ def card_lines(text):
     if _has_table_debris([l.text for l in raw]):
         raw = strip_table_debris(raw)
     else:
-        raw = [Line(l.no, _STRAY_PIPE.sub(r"\1", l.text)) if _STRAY_PIPE.search(l.text) and not l.text.lstrip().startswith("|")
-               else l for l in raw]
+        raw = [Line(l.no, _STRAY_PIPE.sub(r"\1", l.text))
+               if "|" in l.text and _STRAY_PIPE.search(l.text) and not l.text.lstrip().startswith("|") else l for l in raw]
     nonblank = [l for l in raw if l.text.strip()]
     if len(nonblank) <= 2 and sum(len(l.text) for l in nonblank) > 400:
         flat = []
