@@ -64,6 +64,15 @@ def _apply_trainer(doc, facts, skip):
     return r
 
 
+def _at(value, path):
+    for p in path:
+        try:
+            value = value[p]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
 def _datasets(doc, facts, trained, stage_list):
     """Spec `datasets` and their provenance entries."""
     prov = {}
@@ -71,11 +80,16 @@ def _datasets(doc, facts, trained, stage_list):
     if trained:
         entries, fact = trained["datasets"]
         defaults = trained["profile"].get("dataset_option_defaults", {})
-        block_lines = {}
+        names = {e["name"] for e in entries}
+        block_lines = {}  # dataset name -> (block, path of its entry, card line)
         for block in doc.of_kind("yaml"):
             for path, no in block.where.items():
-                if path and path[-1] in {e["name"] for e in entries}:
+                if path and path[-1] in names:  # `- name:` with options
                     block_lines.setdefault(path[-1], (block, path, no))
+                elif path and isinstance(path[-1], int):  # a bare `- name` item
+                    item = _at(block.value, path)
+                    if isinstance(item, str) and item in names:
+                        block_lines.setdefault(item, (block, path, no))
         for i, e in enumerate(entries):
             where = block_lines.get(e["name"])
             no = where[2] if where and fact.origin == "card" else fact.line

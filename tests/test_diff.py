@@ -71,3 +71,17 @@ def test_flatten_and_types():
     assert [(c["path"], c["new"]) for c in changes] == [("peft", {"r": 8, "lora_alpha": 16})]
     changes = diff_specs({"a": {"k": [1, 2]}}, {"a": {"k": [1]}, "b": 3})
     assert [(c["path"], c["in_old"], c["in_new"]) for c in changes] == [("a.k[1]", True, False), ("b", False, True)]
+
+
+def test_inserted_dataset_is_one_change_with_its_card_line():
+    """Named entries are matched by name: inserting one dataset does not shift every later one."""
+    from cardrepro.spec import parse_card
+    old = parse_card(Path(__file__).parent.parent / "cards" / "bloom-zh-3b-sft.md")
+    new = json.loads(json.dumps(old))
+    new["datasets"].insert(7, {"name": "alpaca", "options": {}, "availability": "public"})
+    new["provenance"]["datasets[7]"] = {"origin": "card", "line": 57, "text": "- alpaca"}
+    changes = [c for c in diff_specs(old, new) if c["path"].startswith("datasets")]
+    assert changes == [{"path": "datasets[7]", "old": None, "new": new["datasets"][7], "in_old": False,
+                        "in_new": True, "old_line": None, "new_line": 57}]
+    argv = [c for c in diff_specs(old, dict(old, command=dict(old["command"], args=["--x"]))) if c["path"].startswith("command")]
+    assert argv[0]["path"] == "command.args[0]"  # argv stays positional

@@ -43,29 +43,52 @@ def _show(value) -> str:
 _ABSENT = object()
 
 
-def _walk(a, b, path, out):
-    """Changed paths; a subtree present on one side only is reported once, whole."""
+def _keyed(items, path):
+    """Lists matched by identity rather than position: dicts by `name`, or dataset names."""
+    if items and all(isinstance(x, dict) and isinstance(x.get("name"), str) for x in items):
+        keys = [x["name"] for x in items]
+    elif items and path.endswith("datasets") and all(isinstance(x, str) for x in items):
+        keys = list(items)
+    else:
+        return None
+    return keys if len(set(keys)) == len(keys) else None
+
+
+def _walk(a, b, pa, pb, out):
+    """Changed paths as (old path, new path, old, new); a subtree present on one side only is
+    reported once, whole. Named list items (datasets) are matched by name, so an insertion shows
+    as one added entry, not as every later entry changing."""
     if isinstance(a, dict) and isinstance(b, dict):
         for k in list(a) + [k for k in b if k not in a]:
-            _walk(a.get(k, _ABSENT), b.get(k, _ABSENT), f"{path}.{k}" if path else str(k), out)
+            _walk(a.get(k, _ABSENT), b.get(k, _ABSENT), f"{pa}.{k}" if pa else str(k), f"{pb}.{k}" if pb else str(k), out)
     elif isinstance(a, list) and isinstance(b, list):
+        ka, kb = _keyed(a, pa), _keyed(b, pb)
+        if ka is not None and kb is not None and type(a[0]) is type(b[0]):
+            for key in kb + [k for k in ka if k not in kb]:
+                ia = ka.index(key) if key in ka else None
+                ib = kb.index(key) if key in kb else None
+                _walk(a[ia] if ia is not None else _ABSENT, b[ib] if ib is not None else _ABSENT,
+                      f"{pa}[{ia if ia is not None else ib}]", f"{pb}[{ib if ib is not None else ia}]", out)
+            return
         for i in range(max(len(a), len(b))):
-            _walk(a[i] if i < len(a) else _ABSENT, b[i] if i < len(b) else _ABSENT, f"{path}[{i}]", out)
+            _walk(a[i] if i < len(a) else _ABSENT, b[i] if i < len(b) else _ABSENT, f"{pa}[{i}]", f"{pb}[{i}]", out)
     elif a is _ABSENT or b is _ABSENT or a != b or type(a) is not type(b):
-        out.append((path, a, b))
+        out.append((pa, pb, a, b))
 
 
 def diff_specs(old: dict, new: dict) -> list[dict]:
     a = {k: v for k, v in old.items() if k not in IGNORED_TOP}
     b = {k: v for k, v in new.items() if k not in IGNORED_TOP}
-    pa, pb = old.get("provenance") or {}, new.get("provenance") or {}
+    prov_a, prov_b = old.get("provenance") or {}, new.get("provenance") or {}
     found = []
-    _walk(a, b, "", found)
+    _walk(a, b, "", "", found)
     changes = []
-    for path, va, vb in sorted(found, key=lambda t: t[0]):
-        changes.append({"path": path, "old": None if va is _ABSENT else va, "new": None if vb is _ABSENT else vb,
+    for path_a, path_b, va, vb in sorted(found, key=lambda t: t[1]):
+        changes.append({"path": path_b if vb is not _ABSENT else path_a,
+                        "old": None if va is _ABSENT else va, "new": None if vb is _ABSENT else vb,
                         "in_old": va is not _ABSENT, "in_new": vb is not _ABSENT,
-                        "old_line": _line(pa, path), "new_line": _line(pb, path)})
+                        "old_line": _line(prov_a, path_a) if va is not _ABSENT else None,
+                        "new_line": _line(prov_b, path_b) if vb is not _ABSENT else None})
     return changes
 
 
