@@ -193,6 +193,19 @@ def test_deterministic(tmp_path, monkeypatch):
     assert tree(build_project(None, a, spec=spec, findings=None)) == tree(b)    # rebuild in place
 
 
+def test_rebuild_keeps_what_run_wrote(tmp_path):
+    spec = load_spec("stablelm-7b-sft")
+    out = build_project(None, tmp_path / "p", spec=spec, findings=None)
+    (out / "runs" / "smoke").mkdir(parents=True)
+    (out / "runs" / "smoke" / "metrics.jsonl").write_text("{}\n")
+    (out / "smoke").mkdir()
+    (out / "stray.txt").write_text("hand edit")
+    build_project(None, out, spec=spec, findings=None)
+    assert (out / "runs" / "smoke" / "metrics.jsonl").read_text() == "{}\n" and (out / "smoke").is_dir()
+    assert not (out / "stray.txt").exists()  # anything else in the folder is the build's to replace
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".p.")]  # no temporary folders left
+
+
 def test_atomic_failure_leaves_previous_version_whole(tmp_path, monkeypatch):
     spec = load_spec("stablelm-7b-sft")
     out = build_project(None, tmp_path / "generated" / "p", spec=spec, findings=None)

@@ -226,6 +226,9 @@ def _confined(root: Path, rel: str) -> Path:
     return target
 
 
+RUN_PRODUCTS = ("runs", "smoke")  # folders `cardrepro run` writes inside a project; kept across rebuilds
+
+
 def write_project(files: dict[str, bytes], out_dir) -> Path:
     """Write into a temporary folder next to `out_dir`, then swap it in with renames: a failure at any
     point leaves the previous version whole (and no temporary folder behind)."""
@@ -259,6 +262,9 @@ def write_project(files: dict[str, bytes], out_dir) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if old is not None:
+        for name in RUN_PRODUCTS:  # what `cardrepro run` wrote belongs to the user, not to the build
+            if (old / name).exists() and name not in files and not (out_dir / name).exists():
+                os.rename(old / name, out_dir / name)
         shutil.rmtree(old, ignore_errors=True)
     return out_dir
 
