@@ -1,6 +1,7 @@
 """The `cardrepro` command. Subcommands live with their stage and are imported only when used,
 so `parse`, `audit` and `build` never pay for torch."""
 import importlib
+import os
 import sys
 
 import click
@@ -53,3 +54,9 @@ def main(argv=None):
     except CardError as err:
         click.echo(str(err), err=True)
         sys.exit(2)
+    except Exception as err:  # a bug in cardrepro, not bad input: say so in one line
+        if os.environ.get("CARDREPRO_DEBUG"):
+            raise
+        click.echo(f"cardrepro: internal error: {type(err).__name__}: {err} "
+                   "(set CARDREPRO_DEBUG=1 for the traceback; please report it)", err=True)
+        sys.exit(3)

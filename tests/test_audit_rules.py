@@ -298,3 +298,13 @@ def test_score_and_verdict():
     assert good["score"]["score"] > bad["score"]["score"]
     assert bad["verdict"].startswith("not reproducible")
     assert good["verdict"].startswith("reproducible")
+
+
+def test_later_stage_starts_from_unreleased_checkpoint():
+    spec = base_spec(base_model={"name": "LLaMA-13B", "architecture": "llama"},
+                     stages=[{"method": "continual_pretraining"}, {"method": "sft"}],
+                     tokenizer={"vocab_size": 39410}, model={"hub_id": "org/final"})
+    f = one(audit_spec(spec), "CR140")
+    assert f["severity"] == "warning" and "stage 2 (sft)" in f["message"] and "org/final" in f["message"]
+    assert "39,410" in f["message"] and "32,000" in f["message"]
+    assert not codes(audit_spec(base_spec(stages=[{"method": "sft"}])), "CR140")

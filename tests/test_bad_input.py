@@ -56,3 +56,17 @@ def test_partial_table_debris_does_not_reach_values(tmp_path):
     assert res.returncode == 0, res.stderr
     import json
     assert json.loads(res.stdout)["training"]["learning_rate"] == 2e-5
+
+
+def test_internal_error_is_one_line_exit_3(tmp_path, monkeypatch, capsys):
+    """A bug (not bad input) still prints one line, exit 3, and says how to get the traceback."""
+    import cardrepro.spec
+    from cardrepro.cli import main
+
+    monkeypatch.setattr(cardrepro.spec, "parse_card", lambda path: 1 / 0)
+    monkeypatch.delenv("CARDREPRO_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as ex:
+        main(["parse", "cards/stablelm-7b-sft.md"])
+    assert ex.value.code == 3
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cardrepro: internal error: ZeroDivisionError") and "\n" not in err

@@ -58,6 +58,33 @@ def check(ctx):
     out += _licences(ctx)
     out += _trainer_options(ctx)
     out += _metadata(ctx)
+    out += _stage_start(ctx)
+    return out
+
+
+def _stage_start(ctx):
+    """CR140: a later stage starts from an earlier stage's output, which the card does not release."""
+    stages = ctx.get("stages") or []
+    if len(stages) < 2:
+        return []
+    out = []
+    final = ctx.get("model.hub_id")
+    vocab = ctx.get("tokenizer.vocab_size")
+    base_vocab = (C.model_config(ctx.base_model())[1] or {}).get("vocab_size")
+    for i in range(1, len(stages)):
+        prev, cur = stages[i - 1], stages[i]
+        note = ""
+        if vocab and base_vocab and vocab != base_vocab and prev.get("method") in ("continual_pretraining", "pretraining"):
+            note = (f"; its vocabulary ({vocab:,} tokens, stated) differs from the base model's ({base_vocab:,}), so "
+                    f"the base model's tokenizer cannot stand in for it")
+        out.append(finding(
+            "CR140", "warning",
+            f"stage {i + 1} ({cur.get('method')}) starts from the output of stage {i} ({prev.get('method')}), "
+            f"which the card does not release" + (f" (only the final model, {final})" if final else "") + note,
+            lines=ctx.lines(f"stages[{i}].method", f"stages[{i - 1}].method", *(("tokenizer.vocab_size",) if note else ())),
+            action=(f"a {cur.get('method')} project built from the base model reproduces the recipe, not the model; "
+                    f"ask the authors for the stage {i} checkpoint"),
+            paths=[f"stages[{i}]"]))
     return out
 
 
