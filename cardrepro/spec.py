@@ -169,9 +169,12 @@ def build_spec(path):
     method, method_fact = _method(facts, stage_list, trained)
     if not stage_list and method:
         stage_list = [stages.single_stage(doc, facts, method)]
+        stage_list[0]["_prov"]["method"] = (method_fact.line, None, method_fact.origin, method_fact.rule)
     datasets, ds_prov = _datasets(doc, facts, trained, stage_list)
     if len(stage_list) == 1 and "datasets" not in stage_list[0] and datasets:
         stage_list[0]["datasets"] = [d["name"] for d in datasets]
+        stage_list[0]["_prov"]["datasets"] = (ds_prov["datasets[0]"].line, None, "derived",
+                                               "the datasets of the mix (datasets[])")
     if len(stage_list) == 1 and "num_gpus" in stage_list[0]:
         no, said = stage_list[0]["_prov"]["num_gpus"]
         facts.put("training.num_gpus", stage_list[0]["num_gpus"], no, around=said)
@@ -213,8 +216,9 @@ def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datase
     clean_stages = []
     for i, s in enumerate(stage_list):
         clean_stages.append({k: v for k, v in s.items() if not k.startswith("_")})
-        for k, (no, said) in s.get("_prov", {}).items():
-            prov[f"stages[{i}].{k}"] = Fact(s.get(k), "card", no, facts.text_of(no, said)).provenance()
+        for k, (no, said, *how) in s.get("_prov", {}).items():
+            origin, rule = how if how else ("card", None)
+            prov[f"stages[{i}].{k}"] = Fact(s.get(k), origin, no, facts.text_of(no, said), rule).provenance()
     if clean_stages:
         spec["stages"] = clean_stages
     if datasets:
@@ -242,6 +246,11 @@ def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datase
             spec["trainer"]["missing_configs"] = trained["missing_configs"]
         for k, f in trained["options"].items():
             prov[f"trainer.options.{k}"] = f.provenance()
+        line = trained["command_line"]
+        prov["trainer.name"] = Fact(None, "derived", line, facts.text_of(line, trained["command"]["script"]),
+                                    f"the command runs {trained['command']['script']}, which the trainer profile "
+                                    f"{trained['profile']['name']} (cardrepro/data/trainers/) describes").provenance()
+        prov["trainer.configs"] = Fact(None, "cli", line, facts.text_of(line, "--configs")).provenance()
         spec["command"] = trained["command"]
         prov["command"] = Fact(None, "card", trained["command_line"], facts.text_of(trained["command_line"])).provenance()
     elif doc.of_kind("shell"):

@@ -123,3 +123,26 @@ def test_ziya(specs):
     assert av["BELLE"] == "public" and av["Alpaca-GPT4"] == "public"
     assert av["內部收集Code數據"] == "internal" and av["內部收集推理/邏輯相關數據"] == "internal"
     assert "training" not in s or "learning_rate" not in s["training"]  # never stated: absent
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_every_value_is_traceable(specs, name):
+    """Each leaf of the spec has provenance, on its own path or on the nearest path above it."""
+    from cardrepro.build.diff import flatten
+    s = specs[name]
+    prov = s["provenance"]
+    body = {k: v for k, v in s.items() if k not in ("provenance", "card", "name", "conflicts", "hygiene")}
+    untraced = []
+    for path in flatten(body):
+        p = path
+        while p and p not in prov:
+            cut = max(p.rfind("."), p.rfind("["))
+            p = p[:cut] if cut > 0 else ""
+        if not p:
+            untraced.append(path)
+        else:
+            rec = prov[p]
+            assert rec["origin"] in ("card", "cli", "derived") or rec["origin"].startswith("default:"), rec
+            assert rec["line"] or rec["origin"] != "card", (path, rec)  # a card value names its line
+            assert rec.get("rule") or rec["origin"] != "derived", (path, rec)  # a derivation names its rule
+    assert untraced == []

@@ -139,16 +139,24 @@ def extract(doc, facts):
                 stage["tflops_per_gpu"] = number(m.group(1))
                 prov["tflops_per_gpu"] = (no, m.group(0))
         if method == "rlhf":
-            words = " ".join(t for _, t in text_lines)
-            algos = [a for a, pat in (("rm", r"\bRM\b|reward model"), ("ppo", r"\bPPO\b")) if re.search(pat, words)]
+            algos = []
+            for algo, pat in (("rm", r"\bRM\b|reward model"), ("ppo", r"\bPPO\b")):
+                hit = next(((no, m.group(0)) for no, t in text_lines if (m := re.search(pat, t))), None)
+                if hit:
+                    algos.append(algo)
+                    prov.setdefault("algorithms", hit)
             if algos:
                 stage["algorithms"] = algos
-            if re.search(r"(?i)internally developed framework|内部自研|內部自研", words):
+            hit = next(((no, m.group(0)) for no, t in text_lines
+                        if (m := re.search(r"(?i)internally developed framework|内部自研|內部自研", t))), None)
+            if hit:
                 stage["framework"] = "internal"
+                prov["framework"] = hit
         ds = prose_datasets(text_lines, facts)
         if ds:
             stage["datasets"] = [d["name"] for d in ds]
             stage["_datasets"] = ds
+            prov["datasets"] = (ds[0]["line"], None)
         stage["_prov"] = prov
         stages.append(stage)
     return stages
