@@ -5,14 +5,12 @@ from pathlib import Path
 
 from cardrepro.errors import CardError
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_DIR = Path(__file__).parent / "schemas"  # the repo's schemas/ (a link in a checkout, files in a wheel)
 
 
 @functools.lru_cache(maxsize=None)
 def schema(name="spec"):
     path = SCHEMA_DIR / f"{name}.schema.json"
-    if not path.exists():
-        path = Path(__file__).parent / "schemas" / f"{name}.schema.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 

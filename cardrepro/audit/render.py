@@ -8,7 +8,7 @@ from pathlib import Path
 from cardrepro import __version__
 from cardrepro.audit.findings import SEVERITIES
 
-SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "audit.schema.json"
+SCHEMA = Path(__file__).parents[1] / "schemas" / "audit.schema.json"
 TITLES = {"error": "Errors", "warning": "Warnings", "info": "Info"}
 
 

@@ -15,7 +15,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PACKAGE_DIR / "data"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 BUILD_DIR = Path(__file__).resolve().parent
-SCHEMAS_DIR = PACKAGE_DIR.parent / "schemas"
+SCHEMAS_DIR = PACKAGE_DIR / "schemas"
 
 # Data files whose content changes what `build` writes (for the regen fingerprint).
 CONSUMED_DATA = ["build_defaults.yaml", "datasets.yaml", "model_configs.yaml", "model_families.yaml"]

@@ -1,0 +1,3 @@
+from cardrepro.cli import main
+
+main()

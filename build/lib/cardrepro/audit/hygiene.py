@@ -1,0 +1,71 @@
+"""CR6xx: secrets and absolute machine paths. Reported by line and kind; never emitted as they
+are: every string of every finding passes through `scrub` before it is rendered."""
+from __future__ import annotations
+
+from cardrepro.audit.findings import finding
+from cardrepro.read import redact as R
+
+
+def scrub(text):
+    """Redact secrets and absolute paths in one string (same forms as the reader's)."""
+    if not isinstance(text, str) or not text:
+        return text
+    for kind, pat in R.SECRET_PATTERNS:
+        text = pat.sub(lambda m, k=kind: R._mask(m, k), text)
+    return R.ABS_PATH.sub(lambda m: R._local(m.group(0)), text)
+
+
+def scrub_obj(obj):
+    if isinstance(obj, str):
+        return scrub(obj)
+    if isinstance(obj, list):
+        return [scrub_obj(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: scrub_obj(v) for k, v in obj.items()}
+    return obj
+
+
+def scan_lines(lines):
+    """{"secrets": [{line, kind}], "absolute_paths": [{line, path}]} for raw card lines."""
+    found = {"secrets": [], "absolute_paths": []}
+    for no, text in enumerate(lines or [], 1):
+        for kind, pat in R.SECRET_PATTERNS:
+            if pat.search(text):
+                found["secrets"].append({"line": no, "kind": kind})
+        for m in R.ABS_PATH.finditer(text):
+            found["absolute_paths"].append({"line": no, "path": R._local(m.group(0))})
+    return found
+
+
+def check(ctx):
+    hy = ctx.get("hygiene") or {}
+    secrets = list(hy.get("secrets") or [])
+    paths = list(hy.get("absolute_paths") or [])
+    if ctx.card_lines is not None:
+        own = scan_lines(ctx.card_lines)
+        seen_s = {(s.get("line"), s.get("kind")) for s in secrets}
+        seen_p = {p.get("line") for p in paths}
+        secrets += [s for s in own["secrets"] if (s["line"], s["kind"]) not in seen_s]
+        paths += [p for p in own["absolute_paths"] if p["line"] not in seen_p]
+    out = []
+    by_line = {}
+    for s in secrets:
+        by_line.setdefault(s.get("line"), []).append(s.get("kind") or "secret")
+    for line, kinds in by_line.items():
+        kinds = list(dict.fromkeys(kinds))
+        out.append(finding(
+            "CR601", "error",
+            f"a credential ({', '.join(kinds)}) is published in the card; it is redacted in every output",
+            lines=[line],
+            action="revoke and rotate it now, then remove it from the card and its history",
+            basis=["card"], paths=["hygiene.secrets"], data={"kinds": kinds}))
+    for p in paths:
+        shown = scrub(str(p.get("path") or ""))
+        out.append(finding(
+            "CR602", "warning",
+            f"absolute machine path {shown} in the card (shown redacted); it exists only on the "
+            f"authors' machine",
+            lines=[p.get("line")],
+            action="the build replaces it with a path relative to the project (e.g. .cache)",
+            basis=["card"], paths=["hygiene.absolute_paths"]))
+    return out

@@ -1,0 +1,50 @@
+"""`cardrepro build`, `regen`, `diff`. No torch / transformers / deepspeed import on these paths."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from cardrepro.errors import CardError
+
+
+def _parse(card: Path) -> dict:
+    from cardrepro.spec import parse_card
+    return parse_card(card)
+
+
+@click.command("build", help="Write a runnable reproduction project for CARD (default: generated/<name>/).")
+@click.argument("card", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path), default=None,
+              help="project folder to write (default: generated/<card name>)")
+def build(card: Path, output: Path | None):
+    from cardrepro.build.project import build_project
+    out = build_project(card, output)
+    click.echo(f"built {out}")
+
+
+@click.command("regen", help="Rebuild the projects in GENERATED whose card, cardrepro version, spec, audit "
+                             "or build templates changed (from each project's cardrepro.lock.json).")
+@click.argument("cards_dir", required=False, default="cards", type=click.Path(path_type=Path))
+@click.option("--generated", "generated", type=click.Path(path_type=Path), default=None,
+              help="folder of built projects (default: generated/ next to CARDS_DIR)")
+@click.option("--check", is_flag=True, help="rebuild nothing; exit 1 listing stale projects")
+def regen(cards_dir: Path, generated: Path | None, check: bool):
+    from cardrepro.build.regen import regen_all
+    stale = regen_all(cards_dir, generated, check=check, echo=click.echo)
+    if check and stale:
+        sys.exit(1)
+
+
+@click.command("diff", help="Spec-level changes between two versions of a card, and the generated files "
+                            "that would change.")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+def diff(old: Path, new: Path):
+    from cardrepro.build.diff import diff_cards
+    for line in diff_cards(old, new):
+        click.echo(line)
+
+
+__all__ = ["build", "regen", "diff", "CardError"]

@@ -1,0 +1,115 @@
+"""DeepSpeed configs: the card's JSON as stated, a generated one where the card has none, and the
+offline resolution of every "auto" by Hugging Face Trainer's rules (transformers
+`HfTrainerDeepSpeedConfig.trainer_config_process` / `trainer_config_finalize`), for a declared
+world size. Pure Python: no deepspeed or transformers import (tests compare against them)."""
+from __future__ import annotations
+
+import copy
+import math
+
+import jsonschema
+
+from cardrepro.build.data import build_defaults, deepspeed_schema
+from cardrepro.errors import CardError
+
+
+def generated_config(stage: int) -> dict:
+    gen = build_defaults()["deepspeed_generated"]
+    cfg = copy.deepcopy(gen["common"])
+    zero = gen["zero_optimization"].get(str(stage))
+    if zero is None:
+        raise CardError("<build>", None, f"no generated DeepSpeed config for ZeRO stage {stage}")
+    cfg["zero_optimization"] = copy.deepcopy(zero)
+    return cfg
+
+
+def total_optimizer_steps(num_examples: int, world_size: int, micro: int, accum: int, epochs: float) -> int:
+    """HF Trainer: ceil(epochs * max(1, floor(ceil(N / world / micro) / accum)))."""
+    per_rank_batches = math.ceil(num_examples / world_size / micro)
+    per_epoch = max(per_rank_batches // accum, 1)
+    return math.ceil(epochs * per_epoch)
+
+
+def _set_auto(node: dict, key: str, value, filled: list, path: str):
+    if isinstance(node, dict) and node.get(key) == "auto":
+        node[key] = value
+        filled.append(path)
+
+
+def resolve_autos(config: dict, *, world_size: int, training: dict, hidden_size: int | None,
+                  total_num_steps: int) -> tuple[dict, list[str]]:
+    """Fill every "auto" the way HF Trainer does. Returns (resolved config, filled dotted paths)."""
+    cfg = copy.deepcopy(config)
+    filled: list[str] = []
+    micro = int(training["per_device_train_batch_size"])
+    accum = int(training["gradient_accumulation_steps"])
+    lr = float(training["learning_rate"])
+    dtype = training.get("dtype") or "fp32"
+
+    _set_auto(cfg, "train_micro_batch_size_per_gpu", micro, filled, "train_micro_batch_size_per_gpu")
+    _set_auto(cfg, "gradient_accumulation_steps", accum, filled, "gradient_accumulation_steps")
+    _set_auto(cfg, "train_batch_size", world_size * micro * accum, filled, "train_batch_size")
+    _set_auto(cfg, "gradient_clipping", float(training["max_grad_norm"]), filled, "gradient_clipping")
+    opt = (cfg.get("optimizer") or {}).get("params")
+    if isinstance(opt, dict):
+        _set_auto(opt, "lr", lr, filled, "optimizer.params.lr")
+        _set_auto(opt, "betas", [float(training["adam_beta1"]), float(training["adam_beta2"])], filled,
+                  "optimizer.params.betas")
+        _set_auto(opt, "eps", float(training["adam_epsilon"]), filled, "optimizer.params.eps")
+        _set_auto(opt, "weight_decay", float(training["weight_decay"]), filled, "optimizer.params.weight_decay")
+    sched = (cfg.get("scheduler") or {}).get("params")
+    if isinstance(sched, dict):
+        _set_auto(sched, "warmup_min_lr", 0, filled, "scheduler.params.warmup_min_lr")
+        _set_auto(sched, "warmup_max_lr", lr, filled, "scheduler.params.warmup_max_lr")
+    if isinstance(cfg.get("fp16"), dict):
+        _set_auto(cfg["fp16"], "enabled", dtype == "fp16", filled, "fp16.enabled")
+    if isinstance(cfg.get("bf16"), dict):
+        _set_auto(cfg["bf16"], "enabled", dtype == "bf16", filled, "bf16.enabled")
+
+    zero = cfg.get("zero_optimization")
+    if isinstance(zero, dict):
+        keys = ["reduce_bucket_size", "stage3_prefetch_bucket_size", "stage3_param_persistence_threshold"]
+        if any(zero.get(k) == "auto" for k in keys):
+            if not hidden_size:
+                raise CardError("<build>", None, "hidden_size unknown: cannot fill DeepSpeed bucket sizes")
+            _set_auto(zero, "reduce_bucket_size", hidden_size * hidden_size, filled,
+                      "zero_optimization.reduce_bucket_size")
+            if zero.get("stage") == 3:
+                _set_auto(zero, "stage3_prefetch_bucket_size", int(0.9 * hidden_size * hidden_size), filled,
+                          "zero_optimization.stage3_prefetch_bucket_size")
+                _set_auto(zero, "stage3_param_persistence_threshold", 10 * hidden_size, filled,
+                          "zero_optimization.stage3_param_persistence_threshold")
+    if isinstance(sched, dict):
+        _set_auto(sched, "total_num_steps", int(total_num_steps), filled, "scheduler.params.total_num_steps")
+        warmup = training.get("warmup_steps") or 0
+        if not warmup and training.get("warmup_ratio"):
+            warmup = math.ceil(float(training["warmup_ratio"]) * total_num_steps)
+        _set_auto(sched, "warmup_num_steps", max(1, int(warmup)), filled, "scheduler.params.warmup_num_steps")
+    return cfg, filled
+
+
+def find_auto(node, prefix="") -> list[str]:
+    out = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += find_auto(v, f"{prefix}.{k}" if prefix else k)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += find_auto(v, f"{prefix}[{i}]")
+    elif node == "auto":
+        out.append(prefix)
+    return out
+
+
+def validate(config: dict, where: str, *, resolved: bool):
+    """Check a DeepSpeed config against schemas/deepspeed.schema.json (+ no "auto" left when resolved)."""
+    validator = jsonschema.Draft202012Validator(deepspeed_schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        loc = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise CardError(where, None, f"DeepSpeed config invalid at {loc}: {err.message}")
+    if resolved:
+        left = find_auto(config)
+        if left:
+            raise CardError(where, None, f"resolved DeepSpeed config still has \"auto\" at {', '.join(left)}")

@@ -1,0 +1,376 @@
+"""spec -> the project model: train_config.json's content, the DeepSpeed configs, and every
+assumption (a value the card does not state, with its named source)."""
+from __future__ import annotations
+
+import copy
+import math
+import re
+
+from cardrepro.build import dsconfig
+from cardrepro.build.data import build_defaults, dataset_registry, model_configs, model_families
+
+SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
+
+# trainer options that the embedded trainer reads from train_config.training
+TRAINER_OPTION_KEYS = ("random_offset_probability", "use_custom_sampler", "sort_by_length", "label_masking",
+                       "samples_mixing", "use_system_prefix", "use_flash_attention", "rng_seed")
+TRAINING_KEYS = ("learning_rate", "num_train_epochs", "per_device_train_batch_size", "per_device_eval_batch_size",
+                 "gradient_accumulation_steps", "warmup_steps", "weight_decay", "adam_beta1", "adam_beta2",
+                 "adam_epsilon", "max_grad_norm", "lr_scheduler_type", "seed", "logging_steps", "save_strategy",
+                 "save_steps", "save_total_limit", "eval_steps", "gradient_checkpointing")
+TRAINABLE_METHODS = ("sft", "lora", "qlora")
+
+
+def safe_slug(name) -> str:
+    """A file-name-safe project name: no separators, no leading dots, never empty."""
+    slug = SLUG_RE.sub("-", str(name or "")).strip(".-_")
+    slug = re.sub(r"\.{2,}", ".", slug)
+    return slug[:100] or "card"
+
+
+def get(d, dotted, default=None):
+    node = d
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or node.get(part) is None:
+            return default
+        node = node[part]
+    return node
+
+
+class Assumptions:
+    def __init__(self):
+        self.items: list[dict] = []
+
+    def add(self, path, value, source):
+        self.items.append({"path": path, "value": copy.deepcopy(value), "source": source})
+        return value
+
+
+def _registry_entry(name: str):
+    reg = dataset_registry() or {}
+    key = str(name).strip()
+    low = key.lower()
+    for reg_name, entry in reg.items():
+        if not isinstance(entry, dict):
+            continue
+        if reg_name.lower() == low or low in [str(a).lower() for a in entry.get("aliases") or []]:
+            return reg_name, entry
+    return None, None
+
+
+def _architecture(spec, base_model, A: Assumptions):
+    arch = get(spec, "base_model.architecture")
+    if arch:
+        return arch
+    low = (base_model or "").lower()
+    for pat, arch in (("bloom", "bloom"), ("stablelm", "gpt_neox"), ("neox", "gpt_neox"), ("pythia", "gpt_neox"),
+                      ("llama", "llama"), ("qwen2", "qwen2")):
+        if pat in low:
+            return A.add("base_model.architecture", arch, f"derived from the base model name {base_model!r}")
+    return A.add("base_model.architecture", "llama", "build default: architecture unknown, llama assumed")
+
+
+def _typed_hub_dataset(name: str, options: dict):
+    """A registry-like entry for an unknown hub dataset whose record type the card states."""
+    fmt = (build_defaults().get("record_types") or {}).get(str(options.get("type", "")).lower())
+    if not fmt or not re.fullmatch(r"[\w.\-]+/[\w.\-]+", name):
+        return None
+    reg = dataset_registry() or {}
+    sample = next((e["sample"] for e in reg.values() if isinstance(e, dict) and e.get("format") == fmt and e.get("sample")), None)
+    if not sample:
+        return None
+    return {"format": fmt, "hub_id": name, "sample": sample, "availability": "unknown", "kind": "text", "licence": None}
+
+
+def _model_config(base_model: str):
+    mc = model_configs() or {}
+    for key in (base_model, str(base_model).lower()):
+        if isinstance(mc.get(key), dict):
+            return mc[key]
+    models = mc.get("models") if isinstance(mc.get("models"), dict) else {}
+    for k, v in models.items():
+        if str(k).lower() == str(base_model).lower() and isinstance(v, dict):
+            return v
+    for k, v in mc.items():
+        if isinstance(v, dict) and str(base_model).lower() in [str(a).lower() for a in v.get("aliases") or []]:
+            return v
+    return None
+
+
+def _hidden_size(base_model: str):
+    cfg = _model_config(base_model)
+    if cfg:
+        hs = cfg.get("hidden_size") or cfg.get("n_embd") or cfg.get("d_model")
+        if hs:
+            return int(hs), "cardrepro/data/model_configs.yaml"
+    fallback = (build_defaults().get("hidden_size") or {}).get(base_model)
+    if fallback:
+        return int(fallback["value"]), fallback["source"]
+    return None, None
+
+
+def _family_tokens(architecture: str, base_model: str):
+    fams = (model_families() or {}).get("families") or []
+    low = (base_model or "").lower()
+    d = build_defaults()["tokenizer_by_architecture"]
+    fallback = dict(d.get(architecture) or d["llama"])
+    for fam in fams if isinstance(fams, list) else []:
+        if not isinstance(fam, dict):
+            continue
+        pats = fam.get("match") or []
+        toks = fam.get("tokens") or {}
+        if any(str(p).lower() in low for p in pats) and toks.get("eos"):
+            out = {"eos_token": toks.get("eos"), "pad_token": toks.get("pad"), "bos_token": toks.get("bos")}
+            if out["pad_token"] is None:
+                out["pad_token"] = fallback.get("pad_token")
+            return out, f"cardrepro/data/model_families.yaml (family {fam.get('family')})"
+    return fallback, d["source"]
+
+
+def resolve(spec: dict, findings=None) -> dict:
+    """The project model. Keys: train_config, ds_card (or None), ds_base, ds_resolved, notes, assumed."""
+    D = build_defaults()
+    A = Assumptions()
+    notes: list[str] = []
+    name = safe_slug(spec.get("name"))
+    trainer = get(spec, "trainer.name")
+    is_oa = trainer == "oa-trainer-sft"
+
+    # ---- base model, architecture, method
+    base_model = get(spec, "base_model.name")
+    exact = (D.get("base_model_exact") or {}).get(str(base_model or "").strip().lower())
+    if exact:
+        A.add("base_model.name", exact["value"], exact["source"] + f" (the card says {base_model!r})")
+        base_model = exact["value"]
+    if not base_model:
+        base_model = A.add("base_model.name", "huggyllama/llama-7b", "build default: the card names no base model")
+    architecture = _architecture(spec, base_model, A)
+    card_method = spec.get("method") or "sft"
+    method = card_method
+    if method not in TRAINABLE_METHODS:
+        method = "sft"
+        notes.append(f"The card's last training step is `{card_method}`, which the embedded trainer does not run; "
+                     "this project reproduces the supervised fine-tuning (SFT) stage on the card's public data, "
+                     "and its inference entry point serves the released model.")
+
+    # ---- tokenizer and prompt
+    tokens, tok_source = _family_tokens(architecture, base_model)
+    tokenizer = {"special_tokens": [], "eos_token": tokens.get("eos_token"), "pad_token": tokens.get("pad_token"),
+                 "bos_token": tokens.get("bos_token"), "resize_multiple": None,
+                 "vocab_size": get(spec, "tokenizer.vocab_size")}
+    A.add("tokenizer.eos_token", tokenizer["eos_token"], tok_source)
+    if is_oa:
+        oa = D["oa_trainer"]
+        tokenizer["special_tokens"] = list(oa["special_tokens"])
+        tokenizer["resize_multiple"] = oa["resize_multiple"]
+        A.add("tokenizer.special_tokens", tokenizer["special_tokens"], oa["source"])
+    prompt = {k: get(spec, f"prompt.{k}") for k in ("user_prefix", "user_suffix", "assistant_prefix",
+                                                    "assistant_suffix", "system_prefix", "system_suffix")}
+    if prompt["user_prefix"] is None or prompt["assistant_prefix"] is None:
+        for k, v in (("user_prefix", "User: "), ("user_suffix", "\n"), ("assistant_prefix", "Assistant: ")):
+            if prompt[k] is None:
+                prompt[k] = A.add(f"prompt.{k}", v, "build default: the card states no prompt format")
+    if prompt["assistant_suffix"] is None:
+        prompt["assistant_suffix"] = A.add("prompt.assistant_suffix", tokenizer["eos_token"],
+                                           f"the tokenizer's eos token ({tok_source}) closes an assistant turn")
+
+    # ---- datasets
+    datasets, left_out = [], []
+    for i, ds in enumerate(spec.get("datasets") or []):
+        if isinstance(ds, str):
+            ds = {"name": ds}
+        dname = str(ds.get("name"))
+        options = copy.deepcopy(ds.get("options") or {})
+        availability = ds.get("availability")
+        reg_name, entry = _registry_entry(dname)
+        if entry is None:
+            entry = _typed_hub_dataset(dname, options)
+            if entry is not None:
+                reg_name = dname
+                A.add(f"datasets[{len(datasets)}].format", entry["format"],
+                      f"the card's record type {options.get('type')!r} (cardrepro/data/build_defaults.yaml record_types); "
+                      f"the smoke run reads {entry['sample']}, a sample in that format")
+        if entry is None:
+            left_out.append({"name": dname, "reason": f"not in the dataset registry ({availability or 'unknown'}): "
+                                                      "no loader, nothing to download"})
+            continue
+        reg_avail = entry.get("availability")
+        # The registry knows more than the card's words: an unreleased export with a public
+        # substitute is substituted, an unreleased set with a cardrepro sample stays for the smoke run.
+        keep_unreleased = reg_avail == "unreleased" and (entry.get("substitute") or entry.get("sample"))
+        if reg_avail == "internal" or availability == "local_path" or (
+                availability == "internal" and not keep_unreleased):
+            why = "internal: the card or the registry says it was never released"
+            if availability == "local_path":
+                why = "a local path on the authors' machine"
+            left_out.append({"name": dname, "reason": why})
+            continue
+        if entry.get("kind") not in (None, "text"):
+            left_out.append({"name": dname, "reason": f"{entry.get('kind')} data, not text"})
+            continue
+        if not entry.get("hub_id") and not entry.get("sample") and not entry.get("substitute"):
+            left_out.append({"name": dname, "reason": f"{reg_avail or 'unknown'} availability: the card names no "
+                                                      "source and the registry knows none, so nothing can be loaded"})
+            continue
+        record = {"name": reg_name, "format": entry.get("format"), "hub_id": entry.get("hub_id"),
+                  "hub_file": entry.get("hub_file"), "hub_config": entry.get("hub_config"),
+                  "revision": entry.get("revision"),
+                  "sample": f"data/samples/{entry['sample']}" if entry.get("sample") else None,
+                  "licence": entry.get("licence"), "availability": reg_avail or availability or "unknown",
+                  "full_run": True, "substitute": None, "options": options}
+        if reg_avail == "unreleased":
+            sub = entry.get("substitute")
+            sub_name, sub_entry = _registry_entry(sub) if sub else (None, None)
+            if sub_entry:
+                record.update({"hub_id": sub_entry.get("hub_id"),
+                               "hub_file": entry.get("substitute_file") or sub_entry.get("hub_file"),
+                               "revision": sub_entry.get("revision"), "availability": "substituted",
+                               "substitute": sub})
+                A.add(f"datasets[{len(datasets)}].hub_id", sub,
+                      f"cardrepro/data/datasets.yaml: {reg_name} was never published; its substitute is {sub}")
+            else:
+                record["full_run"] = False
+                notes.append(f"`{dname}` was never released: the smoke run trains on cardrepro's sample in its "
+                             "record format; a full run needs the authors' data.")
+        if is_oa and "val_split" not in options:
+            options["val_split"] = A.add(f"datasets[{len(datasets)}].options.val_split", 0.2,
+                                         "default:oa-trainer-sft (get_one_dataset val_split=0.2)")
+        datasets.append(record)
+
+    # ---- training
+    training = {}
+    ta = D["training_arguments"]
+    for key in TRAINING_KEYS:
+        val = get(spec, f"training.{key}")
+        if val is None:
+            if key in ta["values"]:
+                src = ta["source"] + (" (oa-trainer-sft does not set it)" if is_oa else "")
+                val = A.add(f"training.{key}", ta["values"][key], src)
+        training[key] = val
+    if get(spec, "training.max_steps") is not None:
+        training["max_steps"] = get(spec, "training.max_steps")
+    if get(spec, "training.warmup_ratio") is not None:
+        training["warmup_ratio"] = get(spec, "training.warmup_ratio")
+    max_length = get(spec, "training.max_length")
+    if max_length is None:
+        mc = _model_config(base_model) or {}
+        if mc.get("max_position_embeddings"):
+            max_length = A.add("training.max_length", int(mc["max_position_embeddings"]),
+                               "max_position_embeddings in cardrepro/data/model_configs.yaml")
+        else:
+            ml = D["max_length"].get(architecture) or D["max_length"]["default"]
+            max_length = A.add("training.max_length", ml["value"], ml["source"])
+    training["max_length"] = max_length
+    dtype = get(spec, "training.dtype")
+    if dtype is None:
+        stage_dtypes = [s.get("dtype") for s in spec.get("stages") or [] if isinstance(s, dict) and s.get("dtype")]
+        if stage_dtypes:
+            dtype = A.add("training.dtype", stage_dtypes[0], "the card's precision for another training stage")
+        else:
+            dtype = A.add("training.dtype", D["dtype"]["value"], D["dtype"]["source"])
+    training["dtype"] = dtype
+    num_gpus = get(spec, "training.num_gpus")
+    implied = next((f for f in findings or [] if f.get("code") == "CR404" and (f.get("data") or {}).get("world_size")), None)
+    if num_gpus is None and implied:
+        num_gpus = A.add("training.num_gpus", int(implied["data"]["world_size"]),
+                         "derived: the card's steps per epoch and the mix's size imply it (audit CR404)")
+    elif num_gpus is None:
+        num_gpus = A.add("training.num_gpus", D["world_size"]["value"], D["world_size"]["source"])
+    training["num_gpus"] = int(num_gpus)
+    for key in TRAINER_OPTION_KEYS:
+        val = get(spec, f"trainer.options.{key}")
+        if val is not None:
+            training[key] = val
+
+    # ---- PEFT and quantization
+    peft = None
+    if method in ("lora", "qlora"):
+        L = D["lora"]
+        peft = {"type": "lora", "task_type": "CAUSAL_LM"}
+        for key in ("r", "lora_alpha", "lora_dropout", "bias"):
+            val = get(spec, f"peft.{key}")
+            peft[key] = val if val is not None else A.add(f"peft.{key}", L[key]["value"], L[key]["source"])
+        tm = get(spec, "peft.target_modules")
+        if tm is None:
+            by_arch = L["target_modules"]["by_architecture"]
+            tm = A.add("peft.target_modules", by_arch.get(architecture, ["q_proj", "v_proj"]),
+                       L["target_modules"]["source"])
+        peft["target_modules"] = tm
+    quantization = copy.deepcopy(spec.get("quantization")) or None
+    if quantization and quantization.get("load_in_8bit"):
+        quantization = {k: v for k, v in quantization.items() if not str(k).startswith("bnb_4bit")}
+
+    # ---- generation
+    generation = copy.deepcopy(spec.get("generation") or {})
+    if not generation:
+        for k, v in D["generation"]["values"].items():
+            generation[k] = A.add(f"generation.{k}", v, D["generation"]["source"])
+
+    # ---- DeepSpeed
+    ds_card = copy.deepcopy(get(spec, "deepspeed.config"))
+    stage = get(spec, "deepspeed.stage")
+    config_ref = get(spec, "deepspeed.config_ref")
+    ds_assumed = False
+    if isinstance(ds_card, dict):
+        ds_base = ds_card
+        stage = (ds_card.get("zero_optimization") or {}).get("stage", stage)
+    else:
+        ds_card = None
+        ds_assumed = True
+        gen = D["deepspeed_generated"]
+        if stage is None:
+            pick = gen["stage_for_method"].get(method) or gen["stage_for_method"]["default"]
+            stage = A.add("deepspeed.stage", pick["value"], pick["source"])
+        ref = f" (the card names {config_ref!r} but does not include it)" if config_ref else ""
+        A.add("deepspeed.config", f"generated ZeRO-{stage} config", gen["source"] + ref)
+        ds_base = dsconfig.generated_config(int(stage))
+    hidden, hidden_source = _hidden_size(base_model)
+    if hidden is None:
+        hidden = A.add("model.hidden_size", 4096, "build default: hidden size unknown")
+        hidden_source = "build default"
+    total_steps = training.get("max_steps")
+    steps_source = "training.max_steps"
+    released = get(spec, "model.released") or {}
+    if not total_steps and released.get("steps") and released.get("epochs"):
+        per_epoch = released["steps"] / released["epochs"]
+        total_steps = math.ceil(per_epoch * float(training["num_train_epochs"]))
+        steps_source = (f"derived: the card's released checkpoint {released.get('checkpoint', '')!r} gives "
+                        f"{per_epoch:g} optimizer steps per epoch, x {training['num_train_epochs']} epochs "
+                        "(at the card's own world size)")
+        A.add("deepspeed.scheduler.total_num_steps", total_steps, steps_source)
+    if not total_steps:
+        total_steps = D["total_num_steps"]["value"]
+        steps_source = D["total_num_steps"]["source"]
+        A.add("deepspeed.scheduler.total_num_steps", total_steps, steps_source)
+    ds_resolved, filled = dsconfig.resolve_autos(ds_base, world_size=training["num_gpus"], training=training,
+                                                 hidden_size=hidden, total_num_steps=total_steps)
+    # `config` keeps "auto" (HF Trainer fills it at run time for the real world size and data size;
+    # concrete values that disagree with TrainingArguments would be rejected as mismatches);
+    # `resolved` is the same config filled offline for the declared world size.
+    deepspeed = {"stage": int(stage) if stage is not None else None,
+                 "config": "deepspeed/ds_config.card.json" if ds_card is not None
+                 else "deepspeed/ds_config.generated.json",
+                 "resolved": "deepspeed/ds_config.resolved.json",
+                 "assumed": ds_assumed, "config_ref": config_ref, "world_size": training["num_gpus"],
+                 "hidden_size": hidden, "hidden_size_source": hidden_source,
+                 "total_num_steps": total_steps, "total_num_steps_source": steps_source, "filled": filled}
+
+    # ---- smoke
+    smoke = copy.deepcopy(D["smoke"]["values"])
+    if method in ("lora", "qlora"):
+        smoke["learning_rate"] = smoke["lora_learning_rate"]
+    smoke.pop("lora_learning_rate", None)
+
+    inference = {"model": get(spec, "model.hub_id") or get(spec, "model.name"),
+                 "revision": get(spec, "model.revision")}
+
+    train_config = {
+        "name": name, "architecture": architecture, "base_model": base_model, "method": method,
+        "card_method": card_method, "trainer": trainer, "prompt": prompt, "tokenizer": tokenizer,
+        "masking": "oa" if is_oa else "assistant", "datasets": datasets, "left_out": left_out,
+        "training": training, "deepspeed": deepspeed, "peft": peft, "quantization": quantization,
+        "generation": generation, "inference": inference, "smoke": smoke,
+        "assumed": A.items, "notes": notes,
+    }
+    return {"train_config": train_config, "ds_card": ds_card, "ds_base": ds_base, "ds_resolved": ds_resolved,
+            "assumed": A.items, "notes": notes}

@@ -1,0 +1,21 @@
+"""Data files shipped with cardrepro (registries, profiles, label maps), loaded once."""
+import functools
+from pathlib import Path
+
+import yaml
+
+DATA_DIR = Path(__file__).parent
+
+
+@functools.lru_cache(maxsize=None)
+def load(name):
+    """`load("model_families")`, `load("trainers/oa-trainer-sft")`: the parsed YAML file."""
+    path = DATA_DIR / f"{name}.yaml"
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+
+
+def trainer_profiles():
+    return {p.stem: load(f"trainers/{p.stem}") for p in sorted((DATA_DIR / "trainers").glob("*.yaml"))}

@@ -1,0 +1,102 @@
+"""The dataset mix: names and per-dataset options in card order, and each dataset's
+availability from the registry and from the card's own words."""
+import re
+
+from cardrepro import data
+from cardrepro.extract.util import lower_lines, prose_lines
+
+
+def registry_entry(name):
+    reg = data.load("datasets") or {}
+    low = str(name).lower()
+    for key, entry in reg.items():
+        if not isinstance(entry, dict):
+            continue
+        if key.lower() == low or low in (a.lower() for a in entry.get("aliases") or []):
+            return key, entry
+    return None, None
+
+
+WINDOW = 15  # characters around a dataset's name in which "internal" must appear
+
+
+def card_says_internal(doc, name):
+    """(line, text) of a card line that calls `name` internal or says to remove it."""
+    conf = data.load("stages")
+    words = conf["internal_words"] + conf["remove_words"]
+    low = name.lower()
+    for no, text, lowered in lower_lines(doc):
+        if low not in lowered:
+            continue
+        for m in re.finditer(r"(?<![A-Za-z0-9_\-])" + re.escape(name) + r"(?![A-Za-z0-9_\-])", text, re.I):
+            window = text[max(0, m.start() - WINDOW): m.end() + WINDOW]
+            if any(w in window for w in words) and not re.match(r"^\s*-\s*" + re.escape(name), text):
+                return no, text
+    # a sentence split over two lines: "包含内部数据集ikala" / ",复现时需移除该数据集"
+    lines = lower_lines(doc)
+    for (no, text, lowered), (_, nxt, _) in zip(lines, lines[1:]):
+        if low not in lowered:
+            continue
+        both = text + nxt
+        if (re.search(re.escape(name) + r"\s*$", text, re.I) and any(w in both for w in words)
+                and not re.match(r"^\s*-\s*" + re.escape(name), text)):
+            return no, text
+    return None
+
+
+def availability(doc, name, options, stated=None):
+    """(availability, line, rule)."""
+    said = card_says_internal(doc, name)
+    if said:
+        return "internal", said[0], "the card says so"
+    if stated:
+        return "internal", None, "the card says it was collected internally"
+    key, entry = registry_entry(name)
+    if entry:
+        av = entry.get("availability", "unknown")
+        if av in ("internal", "unreleased"):
+            return "internal", None, f"registry entry '{key}': {av}"
+        if av == "public":
+            return "public", None, f"registry entry '{key}'"
+    if (options or {}).get("input_file_path"):
+        return "local_path", None, "read from a local input_file_path"
+    return "unknown", None, "not in the registry and the card does not say"
+
+
+def phrase_datasets(doc):
+    """Datasets the card describes without naming (data/dataset_phrases.yaml)."""
+    out = []
+    for p in data.load("dataset_phrases").get("phrases", []):
+        pat = re.compile(p["pattern"])
+        for no, text in prose_lines(doc):
+            m = pat.search(text)
+            if m:
+                options = {p["option"]: int(m.group(1))} if p.get("option") and m.groups() else {}
+                out.append({"name": p["dataset"], "options": options, "line": no, "match": m.group(0)})
+                break
+    return out
+
+
+def config_datasets(doc):
+    """The mix of a training config the card includes: Axolotl's `datasets: [{path, type}]`,
+    LLaMA-Factory's `dataset: a,b`, or a plain `datasets:` list of names."""
+    out = []
+    for block in doc.of_kind("yaml"):
+        value = block.value if isinstance(block.value, dict) else {}
+        items = value.get("datasets")
+        if isinstance(value.get("dataset"), str):
+            items = [n.strip() for n in value["dataset"].split(",") if n.strip()]
+            key = "dataset"
+        else:
+            key = "datasets"
+        if not isinstance(items, list):
+            continue
+        for i, item in enumerate(items):
+            no = block.where.get((key, i)) or block.where.get((key,)) or block.start
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                out.append({"name": item["path"], "options": {k: v for k, v in item.items() if k != "path"}, "line": no})
+            elif isinstance(item, str):
+                out.append({"name": item, "options": {}, "line": no})
+        if out:
+            return out
+    return out

@@ -1,0 +1,180 @@
+"""Training stages the card describes (continual pre-training, SFT, RM + PPO), with what it says
+of each, and the datasets of a mix stated in prose (bullets, names)."""
+import functools
+import re
+
+from cardrepro import data
+from cardrepro.extract.util import number, prose_lines
+
+_GPU_PATTERNS = [
+    r"(?P<n>\d+)\s*(?:張|张|块|塊)\s*(?P<mem>\d+)\s*G(?:B)?\s*的?\s*(?P<gpu>{gpus})",
+    r"(?P<n>\d+)\s+(?P<mem>\d+)\s*GB\s+(?P<gpu>{gpus})",
+    r"(?P<n>\d+)\s+(?P<gpu>{gpus})s?\b(?:[^.。]*?(?P<mem>\d+)\s*GB)?",
+    r"(?P<one>一|单|單)\s*[张張块塊]\s*(?P<gpu>{gpus})",
+]
+_TOKENS = re.compile(r"(?i)(?:train(?:ed)?|訓練|训练)\s*(?:of\s*)?([\d.]+\s*(?:B|billion|M|million))\s*tokens")
+_DAYS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:天|days?\b)")
+_TFLOPS = re.compile(r"(?i)([\d.]+)\s*TFLOP")
+_DTYPE = re.compile(r"(?i)\b(fp\s?16|bf16|fp32|float16|bfloat16)\b")
+_BULLET = re.compile(r"^\s*[•·●▪\-\*]\s*(?P<label>[^(（:：]+?)\s*[(（]\s*約?约?\s*(?P<size>[\d.]+\s*[KMB]?)\s*[)）]\s*[:：]\s*(?P<rest>.*)$")
+
+
+@functools.lru_cache(maxsize=None)
+def _gpu_names():
+    return re.compile("|".join(re.escape(g) for g in data.load("stages").get("gpus", [])))
+
+
+@functools.lru_cache(maxsize=None)
+def _gpu_regexes():
+    gpus = "|".join(re.escape(g) for g in data.load("stages").get("gpus", []))
+    return [re.compile(p.format(gpus=gpus)) for p in _GPU_PATTERNS]
+
+
+def gpu_fact(text):
+    if not _gpu_names().search(text):
+        return None
+    for pat in _gpu_regexes():
+        m = pat.search(text)
+        if m:
+            n = 1 if m.groupdict().get("one") else int(m.group("n"))
+            mem = m.groupdict().get("mem")
+            return n, m.group("gpu") + (f"-{mem}GB" if mem else ""), m.group(0)
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _section_words():
+    """One regex for the stage headings (group name = method) and one for the section ends."""
+    conf = data.load("stages")
+    heads = "|".join(f"(?P<{m}>" + "|".join(re.escape(w) for w in words) + ")" for m, words in conf["stages"].items())
+    ends = "(?:" + "|".join(re.escape(w) for w in conf["section_end"]) + ")$"
+    return re.compile(heads), re.compile(ends)
+
+
+def _sections(doc):
+    """[(method, [(no, text), ...])] for cards whose stages have their own sections."""
+    heads_re, ends_re = _section_words()
+    lines = prose_lines(doc)
+    heads = []
+    for idx, (no, text) in enumerate(lines):
+        if len(text) > 80:
+            continue
+        low = text.lower().strip()
+        if len(low) > 60:
+            continue
+        m = heads_re.search(low)
+        if m:
+            heads.append((idx, m.lastgroup))
+        elif heads and ends_re.search(low):
+            heads.append((idx, None))
+    out = []
+    for (i, method), nxt in zip(heads, heads[1:] + [(len(lines), None)]):
+        if method:
+            out.append((method, lines[i:nxt[0]], lines[i][0]))
+    return out if len({m for m, _, _ in out}) >= 2 else []
+
+
+@functools.lru_cache(maxsize=None)
+def _registry_names():
+    reg = data.load("datasets") or {}
+    out = []
+    for name, entry in reg.items():
+        if not isinstance(entry, dict):
+            continue
+        for alias in [name] + list(entry.get("aliases") or []):
+            if "/" not in alias and len(alias) >= 4:
+                out.append((alias, name))
+    out.sort(key=lambda a: len(a[0]), reverse=True)
+    return tuple((alias, name, re.compile(r"(?<![A-Za-z0-9_\-])" + re.escape(alias) + r"(?![A-Za-z0-9_\-])"))
+                 for alias, name in out)
+
+
+def prose_datasets(section, facts):
+    """Datasets named in bullets like `• 內部收集Code數據(300K):...` or `...:BELLE、Alpaca、Alpaca-GPT4`."""
+    conf = data.load("stages")
+    out = []
+    for no, text in section:
+        m = _BULLET.match(text)
+        if not m:
+            continue
+        label, size, rest = m.group("label").strip(), m.group("size").replace(" ", ""), m.group("rest")
+        internal = any(w in label or w in rest for w in conf["internal_words"])
+        names, taken = [], rest
+        for alias, name, pat in _registry_names():
+            if pat.search(taken):
+                names.append(alias)
+                taken = taken.replace(alias, " ")
+        if names and not internal:
+            names.sort(key=rest.find)
+            for n in names:
+                out.append({"name": n, "options": {"group": label, "group_size": size}, "line": no,
+                            "availability_text": None})
+        else:
+            out.append({"name": label, "options": {"size": size}, "line": no,
+                        "availability_text": label if internal else None})
+    return out
+
+
+def extract(doc, facts):
+    sections = _sections(doc)
+    stages = []
+    for method, section, head in sections:
+        stage = {"method": method}
+        prov = {"method": (head, None)}  # field -> (card line, the text that states it)
+        text_lines = section[1:]
+        for no, text in text_lines:
+            if "num_gpus" not in stage and (g := gpu_fact(text)):
+                stage["num_gpus"], stage["gpu"], said = g
+                prov["num_gpus"] = prov["gpu"] = (no, said)
+            if "dtype" not in stage and (m := _DTYPE.search(text)):
+                stage["dtype"] = {"fp16": "fp16", "float16": "fp16", "bf16": "bf16", "bfloat16": "bf16"}.get(m.group(1).lower().replace(" ", ""), "fp32")
+                prov["dtype"] = (no, m.group(0))
+            if "tokens" not in stage and (m := _TOKENS.search(text)):
+                stage["tokens"] = number(m.group(1).replace(" ", "").replace("billion", "B").replace("million", "M"))
+                prov["tokens"] = (no, m.group(0))
+            if "duration_days" not in stage and (m := _DAYS.search(text)):
+                stage["duration_days"] = number(m.group(1))
+                prov["duration_days"] = (no, m.group(0))
+            if "tflops_per_gpu" not in stage and (m := _TFLOPS.search(text)):
+                stage["tflops_per_gpu"] = number(m.group(1))
+                prov["tflops_per_gpu"] = (no, m.group(0))
+        if method == "rlhf":
+            algos = []
+            for algo, pat in (("rm", r"\bRM\b|reward model"), ("ppo", r"\bPPO\b")):
+                hit = next(((no, m.group(0)) for no, t in text_lines if (m := re.search(pat, t))), None)
+                if hit:
+                    algos.append(algo)
+                    prov.setdefault("algorithms", hit)
+            if algos:
+                stage["algorithms"] = algos
+            hit = next(((no, m.group(0)) for no, t in text_lines
+                        if (m := re.search(r"(?i)internally developed framework|内部自研|內部自研", t))), None)
+            if hit:
+                stage["framework"] = "internal"
+                prov["framework"] = hit
+        ds = prose_datasets(text_lines, facts)
+        if ds:
+            stage["datasets"] = [d["name"] for d in ds]
+            stage["_datasets"] = ds
+            prov["datasets"] = (ds[0]["line"], None)
+        stage["_prov"] = prov
+        stages.append(stage)
+    return stages
+
+
+def single_stage(doc, facts, method):
+    """A card without stage sections: one stage, with the hardware it mentions."""
+    stage = {"method": method}
+    prov = {}
+    for no, text in prose_lines(doc):
+        g = gpu_fact(text)
+        if g:
+            stage["num_gpus"], stage["gpu"], said = g
+            prov["num_gpus"] = prov["gpu"] = (no, said)
+            m = re.search(r"(\d+)\s*(分钟|分鐘|minutes?)", text)
+            if m:
+                stage["duration_text"] = m.group(0)
+                prov["duration_text"] = (no, m.group(0))
+            break
+    stage["_prov"] = prov
+    return stage

@@ -1,0 +1,92 @@
+"""Small helpers shared by extractors."""
+import bisect
+import functools
+import re
+
+from cardrepro import data
+
+
+def norm_key(key):
+    return re.sub(r"[\s\-_]+", "_", str(key).strip().strip("*").strip()).lower()
+
+
+@functools.lru_cache(maxsize=None)
+def keymap(section):
+    return {norm_key(k): v for k, v in data.load("keys").get(section, {}).items()}
+
+
+def prose_lines(doc):
+    """Lines of the card, with their numbers, for pattern matching."""
+    cached = getattr(doc, "_prose", None)
+    if cached is None:
+        cached = doc._prose = [(l.no, l.text) for l in doc.lines if l.text.strip()]
+    return cached
+
+
+def walk(value, path=()):
+    """Yield (path, leaf) for every scalar inside nested dicts/lists."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from walk(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from walk(v, path + (i,))
+    else:
+        yield path, value
+
+
+def family_of(name):
+    """The model family entry whose patterns match a model name, or None."""
+    if not name:
+        return None
+    low = name.lower()
+    for fam in data.load("model_families").get("families", []):
+        if any(m in low for m in fam["match"]):
+            return fam
+    return None
+
+
+def number(text):
+    """`110B` → 1.1e11, `2.6M` → 2.6e6, `39,410` → 39410, `8` → 8."""
+    m = re.fullmatch(r"\s*([\d.,]+)\s*([KkMmBbTt]|billion|million|thousand)?\s*", text)
+    if not m:
+        return None
+    num = float(m.group(1).replace(",", ""))
+    mult = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9, "t": 1e12}
+    num *= mult.get((m.group(2) or "").lower(), 1)
+    return int(num) if num == int(num) else num
+
+
+def _joined(doc):
+    cached = getattr(doc, "_joined", None)
+    if cached is None:
+        lines = prose_lines(doc)
+        starts, pos = [], 0
+        for _, text in lines:
+            starts.append(pos)
+            pos += len(text) + 1
+        cached = doc._joined = ("\n".join(t for _, t in lines), starts, lines)
+    return cached
+
+
+def search_lines(doc, pattern):
+    """(line number, line text, match) of each match of a compiled pattern within one card line,
+    in card order; one pass over the whole text instead of one search per line."""
+    text, starts, lines = _joined(doc)
+    for m in pattern.finditer(text):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        no, line = lines[i]
+        if "\n" in m.group(0):  # crossed a line end: look within the line where it started
+            m = pattern.search(line)
+            if not m:
+                continue
+        else:
+            m = pattern.search(line, m.start() - starts[i])
+        yield no, line, m
+
+
+def lower_lines(doc):
+    cached = getattr(doc, "_lower", None)
+    if cached is None:
+        cached = doc._lower = [(no, text, text.lower()) for no, text in prose_lines(doc)]
+    return cached

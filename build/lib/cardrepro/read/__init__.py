@@ -1,0 +1,22 @@
+"""Read stage: card bytes → `Document` (numbered lines and typed blocks)."""
+from cardrepro import data
+from cardrepro.read import document, redact, source
+from cardrepro.read.yamlish import Shape
+
+
+def card_shape():
+    profiles = data.trainer_profiles()
+    options, scalars = set(), set()
+    for p in profiles.values():
+        options.update(p.get("dataset_options", []))
+        scalars.update(k for k, v in p.get("defaults", {}).items() if not isinstance(v, (dict, list)))
+    scalars.update({"license", "language", "tags", "pipeline_tag", "library_name"})
+    return Shape(labels=data.load("labels").get("labels", {}), item_options=options,
+                 scalar_keys=scalars, container_keys={"datasets", "datasets_extra", "widget"})
+
+
+def read_card(path):
+    raw = source.load_bytes(path)
+    text = source.decode(path, raw)
+    lines, found = redact.redact_lines(source.card_lines(text))
+    return document.scan(str(path), source.sha256(raw), lines, card_shape(), found)

@@ -1,0 +1,241 @@
+"""Split a card's lines into blocks: front matter, YAML (indented or not), JSON, Python,
+shell commands, tables, and prose. Each block keeps its card lines."""
+import ast
+import re
+import shlex
+from dataclasses import dataclass, field
+
+import yaml
+
+from cardrepro.errors import CardError
+from cardrepro.read import jsonblock, yamlish, yamlsafe
+from cardrepro.read.source import Line
+
+LAUNCHERS = ("deepspeed", "torchrun", "accelerate", "python", "python3", "axolotl", "llamafactory-cli")
+_LAUNCH = re.compile(r"(?:^|`|\$\s*)((?:" + "|".join(LAUNCHERS) + r")\s+[^`\n]*?\.(?:py|yaml|yml)\b[^`\n]*)")
+_JSON_KEY = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*:')
+_FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+-]*)\s*(.*)$")
+_CODE_START = re.compile(r"^(from\s+[\w.]+\s+import\s|import\s+\w|[A-Za-z_][\w.]*\s*=\s*\S|[A-Za-z_][\w.]*\(|print\()")
+
+
+@dataclass
+class Block:
+    kind: str  # frontmatter | yaml | json | python | shell | table
+    start: int  # card line of the first line
+    lines: list
+    value: object = None
+    where: dict = field(default_factory=dict)
+    duplicates: list = field(default_factory=list)
+    fenced: bool = False
+
+
+@dataclass
+class Document:
+    path: str
+    sha256: str
+    lines: list
+    blocks: list
+    redactions: dict
+
+    def of_kind(self, *kinds):
+        return [b for b in self.blocks if b.kind in kinds]
+
+    def text(self):
+        return "\n".join(l.text for l in self.lines)
+
+
+def _yaml_block(path, lines, shape, kind="yaml", fenced=False):
+    try:
+        tree = yamlish.load_block(lines, shape)
+    except yamlsafe.YamlTooComplex as err:
+        raise CardError(path, lines[0].no, str(err)) from None
+    return Block(kind, lines[0].no, lines, tree.value, tree.where, tree.duplicates, fenced)
+
+
+def _json_block(path, lines, fenced):
+    text = "\n".join(l.text for l in lines)
+    try:
+        value, dups = jsonblock.load(text)
+    except ValueError as err:
+        lineno = getattr(err, "lineno", 1)
+        raise CardError(path, lines[min(lineno, len(lines)) - 1].no, f"malformed JSON: {getattr(err, 'msg', err)}") from None
+    key_lines = {}  # every line that starts with `"key":`, by key
+    for l in lines:
+        m = _JSON_KEY.match(l.text)
+        if m:
+            key_lines.setdefault(m.group(1), []).append(l.no)
+    where = {(k,): key_lines[k][0] for k in (value if isinstance(value, dict) else {}) if k in key_lines}
+    dup_list = []
+    for k in dups:
+        hits = key_lines.get(k, [])
+        dup_list.append(((k,), hits[-1] if hits else lines[0].no, hits[0] if hits else None))
+    return Block("json", lines[0].no, lines, value, where, dup_list, fenced)
+
+
+def _python_block(lines, fenced):
+    text = "\n".join(l.text for l in lines)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    return Block("python", lines[0].no, lines, tree, {}, [], fenced)
+
+
+def _shell_commands(lines, fenced):
+    out = []
+    for l in lines:
+        for m in _LAUNCH.finditer(l.text):
+            cmd = m.group(1).strip().rstrip("`").strip()
+            try:
+                argv = shlex.split(cmd)
+            except ValueError:
+                continue
+            out.append(Block("shell", l.no, [l], argv, {}, [], fenced))
+    return out
+
+
+def _table(lines):
+    rows = []
+    for l in lines:
+        cells = [c.strip() for c in l.text.strip().strip("|").split("|")]
+        if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+            continue
+        rows.append((l.no, cells))
+    return Block("table", lines[0].no, lines, rows)
+
+
+def _sniff(lines, shape):
+    first = next((l.text.strip() for l in lines if l.text.strip()), "")
+    if first.startswith(("{", "[")):
+        return "json"
+    if yamlish.is_yaml_line(first, shape):
+        return "yaml"
+    if _CODE_START.match(first):
+        return "python"
+    return "text"
+
+
+def _fenced(path, body, lang, shape, blocks):
+    lang = lang.lower()
+    kind = {"json": "json", "yaml": "yaml", "yml": "yaml", "python": "python", "py": "python",
+            "bash": "shell", "sh": "shell", "shell": "shell", "console": "shell"}.get(lang) or _sniff(body, shape)
+    if not [l for l in body if l.text.strip()]:
+        return
+    body = [l for l in body if l.text.strip()] if kind in ("yaml", "json") else body
+    if kind == "json":
+        blocks.append(_json_block(path, body, True))
+    elif kind == "yaml":
+        blocks.append(_yaml_block(path, body, shape, fenced=True))
+    elif kind == "python":
+        b = _python_block(body, True)
+        if b:
+            blocks.append(b)
+    blocks.extend(_shell_commands(body, True))
+
+
+def _frontmatter_end(lines, start):
+    for j in range(start + 1, len(lines)):
+        if lines[j].text.strip() == "---":
+            return j
+    return None
+
+
+def scan(path, sha, lines, shape, redactions=None):
+    blocks = []
+    i, n = 0, len(lines)
+    seen_content = False
+    while i < n:
+        text = lines[i].text
+        s = text.strip()
+        if not s:
+            i += 1
+            continue
+        m = _FENCE.match(text)
+        if m:
+            j = i + 1
+            inline = m.group(3)
+            body = [Line(lines[i].no, inline)] if inline and not m.group(2) else []
+            while j < n and not _FENCE.match(lines[j].text):
+                body.append(lines[j])
+                j += 1
+            _fenced(path, body, m.group(2), shape, blocks)
+            i, seen_content = j + 1, True
+            continue
+        if s == "---" and (end := _frontmatter_end(lines, i)) is not None and (not seen_content or end - i > 1):
+            body = [l for l in lines[i + 1:end] if l.text.strip()]
+            if body and yamlish.is_yaml_line(body[0].text, shape):
+                blocks.append(_yaml_block(path, body, shape, kind="frontmatter"))
+                i, seen_content = end + 1, True
+                continue
+        if s.startswith("{") and (end := jsonblock.find_object_end([l.text for l in lines], i)) is not None:
+            body = lines[i:end + 1]
+            if s.startswith("{\"") and end == i and not s.endswith("}"):
+                pass
+            else:
+                try:
+                    blocks.append(_json_block(path, body, False))
+                    i, seen_content = end + 1, True
+                    continue
+                except CardError:
+                    if end > i:
+                        raise
+        if s.startswith("|") and s.count("|") >= 2:
+            j = i
+            while j < n and lines[j].text.strip().startswith("|"):
+                j += 1
+            if j - i >= 2:
+                blocks.append(_table(lines[i:j]))
+                i, seen_content = j, True
+                continue
+        if yamlish.is_yaml_line(text, shape):
+            j = i
+            while j < n and lines[j].text.strip() and not _FENCE.match(lines[j].text) and (
+                    yamlish.is_yaml_line(lines[j].text, shape) or _continues_scalar(lines, j, shape)):
+                j += 1
+            run = lines[i:j]
+            if len(run) >= 2 or yamlish.key_line(text, shape):
+                kind = "frontmatter" if not seen_content and _looks_like_metadata(run, shape) else "yaml"
+                blocks.append(_yaml_block(path, run, shape, kind=kind))
+                blocks.extend(_shell_commands(run, False))
+                i, seen_content = j, True
+                continue
+        if _CODE_START.match(s) and ("import " in s or "=" in s or "(" in s):
+            j = i
+            while j < n and lines[j].text.strip() and _CODE_START.match(lines[j].text.strip()):
+                j += 1
+            while j > i:
+                b = _python_block(lines[i:j], False)
+                if b:
+                    blocks.append(b)
+                    break
+                j -= 1
+            if j > i:
+                blocks.extend(_shell_commands(lines[i:j], False))
+                i, seen_content = j, True
+                continue
+        blocks.extend(_shell_commands([lines[i]], False))
+        seen_content = True
+        i += 1
+    return Document(path, sha, lines, blocks, redactions or {})
+
+
+def _continues_scalar(lines, j, shape):
+    """A non-YAML line inside a YAML run: the value of a preceding `key:` / `key: >-`."""
+    k = j - 1
+    while k >= 0 and not yamlish.is_yaml_line(lines[k].text, shape):
+        if not lines[k].text.strip():
+            return False
+        k -= 1
+    if k < 0 or yamlish._is_label(lines[j].text):
+        return False
+    kl = yamlish.key_line(lines[k].text, shape)
+    return bool(kl) and (kl[2] == "" or kl[2] in yamlish.BLOCK_SCALAR)
+
+
+METADATA_KEYS = {"license", "language", "tags", "pipeline_tag", "widget", "datasets", "library_name",
+                 "base_model", "model-index", "inference", "metrics"}
+
+
+def _looks_like_metadata(run, shape):
+    keys = {kl[1] for l in run if (kl := yamlish.key_line(l.text, shape)) and not kl[0]}
+    return len(keys & METADATA_KEYS) >= 2

@@ -1,0 +1,115 @@
+"""Load a card's bytes and turn them into numbered lines, undoing the damage real cards carry:
+table debris (`|` at line ends and on empty lines) and cards flattened into one single line."""
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cardrepro.errors import CardError
+
+MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Line:
+    no: int  # 1-based line of the card as read
+    text: str
+
+
+def load_bytes(path):
+    p = Path(path)
+    if not p.exists():
+        raise CardError(path, 0, "no such file")
+    if p.is_dir():
+        raise CardError(path, 0, "is a directory, not a card file")
+    size = p.stat().st_size
+    if size > MAX_BYTES:
+        raise CardError(path, 0, f"card is {size} bytes, over the {MAX_BYTES}-byte limit")
+    data = p.read_bytes()
+    if not data.strip():
+        raise CardError(path, 1, "empty card")
+    return data
+
+
+def decode(path, data):
+    if b"\x00" in data:
+        raise CardError(path, data[: data.index(b"\x00")].count(b"\n") + 1, "binary content (NUL byte), not a text card")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise CardError(path, line, f"not UTF-8: byte 0x{data[err.start]:02x} at offset {err.start}") from None
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+_DEBRIS_END = re.compile(r"\s*\|\s*$")
+# A stray `|` after a value (`val_split: 0.05 |`), but not YAML's literal block marker (`key: |`).
+_STRAY_PIPE = re.compile(r"([^\s:：|])\s+\|\s*$")
+
+
+def _has_table_debris(raw):
+    nonblank = [l for l in raw if l.strip()]
+    if len(nonblank) < 4 or sum("|" in l for l in nonblank) <= 0.6 * len(nonblank):
+        return False
+    debris = [l for l in nonblank if _DEBRIS_END.search(l) and not l.lstrip().startswith("|")]
+    lone = [l for l in nonblank if l.strip() == "|"]
+    return (len(debris) + len(lone)) / len(nonblank) > 0.6
+
+
+def strip_table_debris(raw):
+    """Every line of such a card was followed by a lone `|`; an original blank line became
+    another lone `|`. A run of one lone `|` is filler, a longer run keeps one blank line."""
+    out, run = [], 0
+    for no, text in ((l.no, l.text) for l in raw):
+        if text.strip() == "|":
+            run += 1
+            continue
+        if run >= 2:
+            out.append(Line(no - 1, ""))
+        run = 0
+        out.append(Line(no, _DEBRIS_END.sub("", text)))
+    return out
+
+
+# Block starts that a flattened card still carries inline: headings, front-matter fences,
+# list items of `- key: value` lists, fenced code.
+_FLAT_SPLIT = re.compile(
+    r"\s+(?=#{1,6}\s)"
+    r"|\s+(?=---(?:\s|$))|(?<=---)\s+"
+    r"|\s+(?=-\s+[A-Za-z_][\w.\-]*\s*[:：]\s)"
+    r"|\s+(?=-\s+[A-Za-z][\w.\-]*\s+v?\d+(?:\.\d+)+\b)"
+    r"|\s+(?=```)"
+)
+
+
+def unflatten(text, no=1):
+    """Split a card that lost its newlines back into lines; all keep the card line `no`."""
+    parts = [p for p in _FLAT_SPLIT.split(text) if p is not None]
+    return [Line(no, p.strip()) for p in parts if p.strip()]
+
+
+# Pinyin readings that copies of Chinese pages keep after a character: 數(shù)據(jù) → 數據
+_RUBY = re.compile(r"(?<=[\u3400-\u9fff])\([a-zàáǎâèéěêìíǐòóǒôùúǔüǖǘǚǜāēīōūń]{1,7}\)")
+
+
+def card_lines(text):
+    text = _RUBY.sub("", text)
+    raw = [Line(i + 1, t.rstrip()) for i, t in enumerate(text.split("\n"))]
+    while raw and not raw[-1].text:
+        raw.pop()
+    if _has_table_debris([l.text for l in raw]):
+        raw = strip_table_debris(raw)
+    else:
+        raw = [Line(l.no, _STRAY_PIPE.sub(r"\1", l.text))
+               if "|" in l.text and _STRAY_PIPE.search(l.text) and not l.text.lstrip().startswith("|") else l for l in raw]
+    nonblank = [l for l in raw if l.text.strip()]
+    if len(nonblank) <= 2 and sum(len(l.text) for l in nonblank) > 400:
+        flat = []
+        for l in raw:
+            flat.extend(unflatten(l.text, l.no) if len(l.text) > 400 else [l])
+        raw = flat
+    return raw

@@ -1,0 +1,229 @@
+"""Read YAML that may have lost its indentation (as pasted into real cards).
+
+Well-indented YAML goes to the safe loader. A block whose indentation was lost is rebuilt from
+line order: `name:` opens a mapping or a list (by the next line), `- item:` opens a list entry
+whose following `key: value` lines are its options, and keys the trainer knows as top-level
+config keys close an entry again. Every key keeps the card line it came from."""
+import re
+
+import yaml
+
+from cardrepro.read import yamlsafe
+
+BLOCK_SCALAR = {">", ">-", ">+", "|", "|-", "|+"}
+
+_ASCII_KEY = r"[A-Za-z_][A-Za-z0-9_.\-/]*"
+_KEY_LINE = re.compile(r"^(?P<dash>-\s+)?(?P<key>" + _ASCII_KEY + r")\s*[:：](?:\s+(?P<val>.*?))?\s*$")
+_CJK_KEY_LINE = re.compile(r"^(?P<dash>-\s+)?(?P<key>[^\s:：\-#`<>{}\[\]][^:：`<>{}]{0,15}?)\s*[:：]\s*(?P<val>.*?)\s*$")
+_ITEM_LINE = re.compile(r"^-\s+(?P<val>\S.*?)\s*$")
+
+
+class Shape:
+    """Knowledge that disambiguates de-indented YAML: which labels are keys, which keys are
+    per-item options and which are container keys."""
+
+    def __init__(self, labels=None, item_options=(), scalar_keys=(), container_keys=()):
+        self.labels = labels or {}
+        self.item_options = set(item_options)
+        self.scalar_keys = set(scalar_keys)
+        self.container_keys = set(container_keys)
+
+
+def key_line(text, shape):
+    """(dash, key, value) when the line is `key: value`-shaped, else None."""
+    s = text.strip()
+    m = _KEY_LINE.match(s)
+    if m:
+        return bool(m.group("dash")), m.group("key"), (m.group("val") or "")
+    m = _CJK_KEY_LINE.match(s)
+    if m and m.group("key").strip() in shape.labels:
+        return bool(m.group("dash")), shape.labels[m.group("key").strip()], m.group("val") or ""
+    return None
+
+
+def item_line(text):
+    m = _ITEM_LINE.match(text.strip())
+    return m.group("val") if m else None
+
+
+def is_yaml_line(text, shape):
+    return key_line(text, shape) is not None or item_line(text) is not None
+
+
+class Tree:
+    def __init__(self):
+        self.value = {}
+        self.where = {}  # path tuple -> card line
+        self.duplicates = []  # (path, line, first_line)
+
+
+def _is_label(text):
+    """A prose label or fence that introduces the next block (`数据配置:`, ```` ``` ````)."""
+    s = text.strip()
+    return s.endswith((":", "：")) or s.startswith(("```", "~~~"))
+
+
+def _set(tree, mapping, path, key, value, no):
+    full = path + (key,)
+    if key in mapping:
+        tree.duplicates.append((full, no, tree.where.get(full)))
+    mapping[key] = value
+    tree.where[full] = no
+
+
+def _continuation(lines, i, shape):
+    """Lines after i that continue a scalar (not YAML-shaped, not blank)."""
+    out = []
+    j = i + 1
+    while (j < len(lines) and lines[j].text.strip() and not is_yaml_line(lines[j].text, shape)
+           and not _is_label(lines[j].text)):
+        out.append(lines[j].text.strip())
+        j += 1
+    return out, j
+
+
+def recover(lines, shape):
+    """Rebuild a de-indented YAML block. Returns a Tree."""
+    tree = Tree()
+    # frames: (container, path, kind) kind in {"map", "list", "item"}
+    stack = [(tree.value, (), "map")]
+    i = 0
+    while i < len(lines):
+        no, text = lines[i].no, lines[i].text
+        if not text.strip() or text.strip() in ("---", "..."):
+            i += 1
+            continue
+        kl = key_line(text, shape)
+        if kl and kl[0]:  # `- key: value` or `- key:`
+            _, key, val = kl
+            while stack[-1][2] != "list" and len(stack) > 1:
+                stack.pop()
+            lst, lpath, kind = stack[-1]
+            if kind != "list":
+                i += 1
+                continue
+            entry = {}
+            lst.append(entry)
+            epath = lpath + (len(lst) - 1,)
+            tree.where[epath] = no
+            if val in BLOCK_SCALAR or (val == "" and i + 1 < len(lines) and lines[i + 1].text.strip()
+                                       and not is_yaml_line(lines[i + 1].text, shape)):
+                cont, nxt = _continuation(lines, i, shape)
+                _set(tree, entry, epath, key, _fold(cont, val), no)
+                stack.append((entry, epath, "item"))
+                i = nxt
+                continue
+            if val == "":
+                opts = {}
+                _set(tree, entry, epath, key, opts, no)
+                stack.append((opts, epath + (key,), "item"))
+            else:
+                _set(tree, entry, epath, key, yamlsafe.scalar(val), no)
+                stack.append((entry, epath, "item"))
+            i += 1
+            continue
+        if kl:
+            _, key, val = kl
+            # close item frames for keys that are not item options
+            while stack[-1][2] == "item" and key not in shape.item_options:
+                stack.pop()
+            while stack[-1][2] == "list":
+                stack.pop()
+            mapping, path, _ = stack[-1]
+            if val in BLOCK_SCALAR:
+                cont, nxt = _continuation(lines, i, shape)
+                _set(tree, mapping, path, key, _fold(cont, val), no)
+                i = nxt
+                continue
+            if val:
+                _set(tree, mapping, path, key, yamlsafe.scalar(val), no)
+                i += 1
+                continue
+            nxt_line = next((l for l in lines[i + 1:] if l.text.strip()), None)
+            if nxt_line is not None and (item_line(nxt_line.text) is not None
+                                         or (key_line(nxt_line.text, shape) or (0,))[0]):
+                _set(tree, mapping, path, key, [], no)
+                stack.append((mapping[key], path + (key,), "list"))
+            elif nxt_line is None or key in shape.scalar_keys or (
+                    _is_label(nxt_line.text) and not is_yaml_line(nxt_line.text, shape)):
+                _set(tree, mapping, path, key, None, no)
+            elif key_line(nxt_line.text, shape):
+                # a new named block; a nameless-looking sibling of a filled block goes to the root
+                if len(stack) > 1 and key not in shape.container_keys and any(
+                        not isinstance(v, (dict, list)) for v in mapping.values()):
+                    stack = stack[:1]
+                    mapping, path, _ = stack[-1]
+                child = {}
+                _set(tree, mapping, path, key, child, no)
+                stack.append((child, path + (key,), "map"))
+            else:
+                cont, nxt = _continuation(lines, i, shape)
+                _set(tree, mapping, path, key, " ".join(cont), no)
+                i = nxt
+                continue
+            i += 1
+            continue
+        val = item_line(text)
+        if val is not None:
+            while stack[-1][2] != "list" and len(stack) > 1:
+                stack.pop()
+            lst, lpath, kind = stack[-1]
+            if kind == "list":
+                lst.append(yamlsafe.scalar(val))
+                tree.where[lpath + (len(lst) - 1,)] = no
+        i += 1
+    return tree
+
+
+def _fold(parts, style):
+    if style.startswith("|"):
+        return "\n".join(parts)
+    return " ".join(parts)
+
+
+def lost_indentation(lines, shape):
+    """True when the block has no indentation but reads as nested (`name:` then `key: value`)."""
+    texts = [l.text for l in lines if l.text.strip()]
+    if any(t[:1] in (" ", "\t") for t in texts):
+        return False
+    for a, b in zip(texts, texts[1:]):
+        ka, kb = key_line(a, shape), key_line(b, shape)
+        if ka and not ka[2] and ka[1] not in shape.scalar_keys and (kb or item_line(b) is not None):
+            return True
+        if ka and ka[2] in BLOCK_SCALAR:
+            return True
+    return False
+
+
+def load_block(lines, shape):
+    """A YAML block as a Tree: the safe loader for well-formed YAML, recovery otherwise.
+    Raises yamlsafe.YamlTooComplex for alias bombs."""
+    if not lost_indentation(lines, shape):
+        text = "\n".join(l.text for l in lines)
+        try:
+            value, dups = yamlsafe.load(text)
+        except yaml.YAMLError:
+            value = None
+        if isinstance(value, (dict, list)):
+            tree = Tree()
+            tree.value = value
+            _locate(tree, value, (), lines)
+            for d in dups:
+                tree.duplicates.append(((d.key,), lines[min(d.line, len(lines) - 1)].no,
+                                        lines[min(d.first_line, len(lines) - 1)].no))
+            return tree
+    return recover(lines, shape)
+
+
+def _locate(tree, value, path, lines):
+    """Card line of each key in a safely loaded block: first line mentioning the key."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            for l in lines:
+                if re.match(r"^\s*-?\s*" + re.escape(str(k)) + r"\s*:", l.text):
+                    tree.where[path + (k,)] = l.no
+                    break
+            _locate(tree, v, path + (k,), lines)
+    elif isinstance(value, list):
+        for idx, v in enumerate(value):
+            _locate(tree, v, path + (idx,), lines)

@@ -1,0 +1,109 @@
+"""Resolve a card's training command against a known trainer's defaults.
+
+Open-Assistant's trainer_sft.py: `defaults` always, then every `--configs` name left to right
+(shallow update, lists replaced), then CLI flags. Each value keeps the layer that set it."""
+from cardrepro import data
+from cardrepro.extract.facts import Fact
+from cardrepro.read import yamlsafe
+
+
+def detect(doc):
+    """(profile, shell block) for the first card command whose script a trainer profile knows."""
+    for block in doc.of_kind("shell"):
+        argv = block.value
+        for profile in data.trainer_profiles().values():
+            if any(a.split("/")[-1] in profile.get("scripts", []) for a in argv[:3]):
+                return profile, block
+    return None, None
+
+
+def named_configs(doc, skip=()):
+    """Config blocks the card includes: top-level `name:` mappings of YAML blocks."""
+    out = {}
+    for block in doc.of_kind("yaml"):
+        if id(block) in skip or not isinstance(block.value, dict):
+            continue
+        for name, value in block.value.items():
+            if isinstance(value, dict) and value:
+                out[name] = (block, value, (name,))
+            elif isinstance(value, list) and name == "datasets":
+                out[name] = (block, {name: value}, ())
+    return out
+
+
+def split_command(argv, profile):
+    """launcher, script, --configs names, CLI flags {key: (raw value or True)} in order."""
+    script_idx = next(i for i, a in enumerate(argv) if a.split("/")[-1] in profile["scripts"])
+    configs, flags, i = [], [], script_idx + 1
+    args = argv[script_idx + 1:]
+    while i < len(argv):
+        a = argv[i]
+        if a == profile["configs_flag"]:
+            i += 1
+            while i < len(argv) and not argv[i].startswith("--"):
+                configs.extend(argv[i].split(","))
+                i += 1
+            continue
+        if a.startswith("--"):
+            key, _, val = a[2:].partition("=")
+            if not val and i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+                val = argv[i + 1]
+                i += 1
+            flags.append((key, val if val != "" else True))
+        i += 1
+    return {"launcher": argv[0] if script_idx > 0 else None, "script": argv[script_idx], "args": args}, configs, flags
+
+
+def _typed(raw, like):
+    if raw is True:
+        return True
+    if isinstance(like, bool):
+        return str(raw).lower() in ("1", "true", "yes", "y", "t", "on")
+    if isinstance(like, int):
+        try:
+            return int(raw)
+        except ValueError:
+            return yamlsafe.scalar(raw)
+    if isinstance(like, float):
+        return float(raw)
+    return raw
+
+
+def resolve(doc, facts, profile, shell_block, skip_blocks=()):
+    """Merge the layers; returns {oa_key: Fact} plus the command parts."""
+    origin_default = f"default:{profile['name']}"
+    cmd, configs, flags = split_command(shell_block.value, profile)
+    line = shell_block.start
+    merged = {k: Fact(v, origin_default, None, f"{profile['name']} defaults: {k}: {v}"[:160]) for k, v in profile["defaults"].items()}
+    found = named_configs(doc, skip_blocks)
+    missing = []
+    for name in configs:
+        if name == "defaults":
+            continue
+        if name not in found:
+            missing.append(name)
+            continue
+        block, values, prefix = found[name]
+        for key, value in values.items():
+            no = block.where.get(prefix + (key,), block.start)
+            merged[key] = Fact(value, "card", no, facts.text_of(no), f"config '{name}'")
+    first = profile.get("first_parser", {})
+    cli_state = {}
+    for key, raw in flags:
+        if key in first:
+            cli_state[key] = raw if first[key] != "bool" else True
+            if key == "rng_seed":
+                merged[key] = Fact(int(raw), "cli", line, facts.text_of(line, f"--{key}"))
+            continue
+        like = merged[key].value if key in merged else None
+        value = _typed(raw, like)
+        prev = merged.get(key)
+        if prev is not None and prev.origin == "card" and prev.value != value:
+            facts.conflicts.append({
+                "kind": "cli_overrides_config", "path": key,
+                "values": [{"value": prev.value, "origin": "card", "line": prev.line},
+                           {"value": value, "origin": "cli", "line": line}],
+                "resolution": f"{profile['name']}: CLI flags beat every config layer; {value!r} is used"})
+        merged[key] = Fact(value, "cli", line, facts.text_of(line, f"--{key}"), None)
+    return {"command": cmd, "configs": configs, "missing_configs": missing, "merged": merged,
+            "cli_state": cli_state, "command_line": line}

@@ -1,0 +1,89 @@
+"""Read and check a project's `train_config.json` (contract: docs/design.md)."""
+import json
+import re
+from pathlib import Path
+
+from cardrepro.errors import CardError
+
+ARCHITECTURES = ("bloom", "gpt_neox", "llama", "mistral", "qwen2")
+REQUIRED = ("name", "architecture", "prompt", "tokenizer", "datasets", "training")
+
+SMOKE_DEFAULTS = {
+    "model": {"hidden_size": 64, "num_layers": 2, "num_heads": 4, "intermediate_size": 256},
+    "max_length": 256, "max_steps": 30, "learning_rate": 3e-3,
+    "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1,
+    "warmup_steps": 3, "samples_per_dataset": 40,
+}
+TRAINING_DEFAULTS = {  # the OA trainer's `defaults` where the config leaves a key out
+    "learning_rate": 1e-5, "num_train_epochs": 3, "per_device_train_batch_size": 2,
+    "gradient_accumulation_steps": 32, "max_length": 512, "dtype": "fp16", "warmup_steps": 600,
+    "weight_decay": 0.0, "adam_beta1": 0.9, "adam_beta2": 0.95, "adam_epsilon": 1e-12,
+    "max_grad_norm": 2.0, "gradient_checkpointing": False, "seed": 42, "logging_steps": 10,
+    "save_strategy": "steps", "save_steps": 1000, "save_total_limit": 4, "eval_steps": 200,
+    "per_device_eval_batch_size": 2, "random_offset_probability": 0.8, "use_custom_sampler": False,
+}
+
+
+def _line_of(text, key):
+    """1-based line of the first `"key":` in the JSON text (1 when absent)."""
+    m = re.search(r'"%s"\s*:' % re.escape(key), text)
+    return text.count("\n", 0, m.start()) + 1 if m else 1
+
+
+def load(project_dir):
+    """Return (config dict, project Path). Bad input -> CardError(path, line, message)."""
+    project = Path(project_dir)
+    if not project.is_dir():
+        raise CardError(project, None, "project folder not found (build it with `cardrepro build CARD`)")
+    path = project / "train_config.json"
+    if not path.is_file():
+        raise CardError(path, None, "train_config.json not found: not a built project folder")
+    text = path.read_text(encoding="utf-8")
+    try:
+        cfg = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise CardError(path, err.lineno, f"invalid JSON: {err.msg}") from None
+    if not isinstance(cfg, dict):
+        raise CardError(path, 1, "train_config.json must hold a JSON object")
+    for key in REQUIRED:
+        if key not in cfg:
+            raise CardError(path, 1, f"missing required key '{key}'")
+    arch = cfg["architecture"]
+    if arch not in ARCHITECTURES:
+        raise CardError(path, _line_of(text, "architecture"),
+                        f"architecture '{arch}' is not supported by the embedded trainer ({', '.join(ARCHITECTURES)})")
+    prompt = cfg["prompt"]
+    if not isinstance(prompt, dict) or not prompt.get("user_prefix") or not prompt.get("assistant_prefix"):
+        raise CardError(path, _line_of(text, "prompt"), "prompt needs user_prefix and assistant_prefix")
+    if not isinstance(cfg["datasets"], list):
+        raise CardError(path, _line_of(text, "datasets"), "datasets must be a list")
+    for i, ds in enumerate(cfg["datasets"]):
+        if not isinstance(ds, dict) or not ds.get("name"):
+            raise CardError(path, _line_of(text, "datasets"), f"datasets[{i}] needs a name")
+    if not isinstance(cfg["training"], dict):
+        raise CardError(path, _line_of(text, "training"), "training must be an object")
+    tok = cfg["tokenizer"]
+    if not isinstance(tok, dict) or not tok.get("eos_token"):
+        raise CardError(path, _line_of(text, "tokenizer"), "tokenizer needs eos_token")
+    cfg["training"] = {**TRAINING_DEFAULTS, **cfg["training"]}
+    smoke = dict(SMOKE_DEFAULTS)
+    if cfg.get("peft"):
+        smoke["learning_rate"] = 3e-2   # LoRA on a frozen random base needs a high lr to move in 30 steps
+    smoke.update(cfg.get("smoke") or {})
+    smoke["model"] = {**SMOKE_DEFAULTS["model"], **(smoke.get("model") or {})}
+    cfg["smoke"] = smoke
+    cfg.setdefault("masking", "oa")
+    cfg.setdefault("left_out", [])
+    cfg.setdefault("generation", {})
+    cfg["_path"] = str(path)
+    cfg["_text"] = text
+    return cfg, project
+
+
+def line_of(cfg, key):
+    return _line_of(cfg.get("_text", ""), key)
+
+
+def public(cfg):
+    """The config without private bookkeeping keys (for the resolved-config dump)."""
+    return {k: v for k, v in cfg.items() if not k.startswith("_")}

@@ -1,0 +1,287 @@
+"""The training loop on one screen: data -> tokenizer -> model -> HF Trainer (+ DeepSpeed) -> run folder.
+
+Run folder (PROJECT/runs/<smoke|full>/ by default): metrics.jsonl, loss.png, resolved_config.json,
+env.json, checkpoint-N/ (HF checkpoints, --resume continues from the last), final/ (model or
+adapter + tokenizer), summary.json."""
+import json
+import os
+import shutil
+import socket
+import sys
+import time
+from pathlib import Path
+
+from cardrepro.train import config as config_mod
+from cardrepro.train import data as data_mod
+from cardrepro.train import dsconfig, envlock, rows, smoke
+from cardrepro.train import model as model_mod
+from cardrepro.train import tokenizer as tok_mod
+
+
+def say(msg):
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(msg, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def single_process_env():
+    """1-process DeepSpeed: set the rank env vars so it never tries MPI discovery (mpi4py)."""
+    for k, v in (("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0"), ("MASTER_ADDR", "127.0.0.1")):
+        os.environ.setdefault(k, v)
+    os.environ.setdefault("MASTER_PORT", str(free_port()))
+
+
+def run_dir_for(project, mode, output):
+    return Path(output) if output else Path(project) / "runs" / mode
+
+
+def plan_run_dir(run_dir, resume):
+    """Before any worker starts: the checkpoint to resume from (None = fresh; a fresh run clears the
+    folder so old checkpoints never mix in)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        if resume:
+            print(f"--resume: no run folder {run_dir}, starting fresh", flush=True)
+        return None
+    last = get_last_checkpoint(str(run_dir))
+    if resume and last:
+        return last
+    if resume:
+        print(f"--resume: no checkpoint in {run_dir}, starting fresh", flush=True)
+    shutil.rmtree(run_dir)
+    return None
+
+
+def prepare_data(cfg, project, mode, notices):
+    data = data_mod.build(cfg, project, mode, notices)
+    if mode == "smoke":
+        tok_dir, model_dir = smoke.prepare(cfg, project, data, log=say)
+        tokenizer = tok_mod.load_dir(tok_dir)
+    else:
+        model_dir = cfg["base_model"]
+        tokenizer = tok_mod.load_full(cfg)
+    return data, tokenizer, model_dir
+
+
+def main(opts):
+    """opts: project, mode, max_steps, resume, output, save_steps, zero_stage (test hook)."""
+    import torch
+    import transformers
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+    transformers.logging.set_verbosity_error()
+    quiet_warnings()
+    t0 = time.time()
+    mode = opts["mode"]
+    cfg, project = config_mod.load(opts["project"])
+    notices = []
+    on_cpu = not torch.cuda.is_available()
+    rank = int(os.environ.get("RANK", "0"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    tr, sm = cfg["training"], cfg["smoke"]
+    run_dir = run_dir_for(project, mode, opts.get("output"))
+
+    ds_cfg = dsconfig.resolve(cfg, project, mode, on_cpu, notices, opts.get("zero_stage"))
+    if ds_cfg is not None and world == 1:
+        single_process_env()
+    if ds_cfg is not None and world > 1 and on_cpu:
+        import deepspeed   # one process group for DeepSpeed and accelerate (gloo), before zero.Init
+        deepspeed.init_distributed(dist_backend="gloo", auto_mpi_discovery=False)
+    dtype_name = tr.get("dtype", "fp32")
+    fp16 = bf16 = False
+    if on_cpu and dtype_name in ("fp16", "bf16"):
+        notices.append(f"card precision {dtype_name}: training in fp32 on CPU (DeepSpeed rejects fp16 on CPU)")
+    elif not on_cpu:
+        fp16, bf16 = dtype_name == "fp16", dtype_name == "bf16"
+
+    data, tokenizer, model_dir = prepare_data(cfg, project, mode, notices)
+    seed = int(tr.get("seed", 42))
+    max_length = int(sm["max_length"] if mode == "smoke" else tr["max_length"])
+    train_rows, val_rows, counts = [], [], {}
+    for name, (train, val, _) in data.items():
+        r = rows.build_rows(tokenizer, cfg, train, max_length, seed)
+        v = rows.build_rows(tokenizer, cfg, val, max_length, seed + 1)
+        train_rows += r
+        val_rows += v
+        counts[name] = {"train": len(r), "val": len(v)}
+
+    resume_ckpt = opts.get("resume_ckpt")
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    smoke_mode = mode == "smoke"
+    max_steps = int(opts.get("max_steps") or (sm["max_steps"] if smoke_mode else -1))
+    args = TrainingArguments(
+        output_dir=str(run_dir),
+        max_steps=max_steps,
+        num_train_epochs=float(tr.get("num_train_epochs", 3)),
+        per_device_train_batch_size=int(sm["per_device_train_batch_size"] if smoke_mode else tr["per_device_train_batch_size"]),
+        per_device_eval_batch_size=int(sm.get("per_device_eval_batch_size", 4) if smoke_mode else tr["per_device_eval_batch_size"]),
+        gradient_accumulation_steps=int(sm["gradient_accumulation_steps"] if smoke_mode else tr["gradient_accumulation_steps"]),
+        learning_rate=float(sm["learning_rate"] if smoke_mode else tr["learning_rate"]),
+        warmup_steps=int(sm["warmup_steps"] if smoke_mode else tr["warmup_steps"]),
+        weight_decay=float(tr.get("weight_decay", 0.0)),
+        adam_beta1=float(tr.get("adam_beta1", 0.9)), adam_beta2=float(tr.get("adam_beta2", 0.95)),
+        adam_epsilon=float(tr.get("adam_epsilon", 1e-12)), max_grad_norm=float(tr.get("max_grad_norm", 2.0)),
+        logging_steps=1 if smoke_mode else int(tr.get("logging_steps", 10)),
+        save_strategy="steps" if smoke_mode else tr.get("save_strategy", "steps"),
+        save_steps=int(opts.get("save_steps") or (max_steps if smoke_mode else tr.get("save_steps", 1000))),
+        save_total_limit=tr.get("save_total_limit"),
+        eval_strategy="no" if smoke_mode else "steps",
+        eval_steps=None if smoke_mode else int(tr.get("eval_steps", 200)),
+        seed=seed, data_seed=seed,
+        activation_checkpointing=bool(tr.get("gradient_checkpointing")) and not cfg.get("quantization"),
+        deepspeed=ds_cfg,
+        fp16=fp16, bf16=bf16,
+        report_to=[], remove_unused_columns=False, dataloader_num_workers=0,
+        ddp_backend="gloo" if on_cpu and world > 1 and ds_cfg is None else None,
+        save_only_model=False, disable_tqdm=rank != 0, dataloader_pin_memory=not on_cpu, use_cpu=on_cpu and world > 1,
+    )
+    torch_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(dtype_name) if not on_cpu else torch.float32
+    model = model_mod.load(cfg, model_dir, tokenizer, torch_dtype, tr.get("gradient_checkpointing"), notices, on_cpu)
+    total, trainable = model_mod.count_params(model)
+    frozen_before = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad} \
+        if cfg.get("peft") and total < 50_000_000 else None
+
+    if opts.get("packing"):
+        from cardrepro.train import packing
+        packing.enable(model)
+        collator = packing.PackingCollator(tokenizer.pad_token_id)
+        notices.append("padding-free batching (--packing): each micro-batch is one row of concatenated samples, "
+                       "each attending only to itself; same trained tokens and loss as the faithful batching")
+    else:
+        collator = rows.Collator(tokenizer.pad_token_id)
+    for n in notices:
+        say(f"notice: {n}")
+    say(f"data: " + ", ".join(f"{k} {v['train']}/{v['val']}" for k, v in counts.items()) + " (train/val rows)")
+    say(f"model: {cfg['architecture']} {total:,} params, {trainable:,} trainable; world size {world}; "
+        f"DeepSpeed {'ZeRO-' + str(ds_cfg['zero_optimization']['stage']) if ds_cfg else 'off'}; run folder {run_dir}")
+
+    metrics_path = run_dir / "metrics.jsonl"
+    start_step = int(Path(resume_ckpt).name.split("-")[-1]) if resume_ckpt else 0
+    if rank == 0:
+        old = metrics_path.read_text().splitlines() if metrics_path.is_file() and resume_ckpt else []
+        kept = [l for l in old if json.loads(l).get("step", 0) <= start_step and "loss" in json.loads(l)]
+        metrics_path.write_text("".join(l + "\n" for l in kept))
+        (run_dir / "resolved_config.json").write_text(json.dumps(
+            {"mode": mode, "config": config_mod.public(cfg), "deepspeed": ds_cfg, "notices": notices,
+             "rows": counts, "training_arguments": json.loads(args.to_json_string())}, indent=2, default=str))
+        (run_dir / "env.json").write_text(json.dumps(envlock.collect(world), indent=2))
+
+
+    class Metrics(TrainerCallback):
+        def on_log(self, a, state, control, logs=None, **kw):
+            if state.is_world_process_zero and logs:
+                rec = {"step": state.global_step, "epoch": state.epoch, "time": round(time.time() - t0, 3), **logs}
+                with metrics_path.open("a") as f:
+                    f.write(json.dumps(rec) + "\n")
+
+    class KillHook(TrainerCallback):
+        """Test hook: CARDREPRO_SIGKILL_AFTER_SAVE=N sends SIGKILL to this process right after the
+        checkpoint of step N is written (the resume-after-SIGKILL test)."""
+        def on_save(self, a, state, control, **kw):
+            if os.environ.get("CARDREPRO_SIGKILL_AFTER_SAVE") == str(state.global_step):
+                import signal
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    trainer = Trainer(model=model, args=args, train_dataset=train_rows, eval_dataset=val_rows or None,
+                      data_collator=collator, processing_class=tokenizer, callbacks=[Metrics(), KillHook()])
+    # OA averages the loss per micro-batch (sum over trained tokens / their count), then over the
+    # accumulation window; transformers 5 would instead divide by the window's token count.
+    trainer.model_accepts_loss_kwargs = False
+    quiet_progress(trainer)
+    t_train = time.time()
+    trainer.train(resume_from_checkpoint=resume_ckpt)
+    train_s = time.time() - t_train
+    eval_loss = None
+    if val_rows:
+        eval_loss = trainer.evaluate().get("eval_loss")
+    final = run_dir / "final"
+    trainer.save_model(str(final))
+    if rank == 0:
+        tokenizer.save_pretrained(str(final))
+    frozen_ok = None
+    if frozen_before is not None:
+        after = dict(trainer.model.named_parameters())
+        frozen_ok = all(torch.equal(v, after[n].detach()) for n, v in frozen_before.items() if n in after)
+    if rank == 0:
+        summary = finish(run_dir, cfg, mode, t0, train_s, collator.tokens, total, trainable, model, frozen_ok, eval_loss, world)
+        for k, v in summary.items():
+            say(f"  {k}: {v}")
+    if world > 1 and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+    return 0
+
+
+def quiet_warnings():
+    import logging
+    import warnings
+    warnings.filterwarnings("ignore", message=".*MatMul8bitLt.*")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*pin_memory.*")
+    logging.getLogger("DeepSpeed").setLevel(logging.WARNING)
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+
+
+def quiet_progress(trainer):
+    """Keep tqdm's bar but stop it printing every log dict (metrics.jsonl has them)."""
+    from transformers.trainer_callback import ProgressCallback
+
+    class Bar(ProgressCallback):
+        def on_log(self, args, state, control, logs=None, **kw):
+            pass
+
+    if trainer.pop_callback(ProgressCallback) is not None:
+        trainer.add_callback(Bar())
+
+
+def finish(run_dir, cfg, mode, t0, train_s, tokens, total, trainable, model, frozen_ok, eval_loss, world):
+    recs = [json.loads(l) for l in (run_dir / "metrics.jsonl").read_text().splitlines() if l.strip()]
+    losses = [r["loss"] for r in recs if "loss" in r]
+    plot(run_dir, recs)
+    names = [n for n, p in model.named_parameters() if p.requires_grad]
+    first5 = sum(losses[:5]) / max(1, len(losses[:5]))
+    last5 = sum(losses[-5:]) / max(1, len(losses[-5:]))
+    summary = {
+        "name": cfg["name"], "mode": mode, "steps": len(losses), "world_size": world,
+        "loss_first5": round(first5, 4), "loss_last5": round(last5, 4), "final_loss": losses[-1] if losses else None,
+        "eval_loss": eval_loss, "params_total": total, "params_trainable": trainable,
+        "adapter_only": all("lora_" in n for n in names) if cfg.get("peft") else None,
+        "frozen_params_unchanged": frozen_ok,
+        "train_seconds": round(train_s, 2), "wall_seconds": round(time.time() - t0, 2),
+        "tokens_per_second_rank0": round(tokens / train_s, 1) if train_s > 0 else None,
+        "run_dir": str(run_dir),
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(f"\nsummary ({cfg['name']}, {mode}): loss {first5:.3f} -> {last5:.3f} over {len(losses)} steps, "
+          f"{trainable:,}/{total:,} params trained, {summary['wall_seconds']} s", flush=True)
+    return summary
+
+
+def plot(run_dir, recs):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    tr = [(r["step"], r["loss"]) for r in recs if "loss" in r]
+    ev = [(r["step"], r["eval_loss"]) for r in recs if "eval_loss" in r]
+    if tr:
+        ax.plot(*zip(*tr), label="train loss")
+    if ev:
+        ax.plot(*zip(*ev), "o-", label="eval loss")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("loss")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(run_dir / "loss.png", dpi=80)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main(json.loads(sys.argv[1])))
