@@ -103,8 +103,9 @@ def test_two_processes_zero(tmp_path, name, stage, steps):
     assert (run / "final" / "model.safetensors").is_file()
 
 
-def test_resume_after_sigkill_matches_uninterrupted(tmp_path):
-    proj = project(tmp_path, "ziya-llama-13b-v1")
+@pytest.mark.parametrize("name", ["ziya-llama-13b-v1", "stablelm-7b-sft"])  # plain Trainer, DeepSpeed ZeRO-2
+def test_resume_after_sigkill_matches_uninterrupted(tmp_path, name):
+    proj = project(tmp_path, name)
     full = tmp_path / "full"
     r = cli("run", proj, "--smoke", "--max-steps", 12, "--save-steps", 4, "--output", full)
     assert r.returncode == 0, r.stderr[-3000:]
