@@ -1,5 +1,7 @@
 """Secrets and absolute machine paths never leave the reader as they are: each is replaced in
 the card's lines, and what was replaced is kept (kind and line only) for the audit."""
+import bisect
+import itertools
 import re
 
 SECRET_PATTERNS = [
@@ -40,10 +42,16 @@ def redact_lines(lines):
     found = {"secrets": [], "absolute_paths": []}
     whole = "\n".join(l.text for l in lines)
     active = [(kind, pat) for kind, pat in SECRET_PATTERNS if pat.search(whole)]
-    if not active and not ABS_PATH.search(whole):
+    hit = set()  # indices of the lines that hold something to redact
+    starts = list(itertools.accumulate((len(l.text) + 1 for l in lines), initial=0))
+    for pat in [p for _, p in active] + [ABS_PATH]:
+        for m in pat.finditer(whole):
+            hit.add(bisect.bisect_right(starts, m.start()) - 1)
+    if not hit:
         return list(lines), found
-    out = []
-    for l in lines:
+    out = list(lines)
+    for i in sorted(hit):
+        l = lines[i]
         text = l.text
         for kind, pat in active:
             if pat.search(text):
@@ -53,5 +61,5 @@ def redact_lines(lines):
             path = m.group(0)
             found["absolute_paths"].append({"line": l.no, "path": _local(path)})
         text = ABS_PATH.sub(lambda m: _local(m.group(0)), text)
-        out.append(Line(l.no, text) if text != l.text else l)
+        out[i] = Line(l.no, text) if text != l.text else l
     return out, found

@@ -19,18 +19,15 @@ class YamlTooComplex(Exception):
     pass
 
 
-class CardLoader(yaml.SafeLoader):
+_ALIAS = re.compile(r"(?:^|[\s\[{,])\*[^\s\[\]{},]+")
+
+
+class CardLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """libyaml's parser where available; the constructor (duplicate keys) and resolver stay Python."""
+
     def __init__(self, stream):
         super().__init__(stream)
         self.duplicates = []
-        self._aliases = 0
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise YamlTooComplex(f"more than {MAX_ALIASES} YAML aliases (alias bomb?)")
-        return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
         seen = {}
@@ -52,6 +49,8 @@ CardLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123
 
 def load(text):
     """Returns (value, duplicates). Raises yaml.YAMLError or YamlTooComplex."""
+    if "&" in text and len(_ALIAS.findall(text)) > MAX_ALIASES:  # aliases need anchors
+        raise YamlTooComplex(f"more than {MAX_ALIASES} YAML aliases (alias bomb?)")
     loader = CardLoader(text)
     try:
         value = loader.get_single_data()
