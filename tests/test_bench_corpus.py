@@ -36,3 +36,20 @@ def test_corpus_is_deterministic():
     b = corpus.generate(30, seed=3)
     assert a == b
     assert {m for _, _, ms in a for m in ms} == set(corpus.MUTATIONS)
+
+
+def test_every_parsed_variant_audits_and_builds(tmp_path):
+    """Downstream of the parser too: whatever parses, the audit reads and the build renders."""
+    from cardrepro.audit import audit_spec
+    from cardrepro.build.project import render_project
+
+    built = 0
+    for p in corpus.write(tmp_path, 80, seed=11):
+        try:
+            spec = parse_card(p)
+        except CardError:
+            continue
+        files = render_project(spec, audit_spec(spec, card_text=p.read_text(encoding="utf-8")))
+        assert "train_config.json" in files and "README.md" in files
+        built += 1
+    assert built >= 60
