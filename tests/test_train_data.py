@@ -13,7 +13,7 @@ from cardrepro.train import config as config_mod
 from cardrepro.train import data as data_mod
 from cardrepro.train import loaders, options, registry
 
-FIX = Path(__file__).parent / "fixtures" / "train"
+FIX = Path(__file__).resolve().parent.parent / "generated"  # the projects `cardrepro build` wrote
 CLI = str(Path(sys.executable).parent / "cardrepro")
 SEED_NAMES = ["oasst_export", "vicuna", "dolly15k", "grade_school_math_instructions", "code_alpaca", "wmt2019_zh-en",
               "ted_trans_en-ja", "ted_trans_zh-ja", "ikala", "joke", "gsm8k", "webgpt", "OpenAssistant/oasst1",
@@ -137,7 +137,7 @@ def test_options_split():
 
 def test_internal_dataset_left_out(tmp_path):
     proj = tmp_path / "p"
-    shutil.copytree(FIX / "bloom-zh-3b-sft", proj)
+    shutil.copytree(FIX / "bloom-zh-3b-sft", proj, ignore=shutil.ignore_patterns("runs", "smoke"))
     cfg = json.loads((proj / "train_config.json").read_text())
     cfg["datasets"].append({"name": "ikala", "options": {"val_split": 0.05}})
     (proj / "train_config.json").write_text(json.dumps(cfg, indent=2))
@@ -167,7 +167,8 @@ def test_bad_input_one_line_exit_2(tmp_path):
     cfg["architecture"] = "t5"
     (tmp_path / "p" / "train_config.json").write_text(json.dumps(cfg, indent=2))
     r = _cli("infer", str(tmp_path / "p"), "--prompt", "hi")
-    assert r.returncode == 2 and ":3: architecture 't5' is not supported" in r.stderr
+    line = next(i for i, l in enumerate(json.dumps(cfg, indent=2).splitlines(), 1) if '"architecture"' in l)
+    assert r.returncode == 2 and f":{line}: architecture 't5' is not supported" in r.stderr
 
 
 def test_command_module_is_light():

@@ -17,7 +17,7 @@ from cardrepro.train import format as fmt  # noqa: E402
 from cardrepro.train import infer, rows  # noqa: E402
 from cardrepro.train import train as train_mod  # noqa: E402
 
-FIX = Path(__file__).parent / "fixtures" / "train"
+FIX = Path(__file__).resolve().parent.parent / "generated"  # the projects `cardrepro build` wrote
 CLI = str(Path(sys.executable).parent / "cardrepro")
 SEEDS = ["stablelm-7b-sft", "bloom-zh-3b-sft", "ziya-llama-13b-v1", "bloomz-mona-lora"]
 DIALOGUE = [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "It is 4."},
@@ -41,7 +41,7 @@ def projects(tmp_path_factory):
     out = {}
     for name in SEEDS:
         proj = tmp_path_factory.mktemp("proj") / name
-        shutil.copytree(FIX / name, proj)
+        shutil.copytree(FIX / name, proj, ignore=shutil.ignore_patterns("runs", "smoke"))
         cfg, p = config_mod.load(proj)
         _, tok, _ = train_mod.prepare_data(cfg, p, "smoke", [])
         out[name] = (cfg, tok, proj)

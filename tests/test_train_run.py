@@ -18,13 +18,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(ROOT / ".cache" / "torch_extensions"))
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]   # one ninja for JIT
 
-FIX = Path(__file__).parent / "fixtures" / "train"
+FIX = Path(__file__).resolve().parent.parent / "generated"  # the projects `cardrepro build` wrote
 CLI = str(Path(sys.executable).parent / "cardrepro")
 
 
 def project(tmp_path, name):
     p = tmp_path / name
-    shutil.copytree(FIX / name, p)
+    shutil.copytree(FIX / name, p, ignore=shutil.ignore_patterns("runs", "smoke"))
     return p
 
 
