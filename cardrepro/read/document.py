@@ -142,6 +142,7 @@ def _frontmatter_end(lines, start):
 
 def scan(path, sha, lines, shape, redactions=None):
     blocks = []
+    texts = [l.text for l in lines]
     i, n = 0, len(lines)
     seen_content = False
     while i < n:
@@ -167,18 +168,14 @@ def scan(path, sha, lines, shape, redactions=None):
                 blocks.append(_yaml_block(path, body, shape, kind="frontmatter"))
                 i, seen_content = end + 1, True
                 continue
-        if s.startswith("{") and (end := jsonblock.find_object_end([l.text for l in lines], i)) is not None:
-            body = lines[i:end + 1]
-            if s.startswith("{\"") and end == i and not s.endswith("}"):
-                pass
-            else:
-                try:
-                    blocks.append(_json_block(path, body, False))
-                    i, seen_content = end + 1, True
-                    continue
-                except CardError:
-                    if end > i:
-                        raise
+        if s.startswith("{") and (end := jsonblock.find_object_end(texts, i)) is not None:
+            try:
+                blocks.append(_json_block(path, lines[i:end + 1], False))
+                i, seen_content = end + 1, True
+                continue
+            except CardError:
+                if end > i:  # a malformed multi-line JSON block is an error; one line of braces is prose
+                    raise
         if s.startswith("|") and s.count("|") >= 2:
             j = i
             while j < n and lines[j].text.strip().startswith("|"):
