@@ -1,13 +1,11 @@
 """Parse a card into the spec: read → extract → resolve → validate. `parse_card` is the entry
 point every later stage uses."""
-import copy
 
 from cardrepro import data
 from cardrepro.errors import CardError
 from cardrepro.extract import datasets as ds_extract
 from cardrepro.extract import metadata, model, prompt, settings, stages
 from cardrepro.extract.facts import Fact, Facts
-from cardrepro.extract.util import family_of
 from cardrepro.read import read_card
 from cardrepro import resolve as resolver
 from cardrepro import validate

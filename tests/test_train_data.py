@@ -1,6 +1,5 @@
 """Registry, loaders on their sample files, per-dataset options, config errors (no torch needed)."""
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -8,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from cardrepro.errors import CardError
 from cardrepro.train import config as config_mod
 from cardrepro.train import data as data_mod
 from cardrepro.train import loaders, options, registry

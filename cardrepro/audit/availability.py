@@ -187,8 +187,8 @@ def _stage_availability(ctx):
             out.append(finding(
                 "CR101", "error",
                 f"{stage} data `{name}` is internally collected: it cannot be obtained",
-                lines=lines, action=f"leave it out or replace it with a public set of the same kind; "
-                                    f"ask the authors for the data",
+                lines=lines, action="leave it out or replace it with a public set of the same kind; "
+                                    "ask the authors for the data",
                 basis=["card"] + ([REG] if entry else []), paths=[path]))
         elif avail == "unreleased":
             out.append(finding(

@@ -65,7 +65,7 @@ def _parser_conflicts(ctx):
             out.append(finding(
                 "CR302", "info" if settled else "warning",
                 f"`{path}` is set twice: {shown}"
-                + (f"; {res}" if res else (f"; the command-line flag wins" if prec else "")),
+                + (f"; {res}" if res else ("; the command-line flag wins" if prec else "")),
                 lines=lines,
                 action=f"the build uses the winning value (precedence: {prec or res or 'unknown'})",
                 basis=["card"] + ([f"trainer docs: {prec}"] if prec else []), paths=[path]))

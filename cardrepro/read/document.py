@@ -5,7 +5,6 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-import yaml
 
 from cardrepro.errors import CardError
 from cardrepro.read import jsonblock, yamlish, yamlsafe

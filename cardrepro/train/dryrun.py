@@ -1,7 +1,6 @@
 """--dry-run: build the data, print one formatted sample with trained tokens marked, trained-token
 counts per role and per dataset; fail (exit 2) when an assistant turn or its closing text is never
 trained."""
-import sys
 from collections import Counter
 
 from cardrepro.errors import CardError

@@ -63,7 +63,6 @@ def quant_config(q):
 
 def load(cfg, model_path, tokenizer, dtype, gradient_checkpointing, notices, on_cpu):
     """The model to train: base (quantized when asked), embeddings resized, LoRA when asked."""
-    import torch
     from transformers import AutoModelForCausalLM
 
     q = cfg.get("quantization")

@@ -158,7 +158,7 @@ def main(opts):
         collator = rows.Collator(tokenizer.pad_token_id)
     for n in notices:
         say(f"notice: {n}")
-    say(f"data: " + ", ".join(f"{k} {v['train']}/{v['val']}" for k, v in counts.items()) + " (train/val rows)")
+    say("data: " + ", ".join(f"{k} {v['train']}/{v['val']}" for k, v in counts.items()) + " (train/val rows)")
     say(f"model: {cfg['architecture']} {total:,} params, {trainable:,} trainable; world size {world}; "
         f"DeepSpeed {'ZeRO-' + str(ds_cfg['zero_optimization']['stage']) if ds_cfg else 'off'}; run folder {run_dir}")
 
