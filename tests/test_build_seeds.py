@@ -144,3 +144,18 @@ def test_crafted_card_is_confined_and_shell_safe(tmp_path, monkeypatch):
     assert not list(tmp_path.rglob("PWNED*"))
     tc = json.loads((out / "train_config.json").read_text())
     assert [d["name"] for d in tc["left_out"]] == ["../../etc/passwd"]
+
+
+def test_memory_chart_matches_the_audit(built):
+    """stablelm: one bar per offload variant, with and without checkpointing; the first bar's total
+    is the audit's per-GPU figure (51.15 GB model states + 11.30 GB activations)."""
+    import xml.etree.ElementTree as ET
+
+    svg = (built["stablelm-7b-sft"] / "memory.svg").read_text(encoding="utf-8")
+    root = ET.fromstring(svg)
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    totals = [t for t in texts if t and t.endswith(" GB")]
+    assert len(totals) == 4 and totals[0] == "62.4 GB"
+    assert "ZeRO-2, no offload, with checkpointing" in texts
+    assert "![Per-GPU memory estimate](memory.svg)" in (built["stablelm-7b-sft"] / "README.md").read_text()
+    assert not (built["bloomz-mona-lora"] / "memory.svg").exists()  # LoRA: CR504, no ZeRO table

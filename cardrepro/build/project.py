@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 from cardrepro import __version__
-from cardrepro.build import dsconfig
+from cardrepro.build import dsconfig, memory_chart
 from cardrepro.build.chat_template import chat_template
 from cardrepro.build.data import generator_fingerprint
 from cardrepro.build.render import render
@@ -196,6 +196,10 @@ def render_project(spec: dict, findings=None) -> dict[str, bytes]:
     files["launch/slurm.sbatch"] = render("slurm.sbatch.j2", **ctx).encode()
     files["infer.sh"] = render("infer.sh.j2", **ctx).encode()
     files["requirements.txt"] = _requirements(spec_n, tc).encode()
+    memory = next((f for f in findings or [] if f.get("code") == "CR502"), None)
+    chart = memory_chart.svg(memory, f"Per-GPU memory estimate, {name} (audit CR502)") if memory else None
+    if chart:
+        files["memory.svg"] = chart.encode("utf-8")
     files["README.md"] = render(
         "README.md.j2", **ctx, card_said=scrub(_card_said(spec_n)), assumed=scrub(model["assumed"]),
         notes=scrub(model["notes"]), findings=scrub(findings) if findings is not None else None,
