@@ -1,3 +1,0 @@
-from cardrepro.cli import main
-
-main()
