@@ -3,23 +3,16 @@ and the data files (dataset registry, model configs, audit rules)."""
 from __future__ import annotations
 
 import fnmatch
-import functools
 import re
-from pathlib import Path
 
-import yaml
+from cardrepro import data
 
-DATA = Path(__file__).resolve().parent.parent / "data"
 _PATH_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-@functools.lru_cache(maxsize=None)
 def load_yaml(name):
-    path = DATA / name
-    if not path.exists():
-        return {}
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+    """A data file of cardrepro/data/ by file name (`audit_rules.yaml`)."""
+    return data.load(name.rsplit(".", 1)[0])
 
 
 def rules():
@@ -53,30 +46,12 @@ def _norm(name):
     return str(name).strip().lower()
 
 
-@functools.lru_cache(maxsize=None)
-def _registry_index():
-    index = {}
-    for key, entry in (registry() or {}).items():
-        if not isinstance(entry, dict):
-            continue
-        index.setdefault(_norm(key), key)
-        for alias in entry.get("aliases") or []:
-            index.setdefault(_norm(alias), key)
-        if entry.get("hub_id"):
-            index.setdefault(_norm(entry["hub_id"]), key)
-    return index
-
-
 def registry_key(name):
-    """The registry key for a dataset name, alias or hub id (None if unknown)."""
+    """The registry key for a dataset name, alias or hub id, or for the last part of a hub id
+    (`org/alpaca` -> alpaca); None if unknown."""
     if not name:
         return None
-    idx = _registry_index()
-    n = _norm(name)
-    if n in idx:
-        return idx[n]
-    tail = n.rsplit("/", 1)[-1]
-    return idx.get(tail)
+    return data.registry_entry(name)[0] or data.registry_entry(str(name).rsplit("/", 1)[-1])[0]
 
 
 def registry_entry(name):

@@ -9,7 +9,8 @@ import hashlib
 import json
 from pathlib import Path
 
-import yaml
+
+from cardrepro import data
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PACKAGE_DIR / "data"
@@ -17,35 +18,22 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 BUILD_DIR = Path(__file__).resolve().parent
 SCHEMAS_DIR = PACKAGE_DIR / "schemas"
 
-# Data files whose content changes what `build` writes (for the regen fingerprint).
-CONSUMED_DATA = ["build_defaults.yaml", "datasets.yaml", "model_configs.yaml", "model_families.yaml"]
 
 
-def _load_yaml(path: Path):
-    if not path.is_file():
-        return {}
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
-
-
-@functools.lru_cache(maxsize=None)
 def build_defaults() -> dict:
-    return _load_yaml(DATA_DIR / "build_defaults.yaml")
+    return data.load("build_defaults")
 
 
-@functools.lru_cache(maxsize=None)
 def dataset_registry() -> dict:
-    return _load_yaml(DATA_DIR / "datasets.yaml")
+    return data.load("datasets")
 
 
-@functools.lru_cache(maxsize=None)
 def model_configs() -> dict:
-    return _load_yaml(DATA_DIR / "model_configs.yaml")
+    return data.load("model_configs")
 
 
-@functools.lru_cache(maxsize=None)
 def model_families() -> dict:
-    return _load_yaml(DATA_DIR / "model_families.yaml")
+    return data.load("model_families")
 
 
 @functools.lru_cache(maxsize=None)

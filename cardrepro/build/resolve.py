@@ -6,8 +6,14 @@ import copy
 import math
 import re
 
+from cardrepro import data
 from cardrepro.build import dsconfig
-from cardrepro.build.data import build_defaults, dataset_registry, model_configs, model_families
+from cardrepro.build.data import (
+    build_defaults,
+    dataset_registry,
+    model_configs,
+    model_families,
+)
 
 SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -44,18 +50,6 @@ class Assumptions:
     def add(self, path, value, source):
         self.items.append({"path": path, "value": copy.deepcopy(value), "source": source})
         return value
-
-
-def _registry_entry(name: str):
-    reg = dataset_registry() or {}
-    key = str(name).strip()
-    low = key.lower()
-    for reg_name, entry in reg.items():
-        if not isinstance(entry, dict):
-            continue
-        if reg_name.lower() == low or low in [str(a).lower() for a in entry.get("aliases") or []]:
-            return reg_name, entry
-    return None, None
 
 
 def _architecture(spec, base_model, A: Assumptions):
@@ -182,7 +176,7 @@ def resolve(spec: dict, findings=None) -> dict:
         dname = str(ds.get("name"))
         options = copy.deepcopy(ds.get("options") or {})
         availability = ds.get("availability")
-        reg_name, entry = _registry_entry(dname)
+        reg_name, entry = data.registry_entry(dname)
         if entry is None:
             entry = _typed_hub_dataset(dname, options)
             if entry is not None:
@@ -220,7 +214,7 @@ def resolve(spec: dict, findings=None) -> dict:
                   "full_run": True, "substitute": None, "options": options}
         if reg_avail == "unreleased":
             sub = entry.get("substitute")
-            sub_name, sub_entry = _registry_entry(sub) if sub else (None, None)
+            sub_name, sub_entry = data.registry_entry(sub) if sub else (None, None)
             if sub_entry:
                 record.update({"hub_id": sub_entry.get("hub_id"),
                                "hub_file": entry.get("substitute_file") or sub_entry.get("hub_file"),

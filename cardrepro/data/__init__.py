@@ -19,3 +19,21 @@ def load(name):
 
 def trainer_profiles():
     return {p.stem: load(f"trainers/{p.stem}") for p in sorted((DATA_DIR / "trainers").glob("*.yaml"))}
+
+
+@functools.lru_cache(maxsize=None)
+def _registry_index():
+    index = {}
+    for key, entry in load("datasets").items():
+        if isinstance(entry, dict):
+            for name in [key, *(entry.get("aliases") or []), entry.get("hub_id")]:
+                if name:
+                    index.setdefault(str(name).strip().lower(), key)
+    return index
+
+
+def registry_entry(name):
+    """(registry key, entry) for a dataset name, alias or hub id, case-insensitive; (None, None)
+    if the registry (datasets.yaml) does not know it."""
+    key = _registry_index().get(str(name or "").strip().lower())
+    return (key, load("datasets")[key]) if key else (None, None)

@@ -5,18 +5,6 @@ import re
 from cardrepro import data
 from cardrepro.extract.util import lower_lines, prose_lines
 
-
-def registry_entry(name):
-    reg = data.load("datasets") or {}
-    low = str(name).lower()
-    for key, entry in reg.items():
-        if not isinstance(entry, dict):
-            continue
-        if key.lower() == low or low in (a.lower() for a in entry.get("aliases") or []):
-            return key, entry
-    return None, None
-
-
 WINDOW = 15  # characters around a dataset's name in which "internal" must appear
 
 
@@ -51,7 +39,7 @@ def availability(doc, name, options, stated=None):
         return "internal", said[0], "the card says so"
     if stated:
         return "internal", None, "the card says it was collected internally"
-    key, entry = registry_entry(name)
+    key, entry = data.registry_entry(name)
     if entry:
         av = entry.get("availability", "unknown")
         if av in ("internal", "unreleased"):

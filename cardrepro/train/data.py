@@ -19,13 +19,16 @@ def read_jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # cardrepro/: sample paths in configs are relative to it
+
+
 def sample_path(project, ds, entry):
     """Where a dataset's sample file is: as named in the config (relative to the project or the
     cardrepro package) or the registry's sample in cardrepro/data/samples/."""
     cands = []
     for name in (ds.get("sample"), entry.get("sample") if entry else None):
         if name:
-            cands += [project / name, registry.DATA.parent / name, registry.SAMPLES / Path(name).name]
+            cands += [project / name, PACKAGE_DIR / name, registry.SAMPLES / Path(name).name]
     for c in cands:
         if c.is_file():
             return c
