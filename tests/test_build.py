@@ -336,7 +336,7 @@ def test_card_deepspeed_json_with_unknown_key_is_a_card_error():
 
 def test_scrub_redacts_machine_paths_and_secrets_once():
     from cardrepro.build.project import scrub_text
-    assert scrub_text("--cache_dir /home/ubuntu/data_cache --x") == "--cache_dir <local-path:data_cache> --x"
+    assert scrub_text("--cache_dir /home/ubuntu/data_cache --x") == "--cache_dir <local>/data_cache --x"
     assert scrub_text("<local>/data_cache") == "<local>/data_cache"          # already redacted upstream
     assert scrub_text("https://host/home/x and relative data/home") == "https://host/home/x and relative data/home"
-    assert scrub_text("token hf_" + "a" * 30) == "token <redacted-secret>"
+    assert scrub_text("token hf_" + "a" * 30) == "token [REDACTED:huggingface_token]"

@@ -5,24 +5,8 @@ from __future__ import annotations
 from cardrepro.audit.findings import finding
 from cardrepro.read import redact as R
 
-
-def scrub(text):
-    """Redact secrets and absolute paths in one string (same forms as the reader's)."""
-    if not isinstance(text, str) or not text:
-        return text
-    for kind, pat in R.SECRET_PATTERNS:
-        text = pat.sub(lambda m, k=kind: R._mask(m, k), text)
-    return R.ABS_PATH.sub(lambda m: R._local(m.group(0)), text)
-
-
-def scrub_obj(obj):
-    if isinstance(obj, str):
-        return scrub(obj)
-    if isinstance(obj, list):
-        return [scrub_obj(x) for x in obj]
-    if isinstance(obj, dict):
-        return {k: scrub_obj(v) for k, v in obj.items()}
-    return obj
+scrub = R.redact_text
+scrub_obj = R.redact_value
 
 
 def scan_lines(lines):

@@ -17,6 +17,7 @@ from cardrepro.build.data import generator_fingerprint
 from cardrepro.build.render import render
 from cardrepro.build.resolve import get, resolve, safe_slug
 from cardrepro.errors import CardError
+from cardrepro.read import redact
 
 LOCK_NAME = "cardrepro.lock.json"
 PIN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -26,28 +27,9 @@ FULL_RUN_PACKAGES = [("torch", "2.13.0"), ("transformers", "5.23.0"), ("datasets
                      ("accelerate", "1.15.0"), ("peft", "0.21.2"), ("deepspeed", "0.19.8"),
                      ("tokenizers", "0.23.3"), ("safetensors", "0.8.0")]
 
-_ABS_PATH_RE = re.compile(r"(?<![\w.~:/<>-])/(?:home|Users|root|mnt|data|scratch|tmp|opt|srv|nfs|workspace|var)"
-                          r"(?=/|[\s'\"`,;)\]}|]|$)(?:/[^\s'\"`,;)\]}|]*)?")
-_SECRET_RES = [re.compile(r"\bhf_[A-Za-z0-9]{20,}\b"), re.compile(r"\bsk-[A-Za-z0-9_-]{20,}\b"),
-               re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"), re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-               re.compile(r"\bxox[baprs]-[A-Za-z0-9-]{10,}\b")]
-
-
-def scrub_text(text: str) -> str:
-    """Redact secrets and absolute machine paths (they are reported by the audit, never emitted)."""
-    for rx in _SECRET_RES:
-        text = rx.sub("<redacted-secret>", text)
-    return _ABS_PATH_RE.sub(lambda m: "<local-path:" + m.group(0).rstrip("/").rsplit("/", 1)[-1] + ">", text)
-
-
-def scrub(value):
-    if isinstance(value, str):
-        return scrub_text(value)
-    if isinstance(value, dict):
-        return {scrub(k) if isinstance(k, str) else k: scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v) for v in value]
-    return value
+# Secrets and absolute machine paths are reported by the audit and never emitted: the reader's redaction.
+scrub_text = redact.redact_text
+scrub = redact.redact_value
 
 
 def dump_json(value) -> bytes:

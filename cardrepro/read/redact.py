@@ -35,6 +35,26 @@ def _local(path):
     return f"<local>/{name}" if name else "<local>"
 
 
+def redact_text(text):
+    """One string with every secret and absolute machine path replaced (idempotent)."""
+    if not isinstance(text, str) or not text:
+        return text
+    for kind, pat in SECRET_PATTERNS:
+        text = pat.sub(lambda m, k=kind: _mask(m, k), text)
+    return ABS_PATH.sub(lambda m: _local(m.group(0)), text)
+
+
+def redact_value(value):
+    """`redact_text` over every string (keys included) of nested dicts and lists."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {redact_value(k): redact_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(v) for v in value]
+    return value
+
+
 def redact_lines(lines):
     """Returns (new lines, {"secrets": [...], "absolute_paths": [...]})."""
     from cardrepro.read.source import Line
