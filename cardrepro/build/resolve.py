@@ -56,11 +56,10 @@ def _architecture(spec, base_model, A: Assumptions):
     arch = get(spec, "base_model.architecture")
     if arch:
         return arch
-    low = (base_model or "").lower()
-    for pat, arch in (("bloom", "bloom"), ("stablelm", "gpt_neox"), ("neox", "gpt_neox"), ("pythia", "gpt_neox"),
-                      ("llama", "llama"), ("qwen2", "qwen2")):
-        if pat in low:
-            return A.add("base_model.architecture", arch, f"derived from the base model name {base_model!r}")
+    fam = data.model_family(base_model)
+    if fam:
+        return A.add("base_model.architecture", fam["model_type"],
+                     f"model family '{fam['family']}' (cardrepro/data/model_families.yaml) matches {base_model!r}")
     return A.add("base_model.architecture", "llama", "build default: architecture unknown, llama assumed")
 
 
@@ -104,20 +103,15 @@ def _hidden_size(base_model: str):
 
 
 def _family_tokens(architecture: str, base_model: str):
-    fams = (model_families() or {}).get("families") or []
-    low = (base_model or "").lower()
     d = build_defaults()["tokenizer_by_architecture"]
     fallback = dict(d.get(architecture) or d["llama"])
-    for fam in fams if isinstance(fams, list) else []:
-        if not isinstance(fam, dict):
-            continue
-        pats = fam.get("match") or []
-        toks = fam.get("tokens") or {}
-        if any(str(p).lower() in low for p in pats) and toks.get("eos"):
-            out = {"eos_token": toks.get("eos"), "pad_token": toks.get("pad"), "bos_token": toks.get("bos")}
-            if out["pad_token"] is None:
-                out["pad_token"] = fallback.get("pad_token")
-            return out, f"cardrepro/data/model_families.yaml (family {fam.get('family')})"
+    fam = data.model_family(base_model)
+    toks = (fam or {}).get("tokens") or {}
+    if toks.get("eos"):
+        out = {"eos_token": toks.get("eos"), "pad_token": toks.get("pad"), "bos_token": toks.get("bos")}
+        if out["pad_token"] is None:
+            out["pad_token"] = fallback.get("pad_token")
+        return out, f"cardrepro/data/model_families.yaml (family {fam.get('family')})"
     return fallback, d["source"]
 
 

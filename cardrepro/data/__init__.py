@@ -37,3 +37,11 @@ def registry_entry(name):
     if the registry (datasets.yaml) does not know it."""
     key = _registry_index().get(str(name or "").strip().lower())
     return (key, load("datasets")[key]) if key else (None, None)
+
+
+def model_family(name):
+    """The entry of model_families.yaml whose patterns match a model name, or None."""
+    low = str(name or "").lower()
+    if not low:
+        return None
+    return next((f for f in load("model_families").get("families", []) if any(m in low for m in f["match"])), None)

@@ -35,15 +35,7 @@ def walk(value, path=()):
         yield path, value
 
 
-def family_of(name):
-    """The model family entry whose patterns match a model name, or None."""
-    if not name:
-        return None
-    low = name.lower()
-    for fam in data.load("model_families").get("families", []):
-        if any(m in low for m in fam["match"]):
-            return fam
-    return None
+family_of = data.model_family
 
 
 def number(text):
