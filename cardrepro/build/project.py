@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from cardrepro import __version__
 from cardrepro.build import dsconfig, memory_chart
 from cardrepro.build.chat_template import chat_template
-from cardrepro.build.data import generator_fingerprint
+from cardrepro.build.data import build_defaults, generator_fingerprint
 from cardrepro.build.render import render
 from cardrepro.build.resolve import get, resolve, safe_slug
 from cardrepro.errors import CardError
@@ -22,10 +22,6 @@ from cardrepro.read import redact
 LOCK_NAME = "cardrepro.lock.json"
 PIN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 PIN_VERSION_RE = re.compile(r"^[0-9][A-Za-z0-9.+!-]*$")
-# packages the full run needs, with the versions cardrepro's trainer is tested with (requirements.txt)
-FULL_RUN_PACKAGES = [("torch", "2.13.0"), ("transformers", "5.23.0"), ("datasets", "5.2.0"),
-                     ("accelerate", "1.15.0"), ("peft", "0.21.2"), ("deepspeed", "0.19.8"),
-                     ("tokenizers", "0.23.3"), ("safetensors", "0.8.0")]
 
 # Secrets and absolute machine paths are reported by the audit and never emitted: the reader's redaction.
 scrub_text = redact.redact_text
@@ -81,9 +77,10 @@ def _requirements(spec: dict, tc: dict) -> str:
         pkg_s, ver_s = str(pkg).strip().lower(), str(ver).strip().lstrip("=v")
         if PIN_NAME_RE.match(pkg_s) and PIN_VERSION_RE.match(ver_s):
             stated[pkg_s] = (ver_s, (get(spec, "provenance") or {}).get(f"environment.{pkg}", {}).get("line"))
-    packages = list(FULL_RUN_PACKAGES)
+    pins = build_defaults()["full_run_packages"]
+    packages = [(k, str(v)) for k, v in pins["always"].items()]
     if tc.get("quantization"):
-        packages.append(("bitsandbytes", "0.50.2"))
+        packages += [(k, str(v)) for k, v in pins["quantization"].items()]
     for pkg in sorted(stated):
         if pkg not in dict(packages):
             packages.append((pkg, None))
