@@ -28,6 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402  (bench/corpus.py)
 
 SEED = ROOT / "cards" / "stablelm-7b-sft.md"
+# `cardrepro parse --format json` minus the schema check and the CLI: shows what jsonschema
+# (required in parse's code path by the parse issue) costs a process.
+UNVALIDATED_PARSE = ("import json, sys; from cardrepro.spec import build_spec; "
+                     "sys.stdout.write(json.dumps(build_spec(sys.argv[1]), indent=2, ensure_ascii=False))")
 
 
 def cli_cmd():
@@ -65,6 +69,9 @@ def cold_start(reps):
         "floor": [sys.executable, "-c", "pass"],
         "parse": cli + ["parse", str(SEED), "--format", "json"],
         "audit": cli + ["audit", str(SEED), "--fail-on", "never"],
+        # references, not product paths: what the schema check costs a process
+        "import_jsonschema": [sys.executable, "-c", "import jsonschema"],
+        "parse_unvalidated": [sys.executable, "-c", UNVALIDATED_PARSE, str(SEED)],
     }
     for c in cmds.values():          # warm the page cache once, not measured
         timed_run(c)
@@ -73,8 +80,7 @@ def cold_start(reps):
         for k, c in cmds.items():
             times[k].append(timed_run(c))
     med = {k: statistics.median(v) for k, v in times.items()}
-    return {"median_s": med, "all_s": times,
-            "ratio_parse": med["parse"] / med["floor"], "ratio_audit": med["audit"] / med["floor"]}
+    return {"median_s": med, "all_s": times, **{f"ratio_{k}": med[k] / med["floor"] for k in cmds}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,6 +89,7 @@ def throughput(n, passes=2):
     Baseline measured side by side: reading + hashing each file (the I/O floor)."""
     import hashlib
 
+    from cardrepro import validate
     from cardrepro.audit import audit_spec
     from cardrepro.errors import CardError
     from cardrepro.spec import parse_card
@@ -92,7 +99,7 @@ def throughput(n, passes=2):
         t = time.perf_counter()
         paths = corpus.write(tmp, n)
         gen_s = time.perf_counter() - t
-        parse_s, audit_s, io_s, seed_parse_s = [], [], [], []
+        parse_s, audit_s, io_s, seed_parse_s, validate_s = [], [], [], [], []
         seed_names = {p.stem for p in (ROOT / "cards").glob("*.md")}
         n_seed = sum(1 for p in paths if p.name.split("--")[0] in seed_names)
         specs, errors, other, audit_bugs = [], 0, [], set()
@@ -116,6 +123,11 @@ def throughput(n, passes=2):
             parse_s.append(time.perf_counter() - t)
             seed_parse_s.append(seed_s)
             specs = got
+            # the schema check alone, on the same specs (parse_card ran it once already)
+            t = time.perf_counter()
+            for spec in specs:
+                validate.check(spec, spec["card"]["path"])
+            validate_s.append(time.perf_counter() - t)
             t = time.perf_counter()
             for s in specs:
                 try:
@@ -127,6 +139,8 @@ def throughput(n, passes=2):
         return {"cards": len(paths), "parsed": len(specs), "card_errors": errors, "other_exceptions": other[:20], "audit_exceptions": sorted(audit_bugs),
                 "generate_s": gen_s, "parse_s": parse_s, "audit_s": audit_s, "io_s": io_s,
                 "parse_cards_per_s": len(paths) / best_p, "audit_cards_per_s": len(specs) / best_a,
+                "validate_s": validate_s, "validate_share": min(validate_s) / best_p,
+                "parse_unvalidated_cards_per_s": len(paths) / (best_p - min(validate_s)),
                 "io_cards_per_s": len(paths) / best_io, "seed_variants": n_seed,
                 "parse_seed_cards_per_s": n_seed / min(seed_parse_s),
                 "sources": sorted({p.name.split("--")[0] for p in paths})}
@@ -259,11 +273,17 @@ def main(argv=None):
          "< 0.5 s and <= 3x floor", verdict(med["parse"] < 0.5 and cs["ratio_parse"] <= 3)),
         ("cold start: cardrepro audit", f"{med['audit']:.3f} s", f"{cs['ratio_audit']:.2f}x floor",
          "< 0.5 s and <= 3x floor", verdict(med["audit"] < 0.5 and cs["ratio_audit"] <= 3)),
+        ("  reference: python -c 'import jsonschema'", f"{med['import_jsonschema']:.3f} s",
+         f"{cs['ratio_import_jsonschema']:.2f}x floor", "", ""),
+        ("  reference: parse minus CLI and jsonschema", f"{med['parse_unvalidated']:.3f} s",
+         f"{cs['ratio_parse_unvalidated']:.2f}x floor", "", ""),
         (f"throughput: parse ({tp['cards']} variants)", f"{tp['parse_cards_per_s']:.0f} cards/s",
          f"{tp['io_cards_per_s'] / tp['parse_cards_per_s']:.0f}x slower than read+sha256",
          ">= 200 cards/s", verdict(tp["parse_cards_per_s"] >= 200)),
         (f"  of which seed-card variants ({tp['seed_variants']})", f"{tp['parse_seed_cards_per_s']:.0f} cards/s", "",
          ">= 200 cards/s", verdict(tp["parse_seed_cards_per_s"] >= 200)),
+        ("  reference: parse minus the jsonschema check", f"{tp['parse_unvalidated_cards_per_s']:.0f} cards/s",
+         f"check = {100 * tp['validate_share']:.0f}% of parse", "", ""),
         (f"throughput: audit ({tp['parsed']} specs)", f"{tp['audit_cards_per_s']:.0f} cards/s", "", "(none)", ""),
         (f"regen: {rg['cards']} cards, 1 changed", f"{rg['median_regen_s']:.3f} s",
          f"{rg['ratio']:.2f}x build alone ({rg['median_build_s']:.3f} s)", "<= 2x build alone", verdict(rg["ratio"] <= 2)),

@@ -13,11 +13,8 @@ def scan_lines(lines):
     """{"secrets": [{line, kind}], "absolute_paths": [{line, path}]} for raw card lines."""
     found = {"secrets": [], "absolute_paths": []}
     for no, text in enumerate(lines or [], 1):
-        for kind, pat in R.SECRET_PATTERNS:
-            if pat.search(text):
-                found["secrets"].append({"line": no, "kind": kind})
-        for m in R.ABS_PATH.finditer(text):
-            found["absolute_paths"].append({"line": no, "path": R._local(m.group(0))})
+        found["secrets"] += [{"line": no, "kind": kind} for kind in R.secret_kinds(text)]
+        found["absolute_paths"] += [{"line": no, "path": path} for path in R.absolute_paths(text)]
     return found
 
 

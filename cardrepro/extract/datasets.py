@@ -3,7 +3,7 @@ availability from the registry and from the card's own words."""
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import lower_lines, prose_lines
+from cardrepro.extract.util import lines_containing, prose_lines
 
 WINDOW = 15  # characters around a dataset's name in which "internal" must appear
 
@@ -12,19 +12,19 @@ def card_says_internal(doc, name):
     """(line, text) of a card line that calls `name` internal or says to remove it."""
     conf = data.load("stages")
     words = conf["internal_words"] + conf["remove_words"]
-    low = name.lower()
-    for no, text, lowered in lower_lines(doc):
-        if low not in lowered:
-            continue
+    lines = prose_lines(doc)
+    hits = lines_containing(doc, name.lower())
+    for i in hits:
+        no, text = lines[i]
         for m in re.finditer(r"(?<![A-Za-z0-9_\-])" + re.escape(name) + r"(?![A-Za-z0-9_\-])", text, re.I):
             window = text[max(0, m.start() - WINDOW): m.end() + WINDOW]
             if any(w in window for w in words) and not re.match(r"^\s*-\s*" + re.escape(name), text):
                 return no, text
     # a sentence split over two lines: "包含内部数据集ikala" / ",复现时需移除该数据集"
-    lines = lower_lines(doc)
-    for (no, text, lowered), (_, nxt, _) in zip(lines, lines[1:]):
-        if low not in lowered:
+    for i in hits:
+        if i + 1 == len(lines):
             continue
+        (no, text), nxt = lines[i], lines[i + 1][1]
         both = text + nxt
         if (re.search(re.escape(name) + r"\s*$", text, re.I) and any(w in both for w in words)
                 and not re.match(r"^\s*-\s*" + re.escape(name), text)):

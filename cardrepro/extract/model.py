@@ -4,19 +4,21 @@ import re
 
 from cardrepro.extract.util import family_of, number, prose_lines, search_lines
 
-# Ordered by how explicitly the card says "this is what training started from".
+# Ordered by how explicitly the card says "this is what training started from". Each with the
+# lower-case literal its matches contain (`search_lines` skips a card without it), or None.
 _BASE_PATTERNS = [
-    re.compile(r"(?i)\*{0,2}(?:finetuned|fine-tuned|trained) from(?: model)?:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"),
-    re.compile(r"(?i)\bbase[ _]model:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"),
-    re.compile(r"(?i)on top of the (?:native |original )?([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])\b"),
-    re.compile(r"(?:原生的|原始的|基于|基於)\s*([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])"),
+    (re.compile(r"(?i)\*{0,2}(?:finetuned|fine-tuned|trained) from(?: model)?:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"),
+     " from"),
+    (re.compile(r"(?i)\bbase[ _]model:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"), "base"),
+    (re.compile(r"(?i)on top of the (?:native |original )?([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])\b"), "on top of the "),
+    (re.compile(r"(?:原生的|原始的|基于|基於)\s*([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])"), None),
 ]
 _TITLE_FAMILY = re.compile(r"^#\s*([A-Z][A-Za-z]+)[\-\s]")
 _RELEASED = re.compile(r"(?i)checkpoint:?\*{0,2}:?\s*((\d+)\s*epochs?\s*\((\d+)\s*steps\))")
 _VOCAB = [
-    re.compile(r"(?i)vocabulary of size\s*([\d,]+)"),
-    re.compile(r"([\d,]{4,})\s*大小的[词詞]表"),
-    re.compile(r"(?i)vocab(?:ulary)?[_ ]size\s*(?:of|:|=)?\s*([\d,]+)"),
+    (re.compile(r"(?i)vocabulary of size\s*([\d,]+)"), "vocabulary of size"),
+    (re.compile(r"([\d,]{4,})\s*大小的[词詞]表"), "大小的"),
+    (re.compile(r"(?i)vocab(?:ulary)?[_ ]size\s*(?:of|:|=)?\s*([\d,]+)"), "vocab"),
 ]
 _HUB_LOAD = re.compile(r"model\s*=\s*['\"]([\w.\-]+/[\w.\-]+)['\"]")
 _REVISION = re.compile(r"(?:model_)?revision\s*=\s*['\"]([\w.\-]+)['\"]")
@@ -26,8 +28,8 @@ def extract(doc, facts):
     lines = prose_lines(doc)
     stated = facts.items.get("base_model.name")
     found = None
-    for pat in _BASE_PATTERNS:
-        for no, text, m in search_lines(doc, pat):
+    for pat, needle in _BASE_PATTERNS:
+        for no, text, m in search_lines(doc, pat, needle):
             found = (m.group(1), no, m.group(0))
             break
         if found:
@@ -46,14 +48,14 @@ def extract(doc, facts):
             if m and family_of(m.group(1)):
                 facts.put("base_model.name", m.group(1), no, text=facts.text_of(no, m.group(0)))
                 break
-    for no, text, m in search_lines(doc, _RELEASED):
+    for no, text, m in search_lines(doc, _RELEASED, "checkpoint"):
         facts.put("model.released", {"checkpoint": m.group(1), "epochs": int(m.group(2)), "steps": int(m.group(3))}, no)
         break
-    for pat in _VOCAB:
-        for no, text, m in search_lines(doc, pat):
+    for pat, needle in _VOCAB:
+        for no, text, m in search_lines(doc, pat, needle):
             facts.put("tokenizer.vocab_size", number(m.group(1)), no, text=facts.text_of(no, m.group(0)))
             break
-    for no, text, m in search_lines(doc, _HUB_LOAD):
+    for no, text, m in search_lines(doc, _HUB_LOAD, "model"):
         facts.put("model.hub_id", m.group(1), no)
         r = _REVISION.search(text)
         if r:

@@ -1,9 +1,11 @@
 """Small helpers shared by extractors."""
 import bisect
 import functools
+import itertools
 import re
 
 from cardrepro import data
+from cardrepro.read.source import fold_case
 
 
 def norm_key(key):
@@ -61,10 +63,17 @@ def _joined(doc):
     return cached
 
 
-def search_lines(doc, pattern):
+def search_lines(doc, pattern, needle=None):
     """(line number, line text, match) of each match of a compiled pattern within one card line,
-    in card order; one pass over the whole text instead of one search per line."""
+    in card order; one pass over the whole text instead of one search per line. `needle`: a
+    lower-case literal that every match contains, case aside; a card without it is not searched."""
     text, starts, lines = _joined(doc)
+    if needle is not None:
+        folded = getattr(doc, "_folded", None)
+        if folded is None:
+            folded = doc._folded = fold_case(text)
+        if needle not in folded:
+            return
     for m in pattern.finditer(text):
         i = bisect.bisect_right(starts, m.start()) - 1
         no, line = lines[i]
@@ -77,8 +86,20 @@ def search_lines(doc, pattern):
         yield no, line, m
 
 
-def lower_lines(doc):
-    cached = getattr(doc, "_lower", None)
+def lines_containing(doc, needle):
+    """Indices into `prose_lines(doc)` of the lines whose lower-cased text contains `needle`
+    (lower case), found with one scan of the whole text."""
+    cached = getattr(doc, "_lower_joined", None)
     if cached is None:
-        cached = doc._lower = [(no, text, text.lower()) for no, text in prose_lines(doc)]
-    return cached
+        lowered = [text.lower() for _, text in prose_lines(doc)]
+        starts = list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
+        cached = doc._lower_joined = ("\n".join(lowered), starts)
+    text, starts = cached
+    if not needle or "\n" in needle:
+        return []
+    found, pos = [], text.find(needle)
+    while pos != -1:
+        i = bisect.bisect_right(starts, pos) - 1
+        found.append(i)
+        pos = text.find(needle, starts[i + 1])
+    return found

@@ -4,22 +4,54 @@ import bisect
 import itertools
 import re
 
+from cardrepro.read.source import Line, fold_case
+
+# (kind, pattern, needle): the needle is a literal that every match contains (or a tuple of
+# literals, one of which it contains), checked with `in` before the regex runs; most text holds none, and a regex that starts with \b or a look-behind
+# cannot skip ahead to a literal by itself.
 SECRET_PATTERNS = [
-    ("huggingface_token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
-    ("openai_key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_\-]{20,}\b")),
-    ("github_token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b")),
-    ("aws_access_key", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
-    ("wandb_key", re.compile(r"(?<=WANDB_API_KEY=)[0-9a-f]{40}\b")),
+    ("huggingface_token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"), "hf_"),
+    ("openai_key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_\-]{20,}\b"), "sk-"),
+    ("github_token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    ("aws_access_key", re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "AKIA"),
+    ("wandb_key", re.compile(r"(?<=WANDB_API_KEY=)[0-9a-f]{40}\b"), "WANDB_API_KEY="),
     ("assigned_secret", re.compile(
         r"(?i)(?:api_key|apikey|api-key|access_token|auth_token|secret|password|token)[\"']?\s?[:=]\s?[\"']?"
-        r"(?!\[REDACTED)([A-Za-z0-9_\-./+=]{12,})")),
+        r"(?!\[REDACTED)([A-Za-z0-9_\-./+=]{12,})"), None),
 ]
+# assigned_secret ignores case and "token" is in most cards, so no needle rules it out. Its
+# pre-check is the same pattern run case-sensitively over `fold_case(text)`, which matches
+# wherever the original does (and maybe elsewhere, which only costs the real search).
+_ASSIGNED_FOLDED = re.compile(SECRET_PATTERNS[-1][1].pattern.removeprefix("(?i)"))
 
-ABS_PATH = re.compile(
-    r"(?<![\w:/.~\-])(/(?:home|root|Users|mnt|data|data\d*|scratch|nfs|lustre|gpfs|workspace|export|srv|opt)"
-    r"/[^\s`'\"(),;|<>]*)"
-    r"|(?<![\w])([A-Za-z]:\\[^\s`'\"(),;|<>]+)"
-)
+_PATH_TAIL = r"[^\s`'\"(),;|<>]"
+_ROOTS = r"(?:home|root|Users|mnt|data|data\d*|scratch|nfs|lustre|gpfs|workspace|export|srv|opt)"
+ABS_PATH = re.compile(rf"(?<![\w:/.~\-])(/{_ROOTS}/{_PATH_TAIL}*)|(?<![\w])([A-Za-z]:\\{_PATH_TAIL}+)")
+# ABS_PATH's Unix branch with the look-behind moved after the leading "/", so that the engine
+# skips from "/" to "/"; with `":\\" in text` it is a pre-check that never misses a match.
+_UNIX_PATH_HINT = re.compile(rf"/(?<![\w:/.~\-]/){_ROOTS}/")
+
+
+def _may_match(text, needle):
+    if needle is None:
+        return _ASSIGNED_FOLDED.search(fold_case(text)) is not None
+    if isinstance(needle, tuple):
+        return any(n in text for n in needle)
+    return needle in text
+
+
+def _may_hold_path(text):
+    return ":\\" in text or _UNIX_PATH_HINT.search(text) is not None
+
+
+def secret_kinds(text):
+    """The kinds of secret in one string."""
+    return [kind for kind, pat, needle in SECRET_PATTERNS if _may_match(text, needle) and pat.search(text)]
+
+
+def absolute_paths(text):
+    """The absolute machine paths in one string, each as `<local>/name`."""
+    return [_local(m.group(0)) for m in ABS_PATH.finditer(text)] if _may_hold_path(text) else []
 
 
 def _mask(match, kind):
@@ -39,9 +71,12 @@ def redact_text(text):
     """One string with every secret and absolute machine path replaced (idempotent)."""
     if not isinstance(text, str) or not text:
         return text
-    for kind, pat in SECRET_PATTERNS:
-        text = pat.sub(lambda m, k=kind: _mask(m, k), text)
-    return ABS_PATH.sub(lambda m: _local(m.group(0)), text)
+    for kind, pat, needle in SECRET_PATTERNS:
+        if _may_match(text, needle):
+            text = pat.sub(lambda m, k=kind: _mask(m, k), text)
+    if _may_hold_path(text):
+        text = ABS_PATH.sub(lambda m: _local(m.group(0)), text)
+    return text
 
 
 def redact_value(value):
@@ -57,14 +92,13 @@ def redact_value(value):
 
 def redact_lines(lines):
     """Returns (new lines, {"secrets": [...], "absolute_paths": [...]})."""
-    from cardrepro.read.source import Line
-
     found = {"secrets": [], "absolute_paths": []}
     whole = "\n".join(l.text for l in lines)
-    active = [(kind, pat) for kind, pat in SECRET_PATTERNS if pat.search(whole)]
+    active = [(kind, pat) for kind, pat, needle in SECRET_PATTERNS
+              if _may_match(whole, needle) and pat.search(whole)]
     hit = set()  # indices of the lines that hold something to redact
     starts = list(itertools.accumulate((len(l.text) + 1 for l in lines), initial=0))
-    for pat in [p for _, p in active] + [ABS_PATH]:
+    for pat in [p for _, p in active] + ([ABS_PATH] if _may_hold_path(whole) else []):
         for m in pat.finditer(whole):
             hit.add(bisect.bisect_right(starts, m.start()) - 1)
     if not hit:

@@ -7,6 +7,17 @@ from pathlib import Path
 
 from cardrepro.errors import CardError
 
+
+def fold_case(text):
+    """Lower case, with the only non-ASCII characters that re.IGNORECASE equates with ASCII
+    letters mapped to them (ı and ſ, and İ, which lowers to i + combining dot; the Kelvin sign
+    lowers to k by itself): a lower-case literal that a case-insensitive match contains is then
+    in the folded text, so `needle in fold_case(text)` can rule a search out."""
+    low = text.lower()
+    if not low.isascii():
+        low = low.replace("ı", "i").replace("ſ", "s").replace("i\u0307", "i")
+    return low
+
 MAX_BYTES = 5 * 1024 * 1024
 
 
