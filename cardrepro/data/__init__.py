@@ -1,10 +1,19 @@
 """Data files shipped with cardrepro (registries, profiles, label maps), loaded once."""
 import functools
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
 DATA_DIR = Path(__file__).parent
+# Parsed data files, marshalled, like Python's own .pyc files (and tagged like them): building them from YAML is most
+# of a cold `cardrepro audit`. Named by a hash of the YAML bytes, so an edited file is never
+# served stale; a folder that cannot be written (a read-only install) only means no cache.
+CACHE_DIR = DATA_DIR / "__pycache__"
 
 
 @functools.lru_cache(maxsize=None)
@@ -13,8 +22,31 @@ def load(name):
     path = DATA_DIR / f"{name}.yaml"
     if not path.exists():
         return {}
-    with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()[:20]
+    cached = CACHE_DIR / f"{name.replace('/', '--')}.{sys.implementation.cache_tag}.{digest}.marshal"
+    try:
+        return marshal.loads(cached.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    value = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    _store(cached, value)
+    return value
+
+
+def _store(path, value):
+    try:
+        blob = marshal.dumps(value)  # ValueError for what marshal cannot hold (e.g. dates): no cache
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, path)
+        for old in path.parent.glob(path.name.rsplit(".", 2)[0] + ".*.marshal"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except (OSError, ValueError):
+        pass
 
 
 def trainer_profiles():
