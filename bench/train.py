@@ -43,7 +43,7 @@ for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
 
 # Per-dataset length statistics: (mix weight, mean rounds, mean prompt tokens, mean completion tokens).
 # Weights: the OA mix's train sizes (Open-Assistant SLM configs, see bench/README.md). Lengths:
-# Wang et al. 2023, Table 1 (LLaMA tokens, per round), gsm8k estimated; see bench/README.md.
+# Wang et al. 2023, Table 1 (tokens per round), gsm8k estimated; see bench/README.md.
 MIX = {
     "oasst_export": (37605, 1.6, 34.8, 212.5),
     "vicuna": (55744, 3.2, 71.0, 357.8),

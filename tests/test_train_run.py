@@ -103,8 +103,10 @@ def test_two_processes_zero(tmp_path, name, stage, steps):
     assert (run / "final" / "model.safetensors").is_file()
 
 
-@pytest.mark.parametrize("name", ["ziya-llama-13b-v1", "stablelm-7b-sft"])  # plain Trainer, DeepSpeed ZeRO-2
-def test_resume_after_sigkill_matches_uninterrupted(tmp_path, name):
+# DeepSpeed ZeRO-3 (ziya: the build's assumed config; partitioned parameters in the checkpoint)
+# and ZeRO-2 (stablelm: the card's config)
+@pytest.mark.parametrize("name,zero", [("ziya-llama-13b-v1", 3), ("stablelm-7b-sft", 2)])
+def test_resume_after_sigkill_matches_uninterrupted(tmp_path, name, zero):
     proj = project(tmp_path, name)
     full = tmp_path / "full"
     r = cli("run", proj, "--smoke", "--max-steps", 12, "--save-steps", 4, "--output", full)
@@ -121,3 +123,4 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path, name):
     for step in range(9, 13):
         assert abs(a[step] - b[step]) < 1e-5, (step, a[step], b[step])
     assert json.loads((killed / "summary.json").read_text())["final_loss"] == pytest.approx(a[12], abs=1e-5)
+    assert json.loads((killed / "resolved_config.json").read_text())["deepspeed"]["zero_optimization"]["stage"] == zero

@@ -49,6 +49,7 @@ def _store(path, value):
         pass
 
 
+@functools.lru_cache(maxsize=None)
 def trainer_profiles():
     return {p.stem: load(f"trainers/{p.stem}") for p in sorted((DATA_DIR / "trainers").glob("*.yaml"))}
 

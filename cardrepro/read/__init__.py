@@ -1,9 +1,12 @@
 """Read stage: card bytes → `Document` (numbered lines and typed blocks)."""
+import functools
+
 from cardrepro import data
 from cardrepro.read import document, redact, source
 from cardrepro.read.yamlish import Shape
 
 
+@functools.lru_cache(maxsize=None)
 def card_shape():
     profiles = data.trainer_profiles()
     options, scalars = set(), set()
