@@ -8,7 +8,7 @@ from cardrepro.extract.util import family_of, number, prose_lines, search_lines
 # lower-case literal its matches contain (`search_lines` skips a card without it), or None.
 _BASE_PATTERNS = [
     (re.compile(r"(?i)\*{0,2}(?:finetuned|fine-tuned|trained) from(?: model)?:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"),
-     " from"),
+     "ed from"),
     (re.compile(r"(?i)\bbase[ _]model:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"), "base"),
     (re.compile(r"(?i)on top of the (?:native |original )?([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])\b"), "on top of the "),
     (re.compile(r"(?:原生的|原始的|基于|基於)\s*([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])"), None),

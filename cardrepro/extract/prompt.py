@@ -5,7 +5,7 @@ import json
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import family_of, prose_lines
+from cardrepro.extract.util import family_of, prose_lines, search_lines
 
 _SPECIAL = re.compile(r"<\|[\w\-]+\|>|</?s>")
 _ENDS_WITH = re.compile(r"(?i)(?:each turn ends with|turns? end with|每轮对话以|每輪對話以|以)\s*(?:an?\s+)?`?(<\|[\w\-]+\|>|</s>)`?")
@@ -146,11 +146,9 @@ def extract(doc, facts):
                 facts.put("prompt.user_suffix_absent", True, ex["line"])
     if examples:
         facts.put("prompt.examples", [{"text": e["text"], "line": e["line"]} for e in examples], examples[0]["line"])
-    for no, text in prose_lines(doc):
-        m = _ENDS_WITH.search(text)
-        if m:
-            facts.put("prompt.assistant_suffix", m.group(1), no, text=facts.text_of(no, m.group(0)))
-            break
+    for no, text, m in search_lines(doc, _ENDS_WITH, ("<|", "</s>")):
+        facts.put("prompt.assistant_suffix", m.group(1), no, text=facts.text_of(no, m.group(0)))
+        break
     ap = facts.get("prompt.assistant_prefix")
     for sample, no in _data_samples(doc):
         if ap and ap in sample:

@@ -66,13 +66,14 @@ def _joined(doc):
 def search_lines(doc, pattern, needle=None):
     """(line number, line text, match) of each match of a compiled pattern within one card line,
     in card order; one pass over the whole text instead of one search per line. `needle`: a
-    lower-case literal that every match contains, case aside; a card without it is not searched."""
+    lower-case literal that every match contains, case aside (or a tuple of them, one of which
+    it contains); a card without it is not searched."""
     text, starts, lines = _joined(doc)
     if needle is not None:
         folded = getattr(doc, "_folded", None)
         if folded is None:
             folded = doc._folded = fold_case(text)
-        if needle not in folded:
+        if not any(n in folded for n in (needle if isinstance(needle, tuple) else (needle,))):
             return
     for m in pattern.finditer(text):
         i = bisect.bisect_right(starts, m.start()) - 1
