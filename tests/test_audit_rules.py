@@ -224,6 +224,14 @@ def test_world_size_implied(stablelm_spec):
     assert one(f, "CR403")["data"]["tokens_upper_bound"] == 12000 * 32 * 4096
 
 
+def test_a_val_split_that_is_not_a_number_skips_the_train_size(stablelm_spec):
+    spec = copy.deepcopy(stablelm_spec)
+    spec["datasets"][1]["options"]["val_split"] = "five percent"
+    f = audit_spec(spec)  # found by the 6,000-variant corpus: this raised ValueError
+    assert not codes(f, "CR404")
+    assert "val_split 'five percent', not a number" in one(f, "CR402")["message"]
+
+
 def test_stated_world_size_is_not_re_derived(stablelm_spec):
     spec = copy.deepcopy(stablelm_spec)
     spec["training"]["num_gpus"] = 8

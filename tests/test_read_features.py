@@ -39,6 +39,12 @@ def test_table_debris_is_stripped():
     assert out[-1].no == 14
 
 
+def test_a_stray_pipe_under_whole_card_debris_is_stripped_too():
+    # the card's own `val_split: 0.05 |`, then a copy that put ` |` after every line
+    raw = "|\n".join(f"{t} |\n" for t in ["datasets:", "- vicuna:", "val_split: 0.05 |", "max_val_set: 800"])
+    assert [l.text for l in source.card_lines(raw)] == ["datasets:", "- vicuna:", "val_split: 0.05", "max_val_set: 800"]
+
+
 def test_flattened_card_is_split_back():
     flat = ("--- library_name: peft --- # Title " + "x" * 400 +
             " ## Training procedure The config: - load_in_8bit: True - llm_int8_threshold: 6.0 ### Framework versions - PEFT 0.4.0")

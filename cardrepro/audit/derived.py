@@ -32,6 +32,8 @@ def _train_size(ctx):
         if v is None:
             v = dv if dv is not None else base_v
         n = counts[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return None, [f"`{d['name']}` has val_split {v!r}, not a number"], []
         if abs(float(v) - base_v) > 1e-12:
             scaled = round(n * (1 - float(v)) / (1 - base_v))
             deriv.append(f"{d['name']}: {n:,} at val_split {base_v} -> x (1-{v})/(1-{base_v}) "

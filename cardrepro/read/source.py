@@ -114,9 +114,9 @@ def card_lines(text):
         raw.pop()
     if _has_table_debris([l.text for l in raw]):
         raw = strip_table_debris(raw)
-    else:
-        raw = [Line(l.no, _STRAY_PIPE.sub(r"\1", l.text))
-               if "|" in l.text and _STRAY_PIPE.search(l.text) and not l.text.lstrip().startswith("|") else l for l in raw]
+    # after the debris of a whole card, the card's own stray `|` (both occur in one card)
+    raw = [Line(l.no, _STRAY_PIPE.sub(r"\1", l.text))
+           if "|" in l.text and _STRAY_PIPE.search(l.text) and not l.text.lstrip().startswith("|") else l for l in raw]
     nonblank = [l for l in raw if l.text.strip()]
     if len(nonblank) <= 2 and sum(len(l.text) for l in nonblank) > 400:
         flat = []
