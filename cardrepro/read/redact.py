@@ -7,8 +7,8 @@ import re
 from cardrepro.read.source import Line, fold_case
 
 # (kind, pattern, needle): the needle is a literal that every match contains (or a tuple of
-# literals, one of which it contains), checked with `in` before the regex runs; most text holds none, and a regex that starts with \b or a look-behind
-# cannot skip ahead to a literal by itself.
+# literals, one of which it contains), checked with `in` before the regex runs. Most text holds
+# none, and a regex that starts with \b or a look-behind cannot skip ahead to a literal itself.
 SECRET_PATTERNS = [
     ("huggingface_token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"), "hf_"),
     ("openai_key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_\-]{20,}\b"), "sk-"),
