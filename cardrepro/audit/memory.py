@@ -63,32 +63,21 @@ def param_breakdown(cfg, vocab_size=None):
     V = int(vocab_size or cfg["vocab_size"])
     tied = bool(cfg.get("tie_word_embeddings", False))
     lines = []
-    if mt == "bloom":
+    if mt in ("bloom", "gpt_neox"):
         # qkv h*3h+3h, dense h*h+h, mlp h*I+I and I*h+h, two layernorms 2*2h
         attn = h * 3 * h + 3 * h + h * h + h
         mlp = h * inter + inter + inter * h + h
         norms = 4 * h
         per_layer = attn + mlp + norms
-        embedding = V * h + 2 * h          # word embeddings + word_embeddings_layernorm
+        emb_norm = 2 * h if mt == "bloom" else 0   # BLOOM's word_embeddings_layernorm
+        embedding = V * h + emb_norm
         final_norm = 2 * h
         lm_head = 0 if tied else V * h
-        lines.append(f"bloom: per layer = 4h^2+4h (attention) + 2hI+I+h (MLP) + 4h (norms) "
+        emb_name, head_name = ("word_embeddings", "lm_head") if mt == "bloom" else ("embed_in", "embed_out")
+        lines.append(f"{mt}: per layer = 4h^2+4h (attention) + 2hI+I+h (MLP) + 4h (norms) "
                      f"= {fmt_int(per_layer)} with h={h}, I={inter}")
-        lines.append(f"embedding V*h + 2h = {V}*{h} + {2 * h} = {fmt_int(embedding)}; "
-                     f"final norm 2h = {final_norm}; lm_head tied")
-        biggest_linear = max(h * 3 * h + 3 * h, h * inter + inter)
-        linear = (attn + mlp) * L
-    elif mt == "gpt_neox":
-        attn = h * 3 * h + 3 * h + h * h + h
-        mlp = h * inter + inter + inter * h + h
-        norms = 4 * h
-        per_layer = attn + mlp + norms
-        embedding = V * h
-        final_norm = 2 * h
-        lm_head = 0 if tied else V * h
-        lines.append(f"gpt_neox: per layer = 4h^2+4h (attention) + 2hI+I+h (MLP) + 4h (norms) "
-                     f"= {fmt_int(per_layer)} with h={h}, I={inter}")
-        lines.append(f"embed_in V*h = {V}*{h} = {fmt_int(embedding)}; embed_out "
+        lines.append(f"{emb_name} V*h{' + 2h (its layernorm)' if emb_norm else ''} = {V}*{h}"
+                     f"{f' + {emb_norm}' if emb_norm else ''} = {fmt_int(embedding)}; {head_name} "
                      f"{'tied' if tied else f'V*h = {fmt_int(V * h)}'}; final norm 2h = {final_norm}")
         biggest_linear = max(h * 3 * h + 3 * h, h * inter + inter)
         linear = (attn + mlp) * L
