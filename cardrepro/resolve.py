@@ -106,4 +106,5 @@ def resolve(doc, facts, profile, shell_block, skip_blocks=()):
                 "resolution": f"{profile['name']}: CLI flags beat every config layer; {value!r} is used"})
         merged[key] = Fact(value, "cli", line, facts.text_of(line, f"--{key}"), None)
     return {"command": cmd, "configs": configs, "missing_configs": missing, "merged": merged,
-            "cli_state": cli_state, "command_line": line}
+            "cli_state": cli_state, "command_line": line,
+            "config_blocks": {id(block) for block, _, _ in found.values()}}

@@ -1,11 +1,11 @@
 """Parse a card into the spec: read → extract → resolve → validate. `parse_card` is the entry
 point every later stage uses."""
 
-from cardrepro import data
 from cardrepro.errors import CardError
 from cardrepro.extract import datasets as ds_extract
 from cardrepro.extract import metadata, model, prompt, settings, stages
 from cardrepro.extract.facts import Fact, Facts
+from cardrepro.extract.util import norm_dtype
 from cardrepro.read import read_card
 from cardrepro import resolve as resolver
 from cardrepro import validate
@@ -39,7 +39,7 @@ def _apply_trainer(doc, facts, skip):
             continue
         if target:
             if target == "training.dtype":
-                fact.value = data.load("keys")["dtypes"].get(str(fact.value).lower(), fact.value)
+                fact.value = norm_dtype(fact.value)
             facts.items[target] = fact
         elif fact.value is not None:
             options[key] = fact
@@ -150,8 +150,7 @@ def build_spec(path):
     skip = {id(ds_block)} if ds_block else set()
     trained = _apply_trainer(doc, facts, skip)
     if trained:
-        cfg_blocks = {id(b) for b, _, _ in resolver.named_configs(doc, skip).values()}
-        skip |= cfg_blocks
+        skip |= trained["config_blocks"]
     model.extract(doc, facts)
     settings.extract(doc, facts, skip_blocks=skip | {id(b) for b in doc.of_kind("frontmatter")})
     prompt.extract(doc, facts)

@@ -7,7 +7,6 @@ from cardrepro.audit import context as C
 from cardrepro.audit.findings import finding
 
 REG = "registry (cardrepro/data/datasets.yaml)"
-INTERNAL_MARKERS = ("internal", "内部", "內部", "remove", "移除", "not public", "private", "自建")
 
 
 def _basename(p):
@@ -19,8 +18,11 @@ def _is_local_path(text):
     return s.startswith(("/", "~/", "./", "../")) or bool(re.match(r"^[A-Za-z]:[\\/]", s))
 
 
-def _card_mentions(ctx, name, markers):
-    """Card lines that name the dataset and say it is internal (the card's own words)."""
+def _card_mentions(ctx, name):
+    """Card lines that name the dataset and say it is internal (the card's own words, the same
+    words the parser reads: data/stages.yaml internal_words and remove_words)."""
+    conf = C.load_yaml("stages.yaml")
+    markers = [w.lower() for w in conf["internal_words"] + conf["remove_words"]]
     out = []
     if not ctx.card_lines:
         return out
@@ -127,8 +129,8 @@ def _availability(ctx):
                 basis=[src, REG] if entry else [src], paths=[path]))
             ctx.data_scores.append(0.5)
         elif (avail == "internal" or reg_avail == "internal") and not (
-                reg_avail == "unreleased" and not _card_mentions(ctx, name, INTERNAL_MARKERS)):
-            own = _card_mentions(ctx, name, INTERNAL_MARKERS)
+                reg_avail == "unreleased" and not _card_mentions(ctx, name)):
+            own = _card_mentions(ctx, name)
             says = " (the card itself says so)" if own else ""
             out.append(finding(
                 "CR101", "error",

@@ -1,14 +1,21 @@
 """Hyperparameters, LoRA, quantization, generation and package versions from blocks that are
 not a named trainer config: `- key: value` lists, YAML/JSON blocks, tables, code, prose."""
 import ast
+import functools
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import keymap, norm_key, prose_lines, walk
+from cardrepro.extract.util import keymap, norm_dtype, norm_key, prose_lines, walk
 from cardrepro.read import yamlsafe
 
-_PKG = re.compile(r"^-?\s*(PEFT|Transformers|Pytorch|PyTorch|Datasets|Tokenizers|DeepSpeed|Accelerate|bitsandbytes)\s+v?(\d+(?:\.\d+)+\S*)", re.I)
 _LORA = re.compile(r"(?i)\blora\b")
+
+
+@functools.lru_cache(maxsize=None)
+def _package_line():
+    """`- PEFT 0.4.0`: a package that data/keys.yaml knows, then its version."""
+    names = "|".join(re.escape(n) for n in sorted(data.load("keys")["packages"], key=len, reverse=True))
+    return re.compile(rf"^-?\s*({names})\s+v?(\d+(?:\.\d+)+\S*)", re.I)
 
 
 def _value(v):
@@ -19,12 +26,11 @@ def _value(v):
 
 def _put_key(facts, key, value, line, origin="card"):
     k = norm_key(key)
-    dtypes = data.load("keys").get("dtypes", {})
     for section, prefix in (("training", "training."), ("peft", "peft."), ("quantization", "quantization.")):
         target = keymap(section).get(k)
         if target:
             if target == "dtype":
-                value = dtypes.get(str(value).lower(), value)
+                value = norm_dtype(value)
             facts.put(prefix + target, _value(value), line, origin=origin, around=str(key))
             return True
     if k in data.load("keys").get("generation", []):
@@ -64,7 +70,7 @@ def extract(doc, facts, skip_blocks=()):
                         no = block.lines[0].no + kw.value.lineno - 1
                         facts.put("generation." + kw.arg, value, no, text=facts.text_of(no, kw.arg))
     for no, text in prose_lines(doc):
-        m = _PKG.search(text)
+        m = _package_line().search(text)
         if m:
             name = data.load("keys")["packages"].get(m.group(1).lower(), m.group(1).lower())
             facts.put(f"environment.{name}", m.group(2), no)

@@ -4,7 +4,7 @@ import functools
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import number, prose_lines
+from cardrepro.extract.util import norm_dtype, number, prose_lines
 
 _GPU_PATTERNS = [
     r"(?P<n>\d+)\s*(?:張|张|块|塊)\s*(?P<mem>\d+)\s*G(?:B)?\s*的?\s*(?P<gpu>{gpus})",
@@ -20,14 +20,18 @@ _BULLET = re.compile(r"^\s*[•·●▪\-\*]\s*(?P<label>[^(（:：]+?)\s*[(（]
 
 
 @functools.lru_cache(maxsize=None)
+def _gpu_alternation():
+    return "|".join(re.escape(g) for g in data.load("stages").get("gpus", []))
+
+
+@functools.lru_cache(maxsize=None)
 def _gpu_names():
-    return re.compile("|".join(re.escape(g) for g in data.load("stages").get("gpus", [])))
+    return re.compile(_gpu_alternation())
 
 
 @functools.lru_cache(maxsize=None)
 def _gpu_regexes():
-    gpus = "|".join(re.escape(g) for g in data.load("stages").get("gpus", []))
-    return [re.compile(p.format(gpus=gpus)) for p in _GPU_PATTERNS]
+    return [re.compile(p.format(gpus=_gpu_alternation())) for p in _GPU_PATTERNS]
 
 
 def gpu_fact(text):
@@ -127,7 +131,7 @@ def extract(doc, facts):
                 stage["num_gpus"], stage["gpu"], said = g
                 prov["num_gpus"] = prov["gpu"] = (no, said)
             if "dtype" not in stage and (m := _DTYPE.search(text)):
-                stage["dtype"] = {"fp16": "fp16", "float16": "fp16", "bf16": "bf16", "bfloat16": "bf16"}.get(m.group(1).lower().replace(" ", ""), "fp32")
+                stage["dtype"] = norm_dtype(m.group(1))
                 prov["dtype"] = (no, m.group(0))
             if "tokens" not in stage and (m := _TOKENS.search(text)):
                 stage["tokens"] = number(m.group(1).replace(" ", "").replace("billion", "B").replace("million", "M"))
@@ -139,16 +143,18 @@ def extract(doc, facts):
                 stage["tflops_per_gpu"] = number(m.group(1))
                 prov["tflops_per_gpu"] = (no, m.group(0))
         if method == "rlhf":
+            conf = data.load("stages")
             algos = []
-            for algo, pat in (("rm", r"\bRM\b|reward model"), ("ppo", r"\bPPO\b")):
+            for algo, words in conf["rlhf_algorithms"].items():
+                pat = "|".join(rf"\b{re.escape(w)}\b" for w in words)
                 hit = next(((no, m.group(0)) for no, t in text_lines if (m := re.search(pat, t))), None)
                 if hit:
                     algos.append(algo)
                     prov.setdefault("algorithms", hit)
             if algos:
                 stage["algorithms"] = algos
-            hit = next(((no, m.group(0)) for no, t in text_lines
-                        if (m := re.search(r"(?i)internally developed framework|内部自研|內部自研", t))), None)
+            pat = "(?i)" + "|".join(re.escape(w) for w in conf["internal_framework_words"])
+            hit = next(((no, m.group(0)) for no, t in text_lines if (m := re.search(pat, t))), None)
             if hit:
                 stage["framework"] = "internal"
                 prov["framework"] = hit

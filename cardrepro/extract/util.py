@@ -40,6 +40,11 @@ def walk(value, path=()):
 family_of = data.model_family
 
 
+def norm_dtype(value):
+    """`float16`, `half`, `FP16` → `fp16` (data/keys.yaml dtypes); other values as they are."""
+    return data.load("keys").get("dtypes", {}).get(str(value).lower().replace(" ", ""), value)
+
+
 def number(text):
     """`110B` → 1.1e11, `2.6M` → 2.6e6, `39,410` → 39410, `8` → 8."""
     m = re.fullmatch(r"\s*([\d.,]+)\s*([KkMmBbTt]|billion|million|thousand)?\s*", text)

@@ -25,7 +25,6 @@ class Block:
     value: object = None
     where: dict = field(default_factory=dict)
     duplicates: list = field(default_factory=list)
-    fenced: bool = False
 
 
 @dataclass
@@ -39,19 +38,17 @@ class Document:
     def of_kind(self, *kinds):
         return [b for b in self.blocks if b.kind in kinds]
 
-    def text(self):
-        return "\n".join(l.text for l in self.lines)
 
 
-def _yaml_block(path, lines, shape, kind="yaml", fenced=False):
+def _yaml_block(path, lines, shape, kind="yaml"):
     try:
         tree = yamlish.load_block(lines, shape)
     except yamlsafe.YamlTooComplex as err:
         raise CardError(path, lines[0].no, str(err)) from None
-    return Block(kind, lines[0].no, lines, tree.value, tree.where, tree.duplicates, fenced)
+    return Block(kind, lines[0].no, lines, tree.value, tree.where, tree.duplicates)
 
 
-def _json_block(path, lines, fenced):
+def _json_block(path, lines):
     text = "\n".join(l.text for l in lines)
     try:
         value, dups = jsonblock.load(text)
@@ -68,19 +65,19 @@ def _json_block(path, lines, fenced):
     for k in dups:
         hits = key_lines.get(k, [])
         dup_list.append(((k,), hits[-1] if hits else lines[0].no, hits[0] if hits else None))
-    return Block("json", lines[0].no, lines, value, where, dup_list, fenced)
+    return Block("json", lines[0].no, lines, value, where, dup_list)
 
 
-def _python_block(lines, fenced):
+def _python_block(lines):
     text = "\n".join(l.text for l in lines)
     try:
         tree = ast.parse(text)
     except SyntaxError:
         return None
-    return Block("python", lines[0].no, lines, tree, {}, [], fenced)
+    return Block("python", lines[0].no, lines, tree)
 
 
-def _shell_commands(lines, fenced):
+def _shell_commands(lines):
     out = []
     for l in lines:
         for m in _LAUNCH.finditer(l.text):
@@ -89,7 +86,7 @@ def _shell_commands(lines, fenced):
                 argv = shlex.split(cmd)
             except ValueError:
                 continue
-            out.append(Block("shell", l.no, [l], argv, {}, [], fenced))
+            out.append(Block("shell", l.no, [l], argv))
     return out
 
 
@@ -122,14 +119,14 @@ def _fenced(path, body, lang, shape, blocks):
         return
     body = [l for l in body if l.text.strip()] if kind in ("yaml", "json") else body
     if kind == "json":
-        blocks.append(_json_block(path, body, True))
+        blocks.append(_json_block(path, body))
     elif kind == "yaml":
-        blocks.append(_yaml_block(path, body, shape, fenced=True))
+        blocks.append(_yaml_block(path, body, shape))
     elif kind == "python":
-        b = _python_block(body, True)
+        b = _python_block(body)
         if b:
             blocks.append(b)
-    blocks.extend(_shell_commands(body, True))
+    blocks.extend(_shell_commands(body))
 
 
 def _frontmatter_end(lines, start):
@@ -169,7 +166,7 @@ def scan(path, sha, lines, shape, redactions=None):
                 continue
         if s.startswith("{") and (end := jsonblock.find_object_end(texts, i)) is not None:
             try:
-                blocks.append(_json_block(path, lines[i:end + 1], False))
+                blocks.append(_json_block(path, lines[i:end + 1]))
                 i, seen_content = end + 1, True
                 continue
             except CardError:
@@ -192,7 +189,7 @@ def scan(path, sha, lines, shape, redactions=None):
             if len(run) >= 2 or yamlish.key_line(text, shape):
                 kind = "frontmatter" if not seen_content and _looks_like_metadata(run, shape) else "yaml"
                 blocks.append(_yaml_block(path, run, shape, kind=kind))
-                blocks.extend(_shell_commands(run, False))
+                blocks.extend(_shell_commands(run))
                 i, seen_content = j, True
                 continue
         if _CODE_START.match(s) and ("import " in s or "=" in s or "(" in s):
@@ -200,16 +197,16 @@ def scan(path, sha, lines, shape, redactions=None):
             while j < n and lines[j].text.strip() and _CODE_START.match(lines[j].text.strip()):
                 j += 1
             while j > i:
-                b = _python_block(lines[i:j], False)
+                b = _python_block(lines[i:j])
                 if b:
                     blocks.append(b)
                     break
                 j -= 1
             if j > i:
-                blocks.extend(_shell_commands(lines[i:j], False))
+                blocks.extend(_shell_commands(lines[i:j]))
                 i, seen_content = j, True
                 continue
-        blocks.extend(_shell_commands([lines[i]], False))
+        blocks.extend(_shell_commands([lines[i]]))
         seen_content = True
         i += 1
     return Document(path, sha, lines, blocks, redactions or {})

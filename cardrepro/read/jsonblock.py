@@ -2,11 +2,6 @@
 import json
 
 
-class JsonDuplicate:
-    def __init__(self, key, path):
-        self.key, self.path = key, path
-
-
 def load(text):
     """Returns (value, duplicate key names). Raises json.JSONDecodeError."""
     dups = []
