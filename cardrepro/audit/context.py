@@ -59,21 +59,7 @@ def registry_entry(name):
     return (key, (registry() or {}).get(key)) if key else (None, None)
 
 
-def model_config(name):
-    """(canonical name, config) for a base model name, alias or hub id; (None, None) if unknown."""
-    if not name:
-        return None, None
-    data = model_configs()
-    models = data.get("models") or {}
-    aliases = {_norm(k): v for k, v in (data.get("aliases") or {}).items()}
-    lower = {_norm(k): k for k in models}
-    n = _norm(name)
-    for cand in (n, n.rsplit("/", 1)[-1]):
-        if cand in lower:
-            return lower[cand], models[lower[cand]]
-        if cand in aliases and aliases[cand] in models:
-            return aliases[cand], models[aliases[cand]]
-    return None, None
+model_config = data.model_config
 
 
 def model_family(name):

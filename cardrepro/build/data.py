@@ -15,7 +15,6 @@ from cardrepro import data
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PACKAGE_DIR / "data"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-BUILD_DIR = Path(__file__).resolve().parent
 SCHEMAS_DIR = PACKAGE_DIR / "schemas"
 
 
@@ -26,14 +25,6 @@ def build_defaults() -> dict:
 
 def dataset_registry() -> dict:
     return data.load("datasets")
-
-
-def model_configs() -> dict:
-    return data.load("model_configs")
-
-
-def model_families() -> dict:
-    return data.load("model_families")
 
 
 @functools.lru_cache(maxsize=None)

@@ -8,12 +8,7 @@ import re
 
 from cardrepro import data
 from cardrepro.build import dsconfig
-from cardrepro.build.data import (
-    build_defaults,
-    dataset_registry,
-    model_configs,
-    model_families,
-)
+from cardrepro.build.data import build_defaults, dataset_registry
 
 SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -75,30 +70,10 @@ def _typed_hub_dataset(name: str, options: dict):
     return {"format": fmt, "hub_id": name, "sample": sample, "availability": "unknown", "kind": "text", "licence": None}
 
 
-def _model_config(base_model: str):
-    mc = model_configs() or {}
-    for key in (base_model, str(base_model).lower()):
-        if isinstance(mc.get(key), dict):
-            return mc[key]
-    models = mc.get("models") if isinstance(mc.get("models"), dict) else {}
-    for k, v in models.items():
-        if str(k).lower() == str(base_model).lower() and isinstance(v, dict):
-            return v
-    for k, v in mc.items():
-        if isinstance(v, dict) and str(base_model).lower() in [str(a).lower() for a in v.get("aliases") or []]:
-            return v
-    return None
-
-
 def _hidden_size(base_model: str):
-    cfg = _model_config(base_model)
-    if cfg:
-        hs = cfg.get("hidden_size") or cfg.get("n_embd") or cfg.get("d_model")
-        if hs:
-            return int(hs), "cardrepro/data/model_configs.yaml"
-    fallback = (build_defaults().get("hidden_size") or {}).get(base_model)
-    if fallback:
-        return int(fallback["value"]), fallback["source"]
+    cfg = data.model_config(base_model)[1]
+    if cfg and cfg.get("hidden_size"):
+        return int(cfg["hidden_size"]), "cardrepro/data/model_configs.yaml"
     return None, None
 
 
@@ -241,7 +216,7 @@ def resolve(spec: dict, findings=None) -> dict:
         training["warmup_ratio"] = get(spec, "training.warmup_ratio")
     max_length = get(spec, "training.max_length")
     if max_length is None:
-        mc = _model_config(base_model) or {}
+        mc = data.model_config(base_model)[1] or {}
         if mc.get("max_position_embeddings"):
             max_length = A.add("training.max_length", int(mc["max_position_embeddings"]),
                                "max_position_embeddings in cardrepro/data/model_configs.yaml")

@@ -78,3 +78,21 @@ def model_family(name):
     if not low:
         return None
     return next((f for f in load("model_families").get("families", []) if any(m in low for m in f["match"])), None)
+
+
+def model_config(name):
+    """(canonical name, config) from model_configs.yaml for a base model name, alias or hub id
+    (`huggyllama/llama-13b` finds `llama-13b` by its last part); (None, None) if unknown."""
+    if not name:
+        return None, None
+    configs = load("model_configs")
+    models = configs.get("models") or {}
+    aliases = {str(k).strip().lower(): v for k, v in (configs.get("aliases") or {}).items()}
+    lower = {str(k).strip().lower(): k for k in models}
+    n = str(name).strip().lower()
+    for cand in (n, n.rsplit("/", 1)[-1]):
+        if cand in lower:
+            return lower[cand], models[lower[cand]]
+        if cand in aliases and aliases[cand] in models:
+            return aliases[cand], models[aliases[cand]]
+    return None, None
