@@ -32,6 +32,12 @@ def test_yaml11_exponents_are_floats_and_duplicates_reported():
     assert tree.duplicates and tree.duplicates[0][0] == ("lr",)
 
 
+def test_nested_keys_get_their_own_lines_when_names_repeat():
+    tree = yamlish.load_block(lines("a:\n  lr: 1\n  wd: 2\nb:\n  lr: 3\n  wd: 4\nd:\n- x: 1\n- x: 3"), card_shape())
+    assert tree.where[("b", "lr")] == 5 and tree.where[("b", "wd")] == 6  # not a's lines 2 and 3
+    assert tree.where[("d", 1, "x")] == 9
+
+
 def test_table_debris_is_stripped():
     raw = "|\n--- |\n|\nlanguage: |\n|\n- en |\n|\n--- |\n|\n# Title |\n|\n|\n|\nText |"
     out = source.card_lines(raw)

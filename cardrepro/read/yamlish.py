@@ -215,15 +215,20 @@ def load_block(lines, shape):
     return recover(lines, shape)
 
 
-def _locate(tree, value, path, lines):
-    """Card line of each key in a safely loaded block: first line mentioning the key."""
+def _locate(tree, value, path, lines, start=0):
+    """Card line of each key in a safely loaded block: the first line at or after `start` that
+    opens the key, searching a key's children after its own line (so `b.lr` is not found at
+    `a.lr`). Returns the index after the last line located."""
+    pos = start
     if isinstance(value, dict):
         for k, v in value.items():
-            for l in lines:
-                if re.match(r"^\s*-?\s*" + re.escape(str(k)) + r"\s*:", l.text):
-                    tree.where[path + (k,)] = l.no
-                    break
-            _locate(tree, v, path + (k,), lines)
+            key = re.compile(r"^\s*-?\s*" + re.escape(str(k)) + r"\s*:")
+            at = next((j for j in range(pos, len(lines)) if key.match(lines[j].text)), None)
+            if at is None:
+                continue
+            tree.where[path + (k,)] = lines[at].no
+            pos = max(at + 1, _locate(tree, v, path + (k,), lines, at + 1))
     elif isinstance(value, list):
         for idx, v in enumerate(value):
-            _locate(tree, v, path + (idx,), lines)
+            pos = _locate(tree, v, path + (idx,), lines, pos)
+    return pos
