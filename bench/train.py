@@ -115,19 +115,16 @@ class Meter:
 def setup(project_src, max_length, n_rows, seed, workdir):
     """Project copy -> (cfg, tokenizer, model dir, rows, smoke-tokenizer tokens per word)."""
     from cardrepro.train import config as config_mod
-    from cardrepro.train import data as data_mod
     from cardrepro.train import rows as rows_mod
     from cardrepro.train import smoke
     from cardrepro.train import tokenizer as tok_mod
+    from cardrepro.train import train as train_mod
 
     project = workdir / "project"
     shutil.copytree(project_src, project, ignore=shutil.ignore_patterns("runs", "smoke"))
     cfg, project = config_mod.load(project)
     cfg["smoke"]["max_length"] = max_length          # the tiny model's positions cover the bench length
-    notices = []
-    data = data_mod.build(cfg, project, "smoke", notices)
-    tok_dir, model_dir = smoke.prepare(cfg, project, data, log=lambda m: None)
-    tokenizer = tok_mod.load_dir(tok_dir)
+    data, tokenizer, model_dir = train_mod.prepare_data(cfg, project, "smoke", [])
     text = " ".join(smoke.corpus(cfg, data))
     words = [w for w in text.split() if not any(t in w for t in tok_mod.special_tokens(cfg))]
     sample = " ".join(words[:4000])
@@ -181,6 +178,7 @@ def make_trainer(mode, cfg, tokenizer, model_dir, rows, args_kw, max_length, out
     from cardrepro.train import model as model_mod
     from cardrepro.train import packing
     from cardrepro.train import rows as rows_mod
+    from cardrepro.train import train as train_mod
 
     tr = cfg["training"]
     model = model_mod.load(cfg, model_dir, tokenizer, torch.float32, tr.get("gradient_checkpointing"), [], True)
@@ -220,6 +218,8 @@ def make_trainer(mode, cfg, tokenizer, model_dir, rows, args_kw, max_length, out
 
     args = TrainingArguments(output_dir=str(out_dir / mode), **args_kw)
     trainer = InOrder(model=model, args=args, train_dataset=rows, data_collator=rec["meter"], callbacks=[Clock()])
+    if mode != "stock":   # the embedded trainer's loss averaging; stock keeps transformers' own
+        train_mod.average_loss_per_micro_batch(trainer)
     trainer.pop_callback(PrinterCallback)
     trainer.pop_callback(ProgressCallback)
     return trainer
@@ -281,6 +281,7 @@ def main(argv=None):
     work = Path(tempfile.mkdtemp(prefix="cardrepro-bench-train-"))
     try:
         from cardrepro.train import config as config_mod
+        from cardrepro.train import train as train_mod
         cfg0, _ = config_mod.load(a.project)
         sm, tr = cfg0["smoke"], cfg0["training"]
         batch = a.batch or int(sm["per_device_train_batch_size"])
@@ -288,12 +289,8 @@ def main(argv=None):
         n_rows = a.steps * batch * ga          # per round; every mode of a round trains on the same rows
         cfg, tokenizer, model_dir, all_rows, tpw = setup(a.project, a.max_length, n_rows * a.rounds, a.seed, work)
         args_kw = dict(
-            max_steps=a.steps, per_device_train_batch_size=batch, gradient_accumulation_steps=ga,
-            learning_rate=float(sm["learning_rate"]), warmup_steps=int(sm["warmup_steps"]),
-            weight_decay=float(tr.get("weight_decay", 0.0)), adam_beta1=float(tr.get("adam_beta1", 0.9)),
-            adam_beta2=float(tr.get("adam_beta2", 0.95)), adam_epsilon=float(tr.get("adam_epsilon", 1e-12)),
-            max_grad_norm=float(tr.get("max_grad_norm", 2.0)), logging_steps=1, save_strategy="no",
-            report_to=[], seed=int(tr.get("seed", 42)), data_seed=int(tr.get("seed", 42)),
+            train_mod.hyperparameters(cfg0, "smoke"), max_steps=a.steps, per_device_train_batch_size=batch,
+            logging_steps=1, save_strategy="no", report_to=[],
             activation_checkpointing=bool(tr.get("gradient_checkpointing")), remove_unused_columns=False,
             dataloader_num_workers=0, use_cpu=not torch.cuda.is_available(), disable_tqdm=True,
             dataloader_pin_memory=False)

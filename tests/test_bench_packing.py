@@ -9,6 +9,7 @@ import torch  # noqa: E402
 import transformers  # noqa: E402
 
 from cardrepro.train import packing, rows  # noqa: E402
+from cardrepro.train import train as train_mod  # noqa: E402
 
 IGNORE = -100
 VOCAB, PAD = 96, 0
@@ -77,8 +78,9 @@ def train_losses(arch, packed, tmp_path, steps=4, ga=1):
             if logs and "loss" in logs:
                 losses.append(logs["loss"])
 
-    Trainer(model=model, args=args, train_dataset=make_rows(), data_collator=collator,
-            callbacks=[Grab()]).train()
+    trainer = Trainer(model=model, args=args, train_dataset=make_rows(), data_collator=collator, callbacks=[Grab()])
+    train_mod.average_loss_per_micro_batch(trainer)   # the loss path `cardrepro run` uses
+    trainer.train()
     return losses
 
 

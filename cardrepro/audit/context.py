@@ -62,6 +62,12 @@ def registry_entry(name):
 model_config = data.model_config
 
 
+def lora_targets(model_type):
+    """PEFT's default LoRA targets for an architecture (data/build_defaults.yaml lora)."""
+    tm = (load_yaml("build_defaults.yaml").get("lora") or {}).get("target_modules") or {}
+    return (tm.get("by_architecture") or {}).get(model_type)
+
+
 def model_family(name):
     """Candidates when the name is a family without a size ("BLOOMZ")."""
     if not name:

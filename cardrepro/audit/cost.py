@@ -205,8 +205,7 @@ def _lora_memory(ctx, cfg, bd, canon, act, act_deriv, gc_on, micro, seq):
     targets = ctx.get("peft.target_modules")
     t_src = "card"
     if not targets:
-        targets = ((bdefs.get("target_modules") or {}).get("by_architecture") or {}).get(cfg["model_type"]) \
-            or (C.rules().get("lora_default_targets") or {}).get(cfg["model_type"]) or []
+        targets = C.lora_targets(cfg["model_type"]) or []
         t_src = "assumed (PEFT default for the architecture)"
     if isinstance(targets, str):
         targets = [targets]

@@ -73,7 +73,7 @@ def _assumed(ctx, fact):
         _, cfg = C.model_config(ctx.base_model())
         return (cfg.get("max_position_embeddings") if cfg else None), fact["source"]
     if d == "by_model_type":
-        return (C.rules().get("lora_default_targets") or {}).get(_arch(ctx)), fact["source"]
+        return C.lora_targets(_arch(ctx)), fact["source"]
     return d, fact["source"]
 
 

@@ -86,7 +86,7 @@ def build(cfg, project, mode, notices):
         else:
             records = hub_records(ds, entry, notices)
         opts = ds.get("options") or {}
-        convs = loaders.LOADERS[fmt](records, options.loader_options(name, entry, opts))
+        convs = loaders.LOADERS[fmt](records, options.loader_options(entry, opts))
         if mode == "smoke":
             convs = convs[: int(cfg["smoke"].get("samples_per_dataset", 40))]
         if not convs:

@@ -5,6 +5,7 @@ from collections import Counter
 
 from cardrepro.errors import CardError
 from cardrepro.train import config as config_mod
+from cardrepro.train import format as fmt
 from cardrepro.train import rows
 from cardrepro.train import train as train_mod
 
@@ -42,7 +43,7 @@ def main(project, mode, echo=print):
                     seg = r.segments[k] if k >= 0 else ("", "bos", "bos", -1)
                     per_role[f"{seg[1]} {seg[2]}"] += 1
                     per_dataset[name] += 1
-            for p in _check(r):
+            for p in fmt.check_assistant_trained(r):
                 problems.append(f"{name}[{i}]: {p}")
             n_assist = sum(1 for m in conv["messages"] if m["role"] == "assistant")
             if sample is None or (n_assist > 1 and sample[2] < 2):
@@ -68,8 +69,3 @@ def main(project, mode, echo=print):
         echo(f"warning: prompt-side tokens are trained: {', '.join(untrained_user)}")
     echo("dry run ok: every assistant turn and its closing text is trained")
     return 0
-
-
-def _check(r):
-    from cardrepro.train import format as fmt
-    return fmt.check_assistant_trained(r)

@@ -5,7 +5,7 @@ Behaviour follows Open-Assistant's SLM-era loaders (../shared/reference/oa-train
 import random
 import re
 
-USER, ASSISTANT, SYSTEM = "user", "assistant", "system"
+USER, ASSISTANT = "user", "assistant"
 
 
 def _conv(pairs, group):

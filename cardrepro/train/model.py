@@ -5,8 +5,6 @@ loaded quantized, prepared with prepare_model_for_kbit_training, wrapped with Lo
 parameters train."""
 import math
 
-LORA_TARGETS = {"bloom": ["query_key_value"], "gpt_neox": ["query_key_value"], "llama": ["q_proj", "v_proj"],
-                "mistral": ["q_proj", "v_proj"], "qwen2": ["q_proj", "v_proj"]}
 
 
 def padded_vocab(n, multiple):
@@ -84,7 +82,7 @@ def load(cfg, model_path, tokenizer, dtype, gradient_checkpointing, notices, on_
         from peft import LoraConfig, get_peft_model
         lora = LoraConfig(r=int(p.get("r", 8)), lora_alpha=int(p.get("lora_alpha", 16)),
                           lora_dropout=float(p.get("lora_dropout", 0.0) or 0.0),
-                          target_modules=p.get("target_modules") or LORA_TARGETS[cfg["architecture"]],
+                          target_modules=p.get("target_modules"),  # None: PEFT's default for the architecture
                           bias=p.get("bias", "none"), task_type="CAUSAL_LM")
         model = get_peft_model(model, lora)
     return model

@@ -47,10 +47,10 @@ def split(convs, options, fmt, notices, name, use_custom_sampler):
 LOADER_OPTIONS = ("lang", "top_k", "input_max_length", "mix", "seed", "drop_openai", "end_marker", "languages")
 
 
-def loader_options(name, entry, options):
+def loader_options(entry, options):
     opts = {k: v for k, v in (options or {}).items() if k in LOADER_OPTIONS}
     if entry.get("languages") and "languages" not in opts:
         opts["languages"] = entry["languages"]
-    if name == "code_alpaca":
-        opts.setdefault("drop_openai", True)
+    for k, v in (entry.get("loader_defaults") or {}).items():
+        opts.setdefault(k, v)
     return opts

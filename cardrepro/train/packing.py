@@ -21,11 +21,11 @@ Each row attends only to itself:
       replace the causal mask by a block-diagonal one and the ALiBi bias by one whose positions
       restart per row (cost N^2 per head).
 
-Loss: unchanged code path. HF's causal-LM loss shifts labels by one and divides the summed token
-losses by the number of trained targets (Trainer's `num_items_in_batch`, counted over
-`labels[..., 1:]`); the same targets are trained in the same micro-batches as in faithful mode, so
-the normalisation (OA: sum over trained positions / count, per micro-batch) and the per-step losses
-are the same (tests/test_bench_packing.py checks this to 1e-4).
+Loss: unchanged code path. `cardrepro run` averages the loss per micro-batch (the sum over its
+trained targets / their count, `train.average_loss_per_micro_batch`), then over the accumulation
+window, as OA does; HF's causal-LM loss shifts labels by one, and the first label of each packed
+row is masked, so the same targets are trained in the same micro-batches as in faithful mode and
+the per-step losses are the same (tests/test_bench_packing.py checks this to 1e-4).
 
 Use:
     from cardrepro.train import packing
@@ -34,7 +34,7 @@ Use:
 """
 from __future__ import annotations
 
-IGNORE = -100
+from cardrepro.train.format import IGNORE
 ATTN = "cardrepro_varlen"
 _REGISTERED = False
 
@@ -126,12 +126,9 @@ def register():
 class _BloomPacking:
     def __init__(self, model):
         self.cu = None
-        self.handles = []
-        top = model
-        self.handles.append(top.register_forward_pre_hook(self._capture, with_kwargs=True))
+        model.register_forward_pre_hook(self._capture, with_kwargs=True)
         for block in _bloom_blocks(model):
-            self.handles.append(block.register_forward_pre_hook(self._block, with_kwargs=True))
-        self.slopes = None
+            block.register_forward_pre_hook(self._block, with_kwargs=True)
 
     def _capture(self, module, args, kwargs):
         cu = kwargs.get("cu_seq_lens_q")
@@ -165,11 +162,6 @@ class _BloomPacking:
         kwargs["alibi"] = alibi
         return args, kwargs
 
-    def remove(self):
-        for h in self.handles:
-            h.remove()
-
-
 def _bloom_blocks(model):
     from transformers.models.bloom.modeling_bloom import BloomBlock
 
@@ -177,14 +169,14 @@ def _bloom_blocks(model):
 
 
 def enable(model):
-    """Make `model` attend per row on packed batches from PackingCollator. Returns a description."""
+    """Make `model` attend per row on packed batches from PackingCollator: BLOOM through block
+    pre-hooks (block-diagonal mask, per-row ALiBi), the others through per-row causal SDPA."""
     register()
     if _bloom_blocks(model):
         model._cardrepro_packing = _BloomPacking(model)
-        return "bloom: block-diagonal mask + per-row ALiBi (block pre-hooks)"
+        return
     base = getattr(model, "get_base_model", lambda: model)()
     base.set_attn_implementation(ATTN)
-    return f"{base.config.model_type}: per-row causal SDPA ({ATTN})"
 
 
 def pad_share(rows, batch_size, multiple=16, max_length=None):

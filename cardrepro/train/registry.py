@@ -5,10 +5,6 @@ from cardrepro import data
 SAMPLES = data.DATA_DIR / "samples"
 
 
-def entries():
-    return data.load("datasets")
-
-
 def lookup(name):
     """Registry entry (with 'key') for a trainer name, alias or hub id; None if unknown."""
     key, entry = data.registry_entry(name)

@@ -25,7 +25,7 @@ def truncate(ids, labels, max_length, p_random, rng):
     return ids[start:start + max_length], labels[start:start + max_length]
 
 
-def build_rows(tokenizer, cfg, convs, max_length, seed, dataset_names=None):
+def build_rows(tokenizer, cfg, convs, max_length, seed):
     p = float(cfg["training"].get("random_offset_probability", 0.8) or 0.0)
     rows = []
     for i, conv in enumerate(convs):

@@ -70,6 +70,27 @@ def prepare_data(cfg, project, mode, notices):
     return data, tokenizer, model_dir
 
 
+def hyperparameters(cfg, mode):
+    """Batch, schedule and optimizer settings for TrainingArguments: the smoke profile's where a
+    smoke run sets them, else the card's (config.load has filled the trainer's defaults)."""
+    tr = cfg["training"]
+    hp = {**tr, **cfg["smoke"]} if mode == "smoke" else tr
+    seed = int(tr["seed"])
+    return dict(
+        per_device_train_batch_size=int(hp["per_device_train_batch_size"]),
+        gradient_accumulation_steps=int(hp["gradient_accumulation_steps"]),
+        learning_rate=float(hp["learning_rate"]), warmup_steps=int(hp["warmup_steps"]),
+        weight_decay=float(tr["weight_decay"]), adam_beta1=float(tr["adam_beta1"]),
+        adam_beta2=float(tr["adam_beta2"]), adam_epsilon=float(tr["adam_epsilon"]),
+        max_grad_norm=float(tr["max_grad_norm"]), seed=seed, data_seed=seed)
+
+
+def average_loss_per_micro_batch(trainer):
+    """OA averages the loss per micro-batch (sum over trained tokens / their count), then over the
+    accumulation window; transformers 5 would instead divide by the window's token count."""
+    trainer.model_accepts_loss_kwargs = False
+
+
 def main(opts):
     """opts: project, mode, max_steps, resume, output, save_steps, zero_stage (test hook)."""
     import torch
@@ -93,7 +114,7 @@ def main(opts):
     if ds_cfg is not None and world > 1 and on_cpu:
         import deepspeed   # one process group for DeepSpeed and accelerate (gloo), before zero.Init
         deepspeed.init_distributed(dist_backend="gloo", auto_mpi_discovery=False)
-    dtype_name = tr.get("dtype", "fp32")
+    dtype_name = tr["dtype"]
     fp16 = bf16 = False
     if on_cpu and dtype_name in ("fp16", "bf16"):
         notices.append(f"card precision {dtype_name}: training in fp32 on CPU (DeepSpeed rejects fp16 on CPU)")
@@ -101,7 +122,7 @@ def main(opts):
         fp16, bf16 = dtype_name == "fp16", dtype_name == "bf16"
 
     data, tokenizer, model_dir = prepare_data(cfg, project, mode, notices)
-    seed = int(tr.get("seed", 42))
+    seed = int(tr["seed"])
     max_length = int(sm["max_length"] if mode == "smoke" else tr["max_length"])
     train_rows, val_rows, counts = [], [], {}
     for name, (train, val, _) in data.items():
@@ -120,21 +141,14 @@ def main(opts):
         output_dir=str(run_dir),
         max_steps=max_steps,
         num_train_epochs=float(tr.get("num_train_epochs", 3)),
-        per_device_train_batch_size=int(sm["per_device_train_batch_size"] if smoke_mode else tr["per_device_train_batch_size"]),
+        **hyperparameters(cfg, mode),
         per_device_eval_batch_size=int(sm.get("per_device_eval_batch_size", 4) if smoke_mode else tr["per_device_eval_batch_size"]),
-        gradient_accumulation_steps=int(sm["gradient_accumulation_steps"] if smoke_mode else tr["gradient_accumulation_steps"]),
-        learning_rate=float(sm["learning_rate"] if smoke_mode else tr["learning_rate"]),
-        warmup_steps=int(sm["warmup_steps"] if smoke_mode else tr["warmup_steps"]),
-        weight_decay=float(tr.get("weight_decay", 0.0)),
-        adam_beta1=float(tr.get("adam_beta1", 0.9)), adam_beta2=float(tr.get("adam_beta2", 0.95)),
-        adam_epsilon=float(tr.get("adam_epsilon", 1e-12)), max_grad_norm=float(tr.get("max_grad_norm", 2.0)),
         logging_steps=1 if smoke_mode else int(tr.get("logging_steps", 10)),
         save_strategy="steps" if smoke_mode else tr.get("save_strategy", "steps"),
         save_steps=int(opts.get("save_steps") or (max_steps if smoke_mode else tr.get("save_steps", 1000))),
         save_total_limit=tr.get("save_total_limit"),
         eval_strategy="no" if smoke_mode else "steps",
         eval_steps=None if smoke_mode else int(tr.get("eval_steps", 200)),
-        seed=seed, data_seed=seed,
         activation_checkpointing=bool(tr.get("gradient_checkpointing")) and not cfg.get("quantization"),
         deepspeed=ds_cfg,
         fp16=fp16, bf16=bf16,
@@ -166,7 +180,7 @@ def main(opts):
     start_step = int(Path(resume_ckpt).name.split("-")[-1]) if resume_ckpt else 0
     if rank == 0:
         old = metrics_path.read_text().splitlines() if metrics_path.is_file() and resume_ckpt else []
-        kept = [l for l in old if json.loads(l).get("step", 0) <= start_step and "loss" in json.loads(l)]
+        kept = [l for l in old if l.strip() and "loss" in (r := json.loads(l)) and r.get("step", 0) <= start_step]
         metrics_path.write_text("".join(l + "\n" for l in kept))
         (run_dir / "resolved_config.json").write_text(json.dumps(
             {"mode": mode, "config": config_mod.public(cfg), "deepspeed": ds_cfg, "notices": notices,
@@ -191,9 +205,7 @@ def main(opts):
 
     trainer = Trainer(model=model, args=args, train_dataset=train_rows, eval_dataset=val_rows or None,
                       data_collator=collator, processing_class=tokenizer, callbacks=[Metrics(), KillHook()])
-    # OA averages the loss per micro-batch (sum over trained tokens / their count), then over the
-    # accumulation window; transformers 5 would instead divide by the window's token count.
-    trainer.model_accepts_loss_kwargs = False
+    average_loss_per_micro_batch(trainer)
     quiet_progress(trainer)
     t_train = time.time()
     trainer.train(resume_from_checkpoint=resume_ckpt)
