@@ -97,7 +97,7 @@ def resolve(spec: dict, findings=None) -> dict:
     notes: list[str] = []
     name = safe_slug(spec.get("name"))
     trainer = get(spec, "trainer.name")
-    is_oa = trainer == "oa-trainer-sft"
+    profile = data.trainer_profiles().get(trainer or "", {})
 
     # ---- base model, architecture, method
     base_model = get(spec, "base_model.name")
@@ -122,11 +122,11 @@ def resolve(spec: dict, findings=None) -> dict:
                  "bos_token": tokens.get("bos_token"), "resize_multiple": None,
                  "vocab_size": get(spec, "tokenizer.vocab_size")}
     A.add("tokenizer.eos_token", tokenizer["eos_token"], tok_source)
-    if is_oa:
-        oa = D["oa_trainer"]
-        tokenizer["special_tokens"] = list(oa["special_tokens"])
-        tokenizer["resize_multiple"] = oa["resize_multiple"]
-        A.add("tokenizer.special_tokens", tokenizer["special_tokens"], oa["source"])
+    if profile.get("special_tokens"):
+        tokenizer["special_tokens"] = list(profile["special_tokens"])
+        tokenizer["resize_multiple"] = profile.get("resize_multiple")
+        A.add("tokenizer.special_tokens", tokenizer["special_tokens"],
+              f"default:{trainer} ({profile.get('special_tokens_source', 'special_tokens')})")
     prompt = {k: get(spec, f"prompt.{k}") for k in ("user_prefix", "user_suffix", "assistant_prefix",
                                                     "assistant_suffix", "system_prefix", "system_suffix")}
     if prompt["user_prefix"] is None or prompt["assistant_prefix"] is None:
@@ -195,9 +195,10 @@ def resolve(spec: dict, findings=None) -> dict:
                 record["full_run"] = False
                 notes.append(f"`{dname}` was never released: the smoke run trains on cardrepro's sample in its "
                              "record format; a full run needs the authors' data.")
-        if is_oa and "val_split" not in options:
-            options["val_split"] = A.add(f"datasets[{len(datasets)}].options.val_split", 0.2,
-                                         "default:oa-trainer-sft (get_one_dataset val_split=0.2)")
+        for key, value in (profile.get("dataset_option_defaults") or {}).items():   # a spec the parser did not fill
+            if key not in options:
+                options[key] = A.add(f"datasets[{len(datasets)}].options.{key}", value,
+                                     f"default:{trainer} (dataset_option_defaults: {key}={value})")
         datasets.append(record)
 
     # ---- training
@@ -207,7 +208,7 @@ def resolve(spec: dict, findings=None) -> dict:
         val = get(spec, f"training.{key}")
         if val is None:
             if key in ta["values"]:
-                src = ta["source"] + (" (oa-trainer-sft does not set it)" if is_oa else "")
+                src = ta["source"] + (f" ({trainer} does not set it)" if profile else "")
                 val = A.add(f"training.{key}", ta["values"][key], src)
         training[key] = val
     if get(spec, "training.max_steps") is not None:
@@ -330,7 +331,7 @@ def resolve(spec: dict, findings=None) -> dict:
     train_config = {
         "name": name, "architecture": architecture, "base_model": base_model, "method": method,
         "card_method": card_method, "trainer": trainer, "prompt": prompt, "tokenizer": tokenizer,
-        "masking": "oa" if is_oa else "assistant", "datasets": datasets, "left_out": left_out,
+        "masking": profile.get("masking", "assistant"), "datasets": datasets, "left_out": left_out,
         "training": training, "deepspeed": deepspeed, "peft": peft, "quantization": quantization,
         "generation": generation, "inference": inference, "smoke": smoke,
         "assumed": A.items, "notes": notes,
