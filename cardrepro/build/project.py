@@ -166,7 +166,10 @@ def render_project(spec: dict, findings=None) -> dict[str, bytes]:
     files["spec.json"] = dump_json(scrub(spec_n))
     files["chat_template.jinja"] = chat_template(tc["prompt"]).encode("utf-8")
 
-    ctx = {"name": name, "tc": tc_out, "spec": scrub(spec_n), "num_gpus": tc["training"]["num_gpus"],
+    num_gpus = int(tc["training"]["num_gpus"])
+    per_node = min(num_gpus, int(build_defaults()["gpus_per_node"]["value"]))
+    ctx = {"name": name, "tc": tc_out, "spec": scrub(spec_n), "num_gpus": num_gpus,
+           "per_node": per_node, "nodes": -(-num_gpus // per_node),
            "example": scrub_text(example_user_message(spec_n)), "released": tc["inference"].get("model")}
     files["launch/deepspeed_single_node.sh"] = render("deepspeed_single_node.sh.j2", **ctx).encode()
     files["launch/deepspeed_multi_node.sh"] = render("deepspeed_multi_node.sh.j2", **ctx).encode()
