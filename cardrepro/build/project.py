@@ -15,7 +15,8 @@ from cardrepro.build import dsconfig, memory_chart
 from cardrepro.build.chat_template import chat_template
 from cardrepro.build.data import build_defaults, generator_fingerprint
 from cardrepro.build.render import render
-from cardrepro.build.resolve import get, resolve, safe_slug
+from cardrepro.audit.context import get
+from cardrepro.build.resolve import resolve, safe_slug
 from cardrepro.errors import CardError
 from cardrepro.read import redact
 
@@ -103,25 +104,10 @@ def _card_said(spec: dict) -> list[dict]:
         rec = prov[path] or {}
         if not isinstance(rec, dict):
             continue
-        value = _lookup(spec, path)
+        value = get(spec, path)
         rows.append({"path": path, "value": value, "origin": rec.get("origin"), "line": rec.get("line"),
                      "text": rec.get("text")})
     return rows
-
-
-def _lookup(spec, dotted):
-    node = spec
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", dotted):
-        if part.startswith("["):
-            idx = int(part[1:-1])
-            if not isinstance(node, list) or idx >= len(node):
-                return None
-            node = node[idx]
-        else:
-            if not isinstance(node, dict):
-                return None
-            node = node.get(part)
-    return node
 
 
 def example_user_message(spec: dict) -> str:

@@ -7,6 +7,7 @@ import math
 import re
 
 from cardrepro import data
+from cardrepro.audit.context import get
 from cardrepro.build import dsconfig
 from cardrepro.build.data import build_defaults, dataset_registry
 
@@ -27,15 +28,6 @@ def safe_slug(name) -> str:
     slug = SLUG_RE.sub("-", str(name or "")).strip(".-_")
     slug = re.sub(r"\.{2,}", ".", slug)
     return slug[:100] or "card"
-
-
-def get(d, dotted, default=None):
-    node = d
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or node.get(part) is None:
-            return default
-        node = node[part]
-    return node
 
 
 class Assumptions:
