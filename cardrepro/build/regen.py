@@ -1,7 +1,6 @@
 """`cardrepro regen`: rebuild only the projects whose inputs changed, judged from their lock files."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -13,32 +12,43 @@ from cardrepro.errors import CardError
 from cardrepro.naming import slug
 
 
-def stale_reasons(card: Path, project: Path, spec: dict, findings) -> list[str]:
-    """Why `project` no longer matches what building `card` would write (empty: up to date)."""
-    if not project.is_dir():
-        return ["not built"]
-    lock_path = project / LOCK_NAME
+def _lock(project: Path):
     try:
-        lock = json.loads(lock_path.read_text(encoding="utf-8"))
+        return json.loads((project / LOCK_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return [f"{LOCK_NAME} missing or unreadable"]
+        return None
+
+
+def _input_reasons(lock: dict, card_sha: str) -> list[str]:
+    """What changed among the inputs a lock records without parsing: card bytes, version, code."""
     reasons = []
-    card_sha = hashlib.sha256(card.read_bytes()).hexdigest()
     if (lock.get("card") or {}).get("sha256") != card_sha:
         reasons.append("card bytes changed")
     if lock.get("cardrepro_version") != __version__:
         reasons.append(f"cardrepro version changed ({lock.get('cardrepro_version')} -> {__version__})")
     if lock.get("generator_sha256") != generator_fingerprint():
         reasons.append("build code, templates or data files changed")
+    return reasons
+
+
+def _edited(project: Path, lock: dict) -> list[str]:
+    return [rel for rel, digest in sorted((lock.get("files") or {}).items())
+            if not (project / rel).is_file() or sha256((project / rel).read_bytes()) != digest]
+
+
+def stale_reasons(project: Path, spec: dict, findings) -> list[str]:
+    """Why `project` no longer matches what building `card` would write (empty: up to date)."""
+    if not project.is_dir():
+        return ["not built"]
+    lock = _lock(project)
+    if lock is None:
+        return [f"{LOCK_NAME} missing or unreadable"]
+    reasons = _input_reasons(lock, spec["card"]["sha256"])
     if lock.get("spec_sha256") != spec_hash(spec):
         reasons.append("spec changed (parser or trainer defaults)")
     if lock.get("findings_sha256") != findings_hash(findings):
         reasons.append("audit findings changed")
-    edited = []
-    for rel, digest in sorted((lock.get("files") or {}).items()):
-        path = project / rel
-        if not path.is_file() or sha256(path.read_bytes()) != digest:
-            edited.append(rel)
+    edited = _edited(project, lock)
     if edited:
         reasons.append("generated files edited or missing: " + ", ".join(edited))
     return reasons
@@ -47,15 +57,8 @@ def stale_reasons(card: Path, project: Path, spec: dict, findings) -> list[str]:
 def unchanged(card: Path, project: Path) -> bool:
     """Up to date without parsing: same card bytes, same cardrepro code and data, files as written.
     (The spec and the findings are functions of exactly these.)"""
-    try:
-        lock = json.loads((project / LOCK_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if ((lock.get("card") or {}).get("sha256") != hashlib.sha256(card.read_bytes()).hexdigest()
-            or lock.get("cardrepro_version") != __version__ or lock.get("generator_sha256") != generator_fingerprint()):
-        return False
-    return all((project / rel).is_file() and sha256((project / rel).read_bytes()) == digest
-               for rel, digest in (lock.get("files") or {}).items())
+    lock = _lock(project)
+    return lock is not None and not _input_reasons(lock, sha256(card.read_bytes())) and not _edited(project, lock)
 
 
 def regen_all(cards_dir, generated=None, *, check=False, echo=print) -> list[str]:
@@ -79,7 +82,7 @@ def regen_all(cards_dir, generated=None, *, check=False, echo=print) -> list[str
         names.add(name)
         project = generated / name
         findings = run_audit(spec, card)
-        reasons = stale_reasons(card, project, spec, findings)
+        reasons = stale_reasons(project, spec, findings)
         shown = _shown(project)
         if not reasons:
             echo(f"up to date: {shown}")
