@@ -35,11 +35,7 @@ def audit(cards, fmt, fail_on):
     specs = [(path, _parse(path)) for path in cards]          # bad input fails before any output
     reports = []
     for path, spec in specs:
-        try:
-            card_text = open(path, encoding="utf-8", errors="replace").read()
-        except OSError:
-            card_text = None
-        report = audit_report(spec, card_text=card_text)
+        report = audit_report(spec)     # reads the card at spec.card.path
         if not report.get("card"):
             report["card"] = str(path)
         reports.append(report)

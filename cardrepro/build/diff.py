@@ -102,7 +102,9 @@ def changed_files(old: dict, new: dict, old_findings=None, new_findings=None) ->
 
 def diff_cards(old_path, new_path) -> list[str]:
     from cardrepro.spec import parse_card
-    old, new = normalize_spec(parse_card(Path(old_path))), normalize_spec(parse_card(Path(new_path)))
+    parsed = [parse_card(Path(old_path)), parse_card(Path(new_path))]
+    findings = [run_audit(spec) for spec in parsed]   # before normalize_spec drops the card's folder
+    old, new = (normalize_spec(spec) for spec in parsed)
     lines = [f"--- {old_path}", f"+++ {new_path}"]
     changes = diff_specs(old, new)
     if not changes:
@@ -118,7 +120,7 @@ def diff_cards(old_path, new_path) -> list[str]:
             where = f"  (card line {c['old_line'] if c['old_line'] is not None else '-'} -> " \
                     f"{c['new_line'] if c['new_line'] is not None else '-'})"
         lines.append(f"{c['path']}: {old_s} -> {new_s}{where}")
-    files = changed_files(old, new, run_audit(old, old_path), run_audit(new, new_path))
+    files = changed_files(old, new, *findings)
     lines.append("generated files that would change: " + (", ".join(files) if files else "none")
                  + (" (and cardrepro.lock.json)" if files or changes else ""))
     return lines

@@ -59,16 +59,10 @@ def findings_hash(findings) -> str | None:
     return sha256(json.dumps(findings, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
 
 
-def run_audit(spec: dict, card_path=None):
-    """The audit's findings for the spec, or None while the audit stage is not installed."""
-    try:
-        from cardrepro.audit import audit_spec
-    except ImportError:
-        return None
-    text = None
-    if card_path and Path(card_path).is_file():
-        text = Path(card_path).read_text(encoding="utf-8", errors="replace")
-    return [dict(f) for f in audit_spec(spec, text) or []]
+def run_audit(spec: dict):
+    """The audit's findings for the spec (the audit reads the card at spec.card.path)."""
+    from cardrepro.audit import audit_spec
+    return [dict(f) for f in audit_spec(spec)]
 
 
 def _requirements(spec: dict, tc: dict) -> str:
@@ -251,6 +245,6 @@ def build_project(card_path, out_dir=None, *, spec=None, findings="audit") -> Pa
         from cardrepro.spec import parse_card
         spec = parse_card(card_path)
     if findings == "audit":
-        findings = run_audit(spec, card_path)
+        findings = run_audit(spec)
     files = render_project(spec, findings)
     return write_project(files, Path(out_dir) if out_dir else default_out_dir(spec))

@@ -81,7 +81,7 @@ def regen_all(cards_dir, generated=None, *, check=False, echo=print) -> list[str
         name = safe_slug(spec.get("name"))
         names.add(name)
         project = generated / name
-        findings = run_audit(spec, card)
+        findings = run_audit(spec)
         reasons = stale_reasons(project, spec, findings)
         shown = _shown(project)
         if not reasons:
