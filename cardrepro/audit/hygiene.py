@@ -22,12 +22,11 @@ def check(ctx):
     hy = ctx.get("hygiene") or {}
     secrets = list(hy.get("secrets") or [])
     paths = list(hy.get("absolute_paths") or [])
-    if ctx.card_lines is not None:
+    # the reader records what it redacted in the spec; the card is scanned here only when the
+    # spec records nothing (a clean card, or a spec made elsewhere)
+    if ctx.card_lines is not None and not hy:
         own = scan_lines(ctx.card_lines)
-        seen_s = {(s.get("line"), s.get("kind")) for s in secrets}
-        seen_p = {p.get("line") for p in paths}
-        secrets += [s for s in own["secrets"] if (s["line"], s["kind"]) not in seen_s]
-        paths += [p for p in own["absolute_paths"] if p["line"] not in seen_p]
+        secrets, paths = own["secrets"], own["absolute_paths"]
     out = []
     by_line = {}
     for s in secrets:
