@@ -1,4 +1,6 @@
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -7,7 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = ROOT / "cards"
+GENERATED = ROOT / "generated"                         # the projects `cardrepro build` wrote
 SEEDS = ["stablelm-7b-sft", "bloom-zh-3b-sft", "bloomz-mona-lora", "ziya-llama-13b-v1"]
+CLI = str(Path(sys.executable).parent / "cardrepro")   # the installed console script
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -15,10 +19,35 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("DS_ACCELERATOR", "cpu")
 
 
-def run_cli(*args, cwd=None, timeout=120):
-    """Run `cardrepro ARGS` as a user would; returns CompletedProcess (text)."""
-    return subprocess.run([sys.executable, "-m", "cardrepro", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd or ROOT, timeout=timeout)
+def run_cli(*args, cwd=None, timeout=120, env=None, script=False):
+    """Run `cardrepro ARGS` as a user would; returns CompletedProcess (text).
+
+    `python -m cardrepro` by default, the installed console script with script=True; cwd defaults to
+    the checkout; env entries are added to os.environ."""
+    cmd = [CLI] if script else [sys.executable, "-m", "cardrepro"]
+    return subprocess.run([*cmd, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT,
+                          timeout=timeout, env={**os.environ, **env} if env else None)
+
+
+def copy_project(dest_dir, name):
+    """A private copy of generated/NAME at DEST_DIR/NAME, without its run folders and smoke cache."""
+    p = Path(dest_dir) / name
+    shutil.copytree(GENERATED / name, p, ignore=shutil.ignore_patterns("runs", "smoke"))
+    return p
+
+
+def losses(run_dir, by_step=True):
+    """The training losses in RUN_DIR/metrics.jsonl: {step: loss}, or (by_step=False) the list in file order."""
+    text = (Path(run_dir) / "metrics.jsonl").read_text()
+    recs = [r for r in (json.loads(l) for l in text.splitlines() if l.strip()) if "loss" in r]
+    return {r["step"]: r["loss"] for r in recs} if by_step else [r["loss"] for r in recs]
+
+
+def hf_render(template: str, messages, add_generation_prompt=True) -> str:
+    """Render a chat template the way transformers does."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    return env.from_string(template).render(messages=messages, add_generation_prompt=add_generation_prompt)
 
 
 @pytest.fixture

@@ -1,9 +1,6 @@
 """Audit of the four seed cards through the real parser, the CLI (exit codes, formats) and the
 JSON schema."""
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -12,9 +9,8 @@ from click.testing import CliRunner
 from cardrepro.audit import audit_report, render_markdown
 from cardrepro.audit.command import audit
 from cardrepro.spec import parse_card
+from conftest import CARDS, ROOT, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
-CARDS = ROOT / "cards"
 SEEDS = ["bloom-zh-3b-sft", "bloomz-mona-lora", "stablelm-7b-sft", "ziya-llama-13b-v1"]
 SCHEMA = json.loads((ROOT / "schemas" / "audit.schema.json").read_text())
 
@@ -116,21 +112,22 @@ def test_markdown_for_readme(reports):
 
 
 # ----------------------------------------------------------------------------- CLI
-def run_cli(*args):
+def invoke_audit(*args):
+    """`cardrepro audit ARGS` in-process (click's runner); the subprocess path is conftest.run_cli."""
     return CliRunner().invoke(audit, list(args), catch_exceptions=False)
 
 
 def test_cli_exit_codes():
     stablelm = str(CARDS / "stablelm-7b-sft.md")
-    assert run_cli(stablelm).exit_code == 0                           # no errors
-    assert run_cli(stablelm, "--fail-on", "warning").exit_code == 1
+    assert invoke_audit(stablelm).exit_code == 0                      # no errors
+    assert invoke_audit(stablelm, "--fail-on", "warning").exit_code == 1
     bloom = str(CARDS / "bloom-zh-3b-sft.md")
-    assert run_cli(bloom).exit_code == 1                              # ikala
-    assert run_cli(bloom, "--fail-on", "never").exit_code == 0
+    assert invoke_audit(bloom).exit_code == 1                         # ikala
+    assert invoke_audit(bloom, "--fail-on", "never").exit_code == 0
 
 
 def test_cli_text_groups_and_verdict():
-    res = run_cli(str(CARDS / "bloom-zh-3b-sft.md"), "--fail-on", "never")
+    res = invoke_audit(str(CARDS / "bloom-zh-3b-sft.md"), "--fail-on", "never")
     out = res.output
     assert out.index("Errors (") < out.index("Warnings (") < out.index("Info (")
     last = out.strip().splitlines()[-1]
@@ -138,7 +135,7 @@ def test_cli_text_groups_and_verdict():
 
 
 def test_cli_json_all_seeds_validates():
-    res = run_cli(*[str(CARDS / f"{n}.md") for n in SEEDS], "--format", "json", "--fail-on", "never")
+    res = invoke_audit(*[str(CARDS / f"{n}.md") for n in SEEDS], "--format", "json", "--fail-on", "never")
     doc = json.loads(res.output)
     jsonschema.Draft202012Validator(SCHEMA).validate(doc)
     assert [r["name"] for r in doc["reports"]] == SEEDS
@@ -155,24 +152,14 @@ def test_schema_rejects_a_bad_report():
 
 
 def test_cli_markdown_summary_table():
-    res = run_cli(str(CARDS / "stablelm-7b-sft.md"), str(CARDS / "ziya-llama-13b-v1.md"),
-                  "--format", "markdown", "--fail-on", "never")
+    res = invoke_audit(str(CARDS / "stablelm-7b-sft.md"), str(CARDS / "ziya-llama-13b-v1.md"),
+                       "--format", "markdown", "--fail-on", "never")
     assert "## Summary" in res.output and "| `ziya-llama-13b-v1` |" in res.output
 
 
 def test_cli_bad_input_exit_2(tmp_path):
     missing = tmp_path / "nope.md"
-    proc = subprocess.run([sys.executable, "-m", "cardrepro", "audit", str(missing)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    proc = run_cli("audit", missing, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().startswith(f"{missing}:") and "Traceback" not in proc.stderr
 
-
-def test_audit_imports_no_heavy_modules():
-    code = ("import sys; from cardrepro.cli import main\n"
-            "try:\n    main(['audit', 'cards/stablelm-7b-sft.md', '--fail-on', 'never'])\n"
-            "except SystemExit:\n    pass\n"
-            "heavy = [m for m in ('torch', 'transformers', 'deepspeed', 'datasets', 'peft') if m in sys.modules]\n"
-            "print('HEAVY', heavy)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert "HEAVY []" in proc.stdout, proc.stdout[-500:] + proc.stderr[-500:]

@@ -12,15 +12,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from cardrepro.build import dsconfig
 from cardrepro.build.chat_template import chat_template
 from cardrepro.build.project import LOCK_NAME, build_project, render_project, sha256, write_project
 from cardrepro.errors import CardError
+from conftest import ROOT, hf_render
 
 FIX = Path(__file__).parent / "fixtures" / "build"
-ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted(p.stem.replace(".spec", "") for p in FIX.glob("*.spec.json"))
 EVIL = "$(touch PWNED) `touch PWNED2` 'q' \"dq\" \\ ; rm -rf / # \n$HOME ../../etc"
 
@@ -31,12 +30,6 @@ def load_spec(name):
 
 def tree(root: Path) -> dict:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def hf_render(template: str, messages, add_generation_prompt=True) -> str:
-    """Render a chat template the way transformers does."""
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(template).render(messages=messages, add_generation_prompt=add_generation_prompt)
 
 
 @pytest.mark.parametrize("name", SPECS)

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import pytest
 
 from cardrepro.build.project import render_project
+from conftest import ROOT
 
 FIX = Path(__file__).parent / "fixtures" / "build"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def projects():

@@ -1,28 +1,20 @@
 """The four seed cards through the real parser and audit: each builds, its chat template reproduces
-every example prompt of the card byte for byte, and build/regen stay light (no torch import)."""
+every example prompt of the card byte for byte. (That build/regen stay light is test_light_imports.py.)"""
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from cardrepro.build.project import build_project
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ["stablelm-7b-sft", "bloom-zh-3b-sft", "bloomz-mona-lora", "ziya-llama-13b-v1"]
+from conftest import ROOT, SEEDS, hf_render
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("seeds")
     return {name: build_project(ROOT / "cards" / f"{name}.md", out / name) for name in SEEDS}
-
-
-def hf_render(template, messages, add_generation_prompt=True):
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(template).render(messages=messages, add_generation_prompt=add_generation_prompt)
 
 
 @pytest.mark.parametrize("name", SEEDS)
@@ -75,23 +67,6 @@ def test_seed_values(built):
     assert b"/home/ubuntu" not in b"".join(p.read_bytes() for p in stablelm.rglob("*") if p.is_file())
     lora = json.loads((built["bloomz-mona-lora"] / "train_config.json").read_text())
     assert lora["peft"]["target_modules"] == ["query_key_value"] and lora["datasets"][0]["full_run"] is False
-
-
-def test_build_and_regen_do_not_import_heavy_packages(tmp_path):
-    code = (
-        "import sys\n"
-        "from cardrepro.cli import main\n"
-        "try:\n"
-        f"    main(['build', {str(ROOT / 'cards' / 'stablelm-7b-sft.md')!r}, '-o', {str(tmp_path / 'p')!r}])\n"
-        "except SystemExit:\n    pass\n"
-        "try:\n"
-        f"    main(['regen', {str(ROOT / 'cards')!r}, '--generated', {str(tmp_path / 'g')!r}, '--check'])\n"
-        "except SystemExit:\n    pass\n"
-        "heavy = sorted(m for m in ('torch', 'transformers', 'deepspeed', 'datasets', 'peft') if m in sys.modules)\n"
-        "print('HEAVY', heavy)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
-    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
-    assert (tmp_path / "p" / "train_config.json").is_file()
 
 
 EVIL_CARD = """---

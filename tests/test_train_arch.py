@@ -3,6 +3,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
+from cardrepro import data
 from cardrepro.train import config as config_mod
 from cardrepro.train import model as model_mod
 
@@ -23,4 +24,8 @@ def test_tiny_model_of_each_architecture(arch):
     model = AutoModelForCausalLM.from_config(conf)
     out = model(input_ids=torch.tensor([[3, 4, 5, 6]]), labels=torch.tensor([[3, 4, 5, 6]]))
     assert out.logits.shape == (1, 4, 304) and torch.isfinite(out.loss)
-    assert arch in model_mod.LORA_TARGETS
+    # LoRA targets: the build's default (build_defaults.yaml) is PEFT's, which a config without
+    # target_modules gets from PEFT itself
+    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as peft_targets
+    by_arch = data.load("build_defaults")["lora"]["target_modules"]["by_architecture"]
+    assert arch in by_arch and list(by_arch[arch]) == list(peft_targets[arch])

@@ -1,18 +1,13 @@
 """Registry, loaders on their sample files, per-dataset options, config errors (no torch needed)."""
 import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from cardrepro.train import config as config_mod
 from cardrepro.train import data as data_mod
 from cardrepro.train import loaders, options, registry
+from conftest import GENERATED, copy_project, run_cli
 
-FIX = Path(__file__).resolve().parent.parent / "generated"  # the projects `cardrepro build` wrote
-CLI = str(Path(sys.executable).parent / "cardrepro")
 SEED_NAMES = ["oasst_export", "vicuna", "dolly15k", "grade_school_math_instructions", "code_alpaca", "wmt2019_zh-en",
               "ted_trans_en-ja", "ted_trans_zh-ja", "ikala", "joke", "gsm8k", "webgpt", "OpenAssistant/oasst1",
               "databricks/databricks-dolly-15k", "anon8231489123/ShareGPT_Vicuna_unfiltered", "LIUM/tedlium",
@@ -134,8 +129,7 @@ def test_options_split():
 
 
 def test_internal_dataset_left_out(tmp_path):
-    proj = tmp_path / "p"
-    shutil.copytree(FIX / "bloom-zh-3b-sft", proj, ignore=shutil.ignore_patterns("runs", "smoke"))
+    proj = copy_project(tmp_path, "bloom-zh-3b-sft")
     cfg = json.loads((proj / "train_config.json").read_text())
     cfg["datasets"].append({"name": "ikala", "options": {"val_split": 0.05}})
     (proj / "train_config.json").write_text(json.dumps(cfg, indent=2))
@@ -146,29 +140,21 @@ def test_internal_dataset_left_out(tmp_path):
     assert len(data) == 8
 
 
-def _cli(*args):
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=120)
-
-
 def test_bad_input_one_line_exit_2(tmp_path):
-    r = _cli("run", str(tmp_path / "missing"))
+    r = run_cli("run", str(tmp_path / "missing"), script=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().count("\n") == 0 and r.stderr.startswith(str(tmp_path / "missing") + ":0:")
     (tmp_path / "p").mkdir()
-    r = _cli("run", str(tmp_path / "p"))
+    r = run_cli("run", str(tmp_path / "p"), script=True)
     assert r.returncode == 2 and "train_config.json not found" in r.stderr
     (tmp_path / "p" / "train_config.json").write_text('{\n  "name": "x",\n  "architecture": \n}\n')
-    r = _cli("run", str(tmp_path / "p"), "--dry-run")
+    r = run_cli("run", str(tmp_path / "p"), "--dry-run", script=True)
     assert r.returncode == 2 and r.stderr.startswith(str(tmp_path / "p" / "train_config.json") + ":4: invalid JSON")
     assert "Traceback" not in r.stderr
-    cfg = json.loads((FIX / "ziya-llama-13b-v1" / "train_config.json").read_text())
+    cfg = json.loads((GENERATED / "ziya-llama-13b-v1" / "train_config.json").read_text())
     cfg["architecture"] = "t5"
     (tmp_path / "p" / "train_config.json").write_text(json.dumps(cfg, indent=2))
-    r = _cli("infer", str(tmp_path / "p"), "--prompt", "hi")
+    r = run_cli("infer", str(tmp_path / "p"), "--prompt", "hi", script=True)
     line = next(i for i, l in enumerate(json.dumps(cfg, indent=2).splitlines(), 1) if '"architecture"' in l)
     assert r.returncode == 2 and f":{line}: architecture 't5' is not supported" in r.stderr
 
-
-def test_command_module_is_light():
-    code = "import sys, cardrepro.train.command; print(any(m in sys.modules for m in ('torch','transformers','deepspeed')))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

@@ -1,24 +1,16 @@
 """Prompt rendering, the loss mask (exact trained text per seed format), infer/train prompt
 identity, and --dry-run."""
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("DS_ACCELERATOR", "cpu")
+from cardrepro.train import config as config_mod  # (conftest sets HF_HUB_OFFLINE, DS_ACCELERATOR first)
+from cardrepro.train import format as fmt
+from cardrepro.train import infer, rows
+from cardrepro.train import train as train_mod
+from conftest import GENERATED, copy_project, run_cli
 
-from cardrepro.train import config as config_mod  # noqa: E402
-from cardrepro.train import format as fmt  # noqa: E402
-from cardrepro.train import infer, rows  # noqa: E402
-from cardrepro.train import train as train_mod  # noqa: E402
-
-FIX = Path(__file__).resolve().parent.parent / "generated"  # the projects `cardrepro build` wrote
-CLI = str(Path(sys.executable).parent / "cardrepro")
 SEEDS = ["stablelm-7b-sft", "bloom-zh-3b-sft", "ziya-llama-13b-v1", "bloomz-mona-lora"]
 DIALOGUE = [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "It is 4."},
             {"role": "user", "content": "请再说一遍"}, {"role": "assistant", "content": "答案是四。"}]
@@ -40,8 +32,7 @@ def projects(tmp_path_factory):
     """Each seed's fixture project with its smoke tokenizer (trained offline on the samples)."""
     out = {}
     for name in SEEDS:
-        proj = tmp_path_factory.mktemp("proj") / name
-        shutil.copytree(FIX / name, proj, ignore=shutil.ignore_patterns("runs", "smoke"))
+        proj = copy_project(tmp_path_factory.mktemp("proj"), name)
         cfg, p = config_mod.load(proj)
         _, tok, _ = train_mod.prepare_data(cfg, p, "smoke", [])
         out[name] = (cfg, tok, proj)
@@ -96,13 +87,9 @@ def test_misconfigured_oa_mask_is_caught(projects):
     assert fmt.check_assistant_trained(r)
 
 
-def _run(*args):
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=300)
-
-
 def test_dry_run_output(projects):
     _, _, proj = projects["stablelm-7b-sft"]
-    r = _run("run", str(proj), "--dry-run")
+    r = run_cli("run", str(proj), "--dry-run", script=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "<|assistant|>\u27e6" in r.stdout and "<|endoftext|>\u27e7<|prompter|>" in r.stdout
     assert "assistant text:" in r.stdout and "assistant suffix:" in r.stdout
@@ -118,9 +105,9 @@ def test_dry_run_fails_when_assistant_never_trained(projects):
     cfg["masking"] = "oa"
     cfgp.write_text(json.dumps(cfg, indent=2))
     try:
-        r = _run("run", str(proj), "--dry-run")
+        r = run_cli("run", str(proj), "--dry-run", script=True, timeout=300)
     finally:
-        shutil.copy(FIX / "ziya-llama-13b-v1" / "train_config.json", cfgp)
+        shutil.copy(GENERATED / "ziya-llama-13b-v1" / "train_config.json", cfgp)
     assert r.returncode == 2
     assert "never trained" in r.stderr and "Traceback" not in r.stderr
     assert r.stderr.strip().count("\n") == 0

@@ -3,11 +3,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, run_cli
-
-
-def _losses(run_dir):
-    return [json.loads(l)["loss"] for l in (run_dir / "metrics.jsonl").read_text().splitlines() if '"loss"' in l]
+from conftest import copy_project, losses, run_cli
 
 
 @pytest.mark.parametrize("card,steps,zero,what", [
@@ -16,12 +12,12 @@ def _losses(run_dir):
     ("bloomz-mona-lora", 4, 2, "LoRA on an 8-bit base under ZeRO-2 (8-bit CPU matmuls vary by ~3e-5)"),
 ])
 def test_packing_gives_the_faithful_losses(tmp_path, card, steps, zero, what):
-    project = ROOT / "generated" / card
+    project = copy_project(tmp_path, card)
     for name, extra in (("faithful", []), ("packed", ["--packing"])):
         res = run_cli("run", project, "--smoke", "--max-steps", str(steps), "--output", tmp_path / name, *extra,
                       timeout=300)
         assert res.returncode == 0, res.stderr[-2000:]
-    faithful, packed = _losses(tmp_path / "faithful"), _losses(tmp_path / "packed")
+    faithful, packed = losses(tmp_path / "faithful", by_step=False), losses(tmp_path / "packed", by_step=False)
     assert len(faithful) == steps and len(packed) == steps
     assert max(abs(a - b) for a, b in zip(faithful, packed)) < 1e-4, what
     resolved = json.loads((tmp_path / "packed" / "resolved_config.json").read_text())

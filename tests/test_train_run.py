@@ -2,41 +2,20 @@
 8-bit base, ZeRO-2/ZeRO-3 with 2 processes (torchrun + gloo), resume after SIGKILL."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-os.environ.setdefault("DS_ACCELERATOR", "cpu")
+from conftest import ROOT, copy_project, losses, run_cli
+
+# (conftest sets the HF_*_OFFLINE variables and DS_ACCELERATOR=cpu)
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(ROOT / ".cache" / "torch_extensions"))
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]   # one ninja for JIT
 
-FIX = Path(__file__).resolve().parent.parent / "generated"  # the projects `cardrepro build` wrote
-CLI = str(Path(sys.executable).parent / "cardrepro")
-
-
-def project(tmp_path, name):
-    p = tmp_path / name
-    shutil.copytree(FIX / name, p, ignore=shutil.ignore_patterns("runs", "smoke"))
-    return p
-
-
-def cli(*args, env=None, timeout=420):
-    r = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                       env={**os.environ, **(env or {})})
-    return r
-
-
-def losses(run_dir):
-    recs = [json.loads(l) for l in (Path(run_dir) / "metrics.jsonl").read_text().splitlines() if l.strip()]
-    return {r["step"]: r["loss"] for r in recs if "loss" in r}
+TRAIN = {"script": True, "timeout": 420}     # run_cli: the installed console script, 7 minutes
 
 
 def mean(xs):
@@ -44,8 +23,8 @@ def mean(xs):
 
 
 def test_smoke_zero2_falling_loss_run_folder_and_infer(tmp_path):
-    proj = project(tmp_path, "stablelm-7b-sft")
-    r = cli("run", proj, "--smoke")
+    proj = copy_project(tmp_path, "stablelm-7b-sft")
+    r = run_cli("run", proj, "--smoke", **TRAIN)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     run = proj / "runs" / "smoke"
     ls = [v for _, v in sorted(losses(run).items())]
@@ -61,14 +40,14 @@ def test_smoke_zero2_falling_loss_run_folder_and_infer(tmp_path):
     assert resolved["deepspeed"]["optimizer"]["params"]["torch_adam"] is True
     assert r.stdout.count("training in fp32 on CPU") == 1
     assert "torch_adam" in r.stdout
-    r = cli("infer", proj, "--prompt", "What is a meme?", "--max-new-tokens", "12")
+    r = run_cli("infer", proj, "--prompt", "What is a meme?", "--max-new-tokens", "12", **TRAIN)
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.strip()
 
 
 def test_lora_8bit_trains_only_adapter_and_infers(tmp_path):
-    proj = project(tmp_path, "bloomz-mona-lora")
-    r = cli("run", proj, "--smoke")
+    proj = copy_project(tmp_path, "bloomz-mona-lora")
+    r = run_cli("run", proj, "--smoke", **TRAIN)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     run = proj / "runs" / "smoke"
     s = json.loads((run / "summary.json").read_text())
@@ -84,15 +63,16 @@ def test_lora_8bit_trains_only_adapter_and_infers(tmp_path):
     base = json.loads((run / "final" / "adapter_config.json").read_text())["base_model_name_or_path"]
     out = subprocess.run([sys.executable, "-c", code, base], capture_output=True, text=True, timeout=120)
     assert int(out.stdout.strip().splitlines()[-1]) > 0, out.stderr[-2000:]
-    r = cli("infer", proj, "--prompt", "今天天气:晴天,日期:双休日,时间:凌晨,提示我去做:买咖啡", "--max-new-tokens", "12")
+    r = run_cli("infer", proj, "--prompt", "今天天气:晴天,日期:双休日,时间:凌晨,提示我去做:买咖啡", "--max-new-tokens", "12",
+                **TRAIN)
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.strip()
 
 
 @pytest.mark.parametrize("name,stage,steps", [("stablelm-7b-sft", "2", 6), ("bloom-zh-3b-sft", "3", 4)])
 def test_two_processes_zero(tmp_path, name, stage, steps):
-    proj = project(tmp_path, name)
-    r = cli("run", proj, "--smoke", "--nproc", "2", "--max-steps", steps)
+    proj = copy_project(tmp_path, name)
+    r = run_cli("run", proj, "--smoke", "--nproc", "2", "--max-steps", steps, **TRAIN)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     run = proj / "runs" / "smoke"
     resolved = json.loads((run / "resolved_config.json").read_text())
@@ -107,16 +87,17 @@ def test_two_processes_zero(tmp_path, name, stage, steps):
 # and ZeRO-2 (stablelm: the card's config)
 @pytest.mark.parametrize("name,zero", [("ziya-llama-13b-v1", 3), ("stablelm-7b-sft", 2)])
 def test_resume_after_sigkill_matches_uninterrupted(tmp_path, name, zero):
-    proj = project(tmp_path, name)
+    proj = copy_project(tmp_path, name)
     full = tmp_path / "full"
-    r = cli("run", proj, "--smoke", "--max-steps", 12, "--save-steps", 4, "--output", full)
+    r = run_cli("run", proj, "--smoke", "--max-steps", 12, "--save-steps", 4, "--output", full, **TRAIN)
     assert r.returncode == 0, r.stderr[-3000:]
     killed = tmp_path / "killed"
-    r = cli("run", proj, "--smoke", "--max-steps", 12, "--save-steps", 4, "--output", killed,
-            env={"CARDREPRO_SIGKILL_AFTER_SAVE": "8"})
+    r = run_cli("run", proj, "--smoke", "--max-steps", 12, "--save-steps", 4, "--output", killed,
+                env={"CARDREPRO_SIGKILL_AFTER_SAVE": "8"}, **TRAIN)
     assert r.returncode == -9, (r.returncode, r.stderr[-2000:])
     assert (killed / "checkpoint-8").is_dir() and not (killed / "final").exists()
-    r = cli("run", proj, "--smoke", "--max-steps", 12, "--save-steps", 4, "--output", killed, "--resume")
+    r = run_cli("run", proj, "--smoke", "--max-steps", 12, "--save-steps", 4, "--output", killed, "--resume",
+                **TRAIN)
     assert r.returncode == 0, r.stderr[-3000:]
     a, b = losses(full), losses(killed)
     assert sorted(b) == list(range(1, 13))
