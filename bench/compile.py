@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -26,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus  # noqa: E402  (bench/corpus.py)
+from common import machine, print_table  # noqa: E402  (bench/common.py)
 
 SEED = ROOT / "cards" / "stablelm-7b-sft.md"
 # `cardrepro parse --format json` minus the schema check and the CLI: shows what jsonschema
@@ -46,19 +45,6 @@ def timed_run(cmd, cwd=None, ok=(0,)):
     if res.returncode not in ok:
         raise SystemExit(f"{' '.join(map(str, cmd))} exited {res.returncode}:\n{res.stderr[-2000:]}")
     return dt
-
-
-def machine():
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "date": time.strftime("%Y-%m-%d %H:%M %Z")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,13 +274,8 @@ def main(argv=None):
         (f"regen: {rg['cards']} cards, 1 changed", f"{rg['median_regen_s']:.3f} s",
          f"{rg['ratio']:.2f}x build alone ({rg['median_build_s']:.3f} s)", "<= 2x build alone", verdict(rg["ratio"] <= 2)),
     ]
-    w = [max(len(r[i]) for r in rows + [("benchmark", "value", "ratio", "target", "")]) for i in range(5)]
-    line = lambda r: "  ".join(str(x).ljust(w[i]) for i, x in enumerate(r))
     print()
-    print(line(("benchmark", "value", "ratio", "target", "")))
-    print(line(tuple("-" * x for x in w)))
-    for r in rows:
-        print(line(r))
+    print_table(("benchmark", "value", "ratio", "target", ""), rows)
     print(f"\ncorpus: {tp['cards']} distinct variants of {len(tp['sources'])} source cards ({', '.join(tp['sources'])}); "
           f"{tp['parsed']} parsed, {tp['card_errors']} CardError (exit 2), {len(tp['other_exceptions'])} other exceptions")
     for e in tp["other_exceptions"]:

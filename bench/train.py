@@ -37,9 +37,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DS_ACCELERATOR", "cpu")
 for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ.setdefault(k, "1")
+
+from common import machine, print_table  # noqa: E402  (bench/common.py)
 
 # Per-dataset length statistics: (mix weight, mean rounds, mean prompt tokens, mean completion tokens).
 # Weights: the OA mix's train sizes (Open-Assistant SLM configs, see bench/README.md). Lengths:
@@ -85,18 +88,6 @@ def poisson(rng, lam):
         if p <= L:
             return k
         k += 1
-
-
-def machine():
-    cpu = "unknown"
-    try:
-        cpu = next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                   if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    import torch
-    return {"nproc": os.cpu_count(), "cpu": cpu, "torch_threads": torch.get_num_threads(),
-            "cuda": torch.cuda.is_available(), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
 
 
 class Meter:
@@ -181,7 +172,7 @@ def make_trainer(mode, cfg, tokenizer, model_dir, rows, args_kw, max_length, out
     from cardrepro.train import train as train_mod
 
     tr = cfg["training"]
-    model = model_mod.load(cfg, model_dir, tokenizer, torch.float32, tr.get("gradient_checkpointing"), [], True)
+    model = model_mod.load(cfg, model_dir, tokenizer, torch.float32, tr.get("gradient_checkpointing"), True)
     if mode == "packed":
         packing.enable(model)
         collator = packing.PackingCollator(tokenizer.pad_token_id)
@@ -296,7 +287,7 @@ def main(argv=None):
             dataloader_pin_memory=False)
         lens = sorted(len(r["input_ids"]) for r in all_rows)
         setup_s = time.perf_counter() - t_setup
-        m = machine()
+        m = machine(torch_threads=torch.get_num_threads(), cuda=torch.cuda.is_available())
         print(f"machine: {m['nproc']} cores, {m['cpu']}, torch threads {m['torch_threads']}, GPU: "
               f"{'yes' if m['cuda'] else 'none'}, {m['date']}")
         print(f"model: tiny {cfg['architecture']} ({cfg['name']} --smoke: hidden {sm['model']['hidden_size']}, "
@@ -345,9 +336,7 @@ def main(argv=None):
         real, comp = sum(x[0] for x in st), sum(x[1] for x in st)
         gap = f"{loss_gap(mode):.2e}" if "faithful" in modes else "-"
         table.append((mode, f"{tok_s(mode):.0f}", f"{1 - real / comp:.1%}", f"{comp / real:.2f}x", gap))
-    w = [max(len(str(r[i])) for r in table + [hdr]) for i in range(len(hdr))]
-    for r in [hdr, tuple("-" * x for x in w)] + table:
-        print("  ".join(str(x).ljust(w[i]) for i, x in enumerate(r)))
+    print_table(hdr, table)
     print()
     checks = []
     if "faithful" in modes and "stock" in modes:
@@ -367,7 +356,7 @@ def main(argv=None):
     print(f"modes in lockstep (one optimizer step each in turn); ratios: median of {n_steps} per-step ratios; "
           f"tok/s: sum of tokens / sum of step times; step 1 of each run not timed")
     if a.json:
-        a.json.write_text(json.dumps({"machine": machine(), "args": {k: str(v) for k, v in vars(a).items()},
+        a.json.write_text(json.dumps({"machine": m, "args": {k: str(v) for k, v in vars(a).items()},
                                       "runs": runs, "ratios": {n: v for n, v, _ in checks},
                                       "tokens_per_s": {m: tok_s(m) for m in modes}}, indent=2, default=str))
     return 0

@@ -111,16 +111,6 @@ class Context:
                 out.append(ln)
         return out
 
-    def lines_under(self, prefix):
-        """Lines of every provenance entry at or under `prefix`."""
-        out = []
-        for key, p in self.prov.items():
-            if key == prefix or key.startswith(prefix + ".") or key.startswith(prefix + "["):
-                ln = p.get("line") if isinstance(p, dict) else None
-                if isinstance(ln, int):
-                    out.append(ln)
-        return out
-
     def is_default(self, path):
         o = self.origin(path) or ""
         return o.startswith("default")

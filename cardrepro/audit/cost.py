@@ -161,9 +161,6 @@ def _memory(ctx, cfg, bd, canon):
             variants.append(("optimizer+param offload", True, True))
         for label, oo, op in variants:
             ms = M.model_states(N, s if s else 0, world, oo, op, bd["largest_layer"])
-            if s in (None, 0):
-                ms = dict(ms, gradients=2 * N)      # plain data parallel: 16-bit grads only
-                ms["total"] = ms["weights"] + ms["gradients"] + ms["optimizer"]
             tot_gc = ms["total"] + act[True]["total"]
             tot = ms["total"] + act[False]["total"]
             rows.append(f"ZeRO-{s or 0} {label}: weights {fmt_gb(ms['weights'])}, gradients "
@@ -215,19 +212,20 @@ def _lora_memory(ctx, cfg, bd, canon, act, act_deriv, gc_on, micro, seq):
     frac = trainable / (N + trainable)
     int8 = bool(ctx.get("quantization.load_in_8bit"))
     base_bytes = (bd["linear"] * 1 + (N - bd["linear"]) * 2) if int8 else 2 * N
-    states = base_bytes + 16 * trainable
+    adapter = M.BYTES_ADAPTER * trainable
+    states = base_bytes + adapter
     as_card = act[True]["total"] if gc_on else act[False]["total"]
     deriv = [f"r = {r} ({r_src}); targets {targets} ({t_src})"] + parts + [
         f"trainable fraction = {trainable:,} / ({N:,} + {trainable:,}) = {frac:.4%}",
         (f"int8 base: linear weights {bd['linear']:,}*1 B + other {N - bd['linear']:,}*2 B = {fmt_gb(base_bytes)}"
          if int8 else f"16-bit base: 2*N = {fmt_gb(base_bytes)}"),
-        f"adapter: 16 B per trainable parameter (fp32 weight, grad, Adam m, v) = {fmt_gb(16 * trainable)}",
+        f"adapter: {M.BYTES_ADAPTER} B per trainable parameter (fp32 weight, grad, Adam m, v) = {fmt_gb(adapter)}",
     ] + act_deriv
     out.append(finding(
         "CR504", "info",
         f"LoRA r={r} on {', '.join(targets)} trains {trainable:,} of {fmt_b(N)} parameters "
         f"({frac:.3%}); {'8-bit' if int8 else '16-bit'} base {fmt_gb(base_bytes)} + adapter states "
-        f"{fmt_gb(16 * trainable)} + activations {fmt_gb(as_card)} (micro batch {micro}, {seq} tokens, "
+        f"{fmt_gb(adapter)} + activations {fmt_gb(as_card)} (micro batch {micro}, {seq} tokens, "
         f"{'with' if gc_on else 'without'} checkpointing) = {fmt_gb(states + as_card)} per GPU",
         lines=ctx.lines("peft.r", "peft.target_modules", "quantization.load_in_8bit"),
         action="nothing to do", basis=["card", CFG, "derived"], derivation=deriv,
@@ -322,7 +320,7 @@ def _claims(ctx, cfg, bd):
                     basis=["card", CFG, "derived"], derivation=deriv, paths=[p]))
         if N and gpus and gspec and cfg and not ctx.get("deepspeed.stage"):
             mem = gspec["memory_gb"] * 1e9
-            full = 16 * N
+            full = M.model_states(N, 0, 1)["total"]   # unsharded: 16 bytes per parameter
             z3_world = max(1, -(-int(18 * N) // int(mem - 4 * bd["largest_layer"])))
             z3_at = M.model_states(N, 3, int(gpus), largest_layer_params=bd["largest_layer"])["total"]
             out.append(finding(

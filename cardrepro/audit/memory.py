@@ -115,20 +115,22 @@ def param_breakdown(cfg, vocab_size=None):
 BYTES_WEIGHTS = 2
 BYTES_GRADS = 6       # 16-bit grads + fp32 grads (DeepSpeed estimator accounting)
 BYTES_OPTIM = 12      # fp32 master + Adam m + v
+BYTES_ADAPTER = 16    # a trainable LoRA parameter without ZeRO: fp32 weight, grad, Adam m, v
 
 
 def model_states(total_params, stage, world, offload_optimizer=False, offload_params=False,
                  largest_layer_params=0):
     """Per-GPU model-state bytes {weights, gradients, optimizer, buffer, total, cpu_note}.
 
-    stage 0 = plain data parallel (no sharding); 1 and 2 shard optimizer (and 2 gradients);
-    3 shards everything. The totals equal DeepSpeed's estimator for stages 2 and 3.
+    stage 0 = plain data parallel (no sharding: 16-bit weights and gradients, fp32 master +
+    Adam, 16 bytes per parameter); 1 and 2 shard optimizer (and 2 gradients); 3 shards
+    everything. The totals equal DeepSpeed's estimator for stages 2 and 3.
     """
     N = total_params
     W = max(1, int(world))
     out = {"weights": 0.0, "gradients": 0.0, "optimizer": 0.0, "buffer": 0.0}
     if stage in (None, 0):
-        out.update(weights=BYTES_WEIGHTS * N, gradients=BYTES_GRADS * N, optimizer=BYTES_OPTIM * N)
+        out.update(weights=BYTES_WEIGHTS * N, gradients=BYTES_WEIGHTS * N, optimizer=BYTES_OPTIM * N)
     elif stage in (1, 2):
         out["weights"] = BYTES_WEIGHTS * N
         if not offload_optimizer:
@@ -153,14 +155,6 @@ def model_states(total_params, stage, world, offload_optimizer=False, offload_pa
         raise ValueError(f"unknown ZeRO stage {stage!r}")
     out["total"] = out["weights"] + out["gradients"] + out["optimizer"] + out["buffer"]
     return out
-
-
-def lora_states(frozen_params, trainable_params, base_bytes_per_param=2.0):
-    """Per-GPU bytes for LoRA without ZeRO: frozen base at `base_bytes_per_param`, trainable
-    adapter weights in fp32 (4) + grads (4) + Adam m, v (8)."""
-    return {"weights": frozen_params * base_bytes_per_param + trainable_params * 4,
-            "gradients": trainable_params * 4, "optimizer": trainable_params * 8, "buffer": 0.0,
-            "total": frozen_params * base_bytes_per_param + trainable_params * 16}
 
 
 # --------------------------------------------------------------------------- activations

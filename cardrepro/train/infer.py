@@ -43,17 +43,9 @@ def load(cfg, ckpt):
     tokenizer = AutoTokenizer.from_pretrained(str(ckpt))
     if (ckpt / "adapter_config.json").is_file():
         from peft import PeftModel
+        from cardrepro.train.model import load_base
         base_path = json.loads((ckpt / "adapter_config.json").read_text())["base_model_name_or_path"]
-        kw = {}
-        q = cfg.get("quantization")
-        if q and (q.get("load_in_8bit") or q.get("load_in_4bit")):
-            from cardrepro.train.model import quant_config
-            kw = {"quantization_config": quant_config(q), "device_map": "cpu" if not torch.cuda.is_available() else "auto"}
-        base = AutoModelForCausalLM.from_pretrained(base_path, **kw)
-        from cardrepro.train.model import padded_vocab
-        target = padded_vocab(len(tokenizer), cfg["tokenizer"].get("resize_multiple") or 16)
-        if base.get_input_embeddings().weight.shape[0] != target:
-            base.resize_token_embeddings(target)
+        base, _ = load_base(cfg, base_path, tokenizer, None, not torch.cuda.is_available())
         model = PeftModel.from_pretrained(base, str(ckpt))
     else:
         model = AutoModelForCausalLM.from_pretrained(str(ckpt))

@@ -59,8 +59,9 @@ def quant_config(q):
     return BitsAndBytesConfig(**kw)
 
 
-def load(cfg, model_path, tokenizer, dtype, gradient_checkpointing, notices, on_cpu):
-    """The model to train: base (quantized when asked), embeddings resized, LoRA when asked."""
+def load_base(cfg, model_path, tokenizer, dtype, on_cpu):
+    """(base model, quantized?): quantized when the config asks, embeddings resized to the
+    tokenizer padded to the trainer's multiple (the training and the inference load)."""
     from transformers import AutoModelForCausalLM
 
     q = cfg.get("quantization")
@@ -74,7 +75,13 @@ def load(cfg, model_path, tokenizer, dtype, gradient_checkpointing, notices, on_
     target = padded_vocab(len(tokenizer), cfg["tokenizer"].get("resize_multiple") or 16)
     if model.get_input_embeddings().weight.shape[0] != target:
         model.resize_token_embeddings(target)
-    if "quantization_config" in kw:
+    return model, "quantization_config" in kw
+
+
+def load(cfg, model_path, tokenizer, dtype, gradient_checkpointing, on_cpu):
+    """The model to train: base (quantized when asked), embeddings resized, LoRA when asked."""
+    model, quantized = load_base(cfg, model_path, tokenizer, dtype, on_cpu)
+    if quantized:
         from peft import prepare_model_for_kbit_training
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=bool(gradient_checkpointing))
     p = cfg.get("peft")

@@ -157,7 +157,7 @@ def main(opts):
         save_only_model=False, disable_tqdm=rank != 0, dataloader_pin_memory=not on_cpu, use_cpu=on_cpu and world > 1,
     )
     torch_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(dtype_name) if not on_cpu else torch.float32
-    model = model_mod.load(cfg, model_dir, tokenizer, torch_dtype, tr.get("gradient_checkpointing"), notices, on_cpu)
+    model = model_mod.load(cfg, model_dir, tokenizer, torch_dtype, tr.get("gradient_checkpointing"), on_cpu)
     total, trainable = model_mod.count_params(model)
     frozen_before = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad} \
         if cfg.get("peft") and total < 50_000_000 else None
