@@ -52,11 +52,17 @@ def main(argv=None):
     try:
         return cli.main(args=argv, prog_name="cardrepro", standalone_mode=True)
     except CardError as err:
-        click.echo(str(err), err=True)
+        click.echo(_without_secrets(str(err)), err=True)
         sys.exit(2)
     except Exception as err:  # a bug in cardrepro, not bad input: say so in one line
         if os.environ.get("CARDREPRO_DEBUG"):
             raise
-        click.echo(f"cardrepro: internal error: {type(err).__name__}: {err} "
+        click.echo(f"cardrepro: internal error: {type(err).__name__}: {_without_secrets(str(err))} "
                    "(set CARDREPRO_DEBUG=1 for the traceback; please report it)", err=True)
         sys.exit(3)
+
+
+def _without_secrets(message):
+    """An error may quote a card's value; a secret in it never reaches the terminal."""
+    from cardrepro.read.redact import redact_secrets
+    return redact_secrets(message)

@@ -20,6 +20,9 @@ PIECES = [
     "\n", "[REDACTED", "abcdefghijklmnopqrstuvwxyz0123456789", "ABCDEFGHIJKLMNOP", "hf_",
     "sk-", "sk-proj-", "ghp_", "AKIA", "WANDB_API_KEY=", "0123456789abcdef" * 3, "/home/", "/data1/",
     "x/home/a", "C:\\", "c:\\Users\\me", "/mnt/", "~", ".", "-", "|", "中文", "İ", "ı", "ſ",
+    "ASIA", "github_pat_", "wandb", "WandB", "wAndb_Api_kEy", "--wandb_key ", "wandb login ", "--relogin ",
+    "wandb.login(key=", "aws_secret_access_key", "AWS_SECRET_KEY", "SecretAccessKey", "ſecret_acceſſ_key",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "://", "https://", "user:pa55@", "@host", "$TOKEN", "<token>",
 ]
 
 

@@ -1,9 +1,12 @@
 """JSON blocks (fenced or not) with duplicate keys reported with their line."""
 import json
 
+from cardrepro.read.redact import redact_value
+
 
 def load(text):
-    """Returns (value, duplicate key names). Raises json.JSONDecodeError."""
+    """Returns (value, duplicate key names), every string of the value (keys too) redacted as
+    decoded. Raises json.JSONDecodeError."""
     dups = []
 
     def pairs(items):
@@ -14,7 +17,7 @@ def load(text):
             out[k] = v
         return out
 
-    return json.loads(text, object_pairs_hook=pairs), dups
+    return redact_value(json.loads(text, object_pairs_hook=pairs)), dups
 
 
 def find_object_end(lines, start):

@@ -1,28 +1,48 @@
 """Secrets and absolute machine paths never leave the reader as they are: each is replaced in
 the card's lines, and what was replaced is kept (kind and line only) for the audit."""
 import bisect
+import functools
 import itertools
 import re
 
+from cardrepro import data
 from cardrepro.read.source import Line, fold_case
 
-# (kind, pattern, needle): the needle is a literal that every match contains (or a tuple of
-# literals, one of which it contains), checked with `in` before the regex runs. Most text holds
-# none, and a regex that starts with \b or a look-behind cannot skip ahead to a literal itself.
-SECRET_PATTERNS = [
-    ("huggingface_token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"), "hf_"),
-    ("openai_key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_\-]{20,}\b"), "sk-"),
-    ("github_token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
-    ("aws_access_key", re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "AKIA"),
-    ("wandb_key", re.compile(r"(?<=WANDB_API_KEY=)[0-9a-f]{40}\b"), "WANDB_API_KEY="),
-    ("assigned_secret", re.compile(
-        r"(?i)(?:api_key|apikey|api-key|access_token|auth_token|secret|password|token)[\"']?\s?[:=]\s?[\"']?"
-        r"(?!\[REDACTED)([A-Za-z0-9_\-./+=]{12,})"), None),
-]
-# assigned_secret ignores case and "token" is in most cards, so no needle rules it out. Its
-# pre-check is the same pattern run case-sensitively over `fold_case(text)`, which matches
-# wherever the original does (and maybe elsewhere, which only costs the real search).
-_ASSIGNED_FOLDED = re.compile(SECRET_PATTERNS[-1][1].pattern.removeprefix("(?i)"))
+
+def _literal_check(needles):
+    return lambda text: any(n in text for n in needles)
+
+
+def _folded_check(needles):
+    return lambda text: any(n in _fold(text) for n in needles)
+
+
+def _folded_pattern_check(pattern):
+    # the same pattern run case-sensitively over `fold_case(text)` matches wherever the original
+    # does (and maybe elsewhere, which only costs the real search)
+    folded = re.compile(pattern.removeprefix("(?i)"))
+    return lambda text: folded.search(_fold(text)) is not None
+
+
+@functools.lru_cache(maxsize=4)
+def _fold(text):
+    return fold_case(text)
+
+
+def _compile(entry):
+    """(kind, pattern, pre-check) for one entry of data/secrets.yaml. The pre-check is a cheap test
+    that every match passes: most text holds no needle, and a regex that starts with \\b or a
+    look-behind cannot skip ahead to a literal itself."""
+    if entry.get("needles"):
+        check = _literal_check(tuple(entry["needles"]))
+    elif entry.get("folded_needles"):
+        check = _folded_check(tuple(entry["folded_needles"]))
+    else:
+        check = _folded_pattern_check(entry["pattern"])
+    return entry["kind"], re.compile(entry["pattern"]), check
+
+
+SECRET_PATTERNS = [_compile(e) for e in data.load("secrets")["secrets"]]
 
 _PATH_TAIL = r"[^\s`'\"(),;|<>]"
 _ROOTS = r"(?:home|root|Users|mnt|data|data\d*|scratch|nfs|lustre|gpfs|workspace|export|srv|opt)"
@@ -32,21 +52,13 @@ ABS_PATH = re.compile(rf"(?<![\w:/.~\-])(/{_ROOTS}/{_PATH_TAIL}*)|(?<![\w])([A-Z
 _UNIX_PATH_HINT = re.compile(rf"/(?<![\w:/.~\-]/){_ROOTS}/")
 
 
-def _may_match(text, needle):
-    if needle is None:
-        return _ASSIGNED_FOLDED.search(fold_case(text)) is not None
-    if isinstance(needle, tuple):
-        return any(n in text for n in needle)
-    return needle in text
-
-
 def _may_hold_path(text):
     return ":\\" in text or _UNIX_PATH_HINT.search(text) is not None
 
 
 def secret_kinds(text):
     """The kinds of secret in one string."""
-    return [kind for kind, pat, needle in SECRET_PATTERNS if _may_match(text, needle) and pat.search(text)]
+    return [kind for kind, pat, check in SECRET_PATTERNS if check(text) and pat.search(text)]
 
 
 def absolute_paths(text):
@@ -67,53 +79,150 @@ def _local(path):
     return f"<local>/{name}" if name else "<local>"
 
 
-def redact_text(text):
-    """One string with every secret and absolute machine path replaced (idempotent)."""
+def redact_secrets(text):
+    """One string with every secret replaced (idempotent); paths are left as they are."""
     if not isinstance(text, str) or not text:
         return text
-    for kind, pat, needle in SECRET_PATTERNS:
-        if _may_match(text, needle):
+    for kind, pat, check in SECRET_PATTERNS:
+        if check(text):
             text = pat.sub(lambda m, k=kind: _mask(m, k), text)
-    if _may_hold_path(text):
+    return text
+
+
+def redact_text(text):
+    """One string with every secret and absolute machine path replaced (idempotent)."""
+    text = redact_secrets(text)
+    if text and isinstance(text, str) and _may_hold_path(text):
         text = ABS_PATH.sub(lambda m: _local(m.group(0)), text)
     return text
 
 
-def redact_value(value):
-    """`redact_text` over every string (keys included) of nested dicts and lists."""
+def redact_value(value, _done=None):
+    """`redact_text` over every string (keys included) of nested dicts and lists. A container
+    met twice (a YAML alias, even one that holds itself) is redacted once and shared again."""
     if isinstance(value, str):
         return redact_text(value)
+    if not isinstance(value, (dict, list)):
+        return value
+    done = {} if _done is None else _done
+    if id(value) in done:
+        return done[id(value)]
+    out = done[id(value)] = type(value)()
     if isinstance(value, dict):
-        return {redact_value(k): redact_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_value(v) for v in value]
-    return value
+        out.update((redact_value(k, done), redact_value(v, done)) for k, v in value.items())
+    else:
+        out.extend(redact_value(v, done) for v in value)
+    return out
 
 
 def redact_lines(lines):
-    """Returns (new lines, {"secrets": [...], "absolute_paths": [...]})."""
+    """Returns (new lines, {"secrets": [{line, kind}], "absolute_paths": [{line, path}]}), one
+    record per secret. A secret that exists only once its escapes are decoded (`"\\x68f_…"`,
+    `"\\u0073k-…"`, a token split by an escaped line break) is found in the decoded text and
+    replaced in the raw one, so every value decoded later holds the redaction, not the secret."""
     found = {"secrets": [], "absolute_paths": []}
+    out = _redact_plain(lines, found)
+    if any("\\" in l.text for l in out):
+        out = _redact_escaped(out, found)
+        found["secrets"].sort(key=lambda s: s["line"])
+        found["absolute_paths"].sort(key=lambda p: p["line"])
+    return out, found
+
+
+def _redact_plain(lines, found):
     whole = "\n".join(l.text for l in lines)
-    active = [(kind, pat) for kind, pat, needle in SECRET_PATTERNS
-              if _may_match(whole, needle) and pat.search(whole)]
+    active = [(kind, pat) for kind, pat, check in SECRET_PATTERNS
+              if check(whole) and pat.search(whole)]
     hit = set()  # indices of the lines that hold something to redact
     starts = list(itertools.accumulate((len(l.text) + 1 for l in lines), initial=0))
     for pat in [p for _, p in active] + ([ABS_PATH] if _may_hold_path(whole) else []):
         for m in pat.finditer(whole):
             hit.add(bisect.bisect_right(starts, m.start()) - 1)
-    if not hit:
-        return list(lines), found
     out = list(lines)
     for i in sorted(hit):
         l = lines[i]
         text = l.text
         for kind, pat in active:
-            if pat.search(text):
-                found["secrets"].append({"line": l.no, "kind": kind})
-                text = pat.sub(lambda m, k=kind: _mask(m, k), text)
+            text, n = pat.subn(lambda m, k=kind: _mask(m, k), text)
+            found["secrets"] += [{"line": l.no, "kind": kind} for _ in range(n)]
         for m in ABS_PATH.finditer(text):
-            path = m.group(0)
-            found["absolute_paths"].append({"line": l.no, "path": _local(path)})
+            found["absolute_paths"].append({"line": l.no, "path": _local(m.group(0))})
         text = ABS_PATH.sub(lambda m: _local(m.group(0)), text)
         out[i] = Line(l.no, text) if text != l.text else l
-    return out, found
+    return out
+
+
+# One escape as JSON, YAML's double-quoted style, shell and markdown write them: hex and Unicode
+# escapes, an escaped line break (the lines join, the next one's indentation dropped), a letter
+# escape, or an escaped punctuation mark standing for itself (markdown's `hf\_…`).
+_ESCAPE = re.compile(r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|\n[ \t]*|[ntrbf0aevNLP]|[^\sA-Za-z0-9])")
+_LETTER_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0", "a": "\a",
+                   "e": "\x1b", "v": "\v", "N": "\x85", "L": "\u2028", "P": "\u2029"}
+
+
+def _unescape(token):
+    c = token[1]
+    if c in "xuU":
+        code = int(token[2:], 16)
+        return chr(code) if code <= 0x10FFFF else token
+    if c == "\n":
+        return ""
+    return _LETTER_ESCAPES.get(c, c)
+
+
+class _Decoded:
+    """A text with its escapes decoded, and the way back from a decoded span to the raw one."""
+
+    def __init__(self, raw):
+        parts, self.starts, self.pieces = [], [], []  # pieces: (raw start, raw end, is an escape)
+        pos = 0
+        for m in itertools.chain(_ESCAPE.finditer(raw), [None]):
+            end = m.start() if m else len(raw)
+            if end > pos:
+                self._add(parts, raw[pos:end], (pos, end, False))
+            if m:
+                self._add(parts, _unescape(m.group(0)), (m.start(), m.end(), True))
+                pos = m.end()
+        self.text = "".join(parts)
+
+    def _add(self, parts, text, piece):
+        self.starts.append(self.starts[-1] + len(parts[-1]) if parts else 0)
+        self.pieces.append(piece)
+        parts.append(text)
+
+    def raw_span(self, a, b):
+        """The raw span that decodes to text[a:b] (b > a)."""
+        i = bisect.bisect_right(self.starts, a) - 1
+        start, _, esc = self.pieces[i]
+        start = start if esc else start + a - self.starts[i]
+        j = bisect.bisect_right(self.starts, b - 1) - 1
+        first, end, esc = self.pieces[j]
+        return start, end if esc else first + b - self.starts[j]
+
+
+def _redact_escaped(lines, found):
+    raw = "\n".join(l.text for l in lines)
+    numbers = [l.no for l in lines]
+    dec = _Decoded(raw)
+    for kind, pat, check in SECRET_PATTERNS + [(None, ABS_PATH, _may_hold_path)]:
+        if check(dec.text) and pat.search(dec.text):
+            raw = _redact_decoded(raw, dec, kind, pat, numbers, found)
+            dec = _Decoded(raw)
+    return [l if t == l.text else Line(l.no, t) for l, t in zip(lines, raw.split("\n"))]
+
+
+def _redact_decoded(raw, dec, kind, pat, numbers, found):
+    """`raw` with each match of `pat` in its decoded text replaced (right to left, so the spans
+    still to do keep their place). A replaced span keeps its escaped line breaks: the card keeps
+    its line count."""
+    for m in reversed(list(pat.finditer(dec.text))):
+        a, b = dec.raw_span(m.start(1) if kind and m.lastindex else m.start(), m.end())
+        no = numbers[raw.count("\n", 0, a)]
+        if kind:
+            new = f"[REDACTED:{kind}]"
+            found["secrets"].append({"line": no, "kind": kind})
+        else:
+            new = _local(m.group(0))
+            found["absolute_paths"].append({"line": no, "path": new})
+        raw = raw[:a] + new + "\\\n" * raw.count("\n", a, b) + raw[b:]
+    return raw

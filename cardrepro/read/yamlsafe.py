@@ -4,6 +4,8 @@ import re
 
 import yaml
 
+from cardrepro.read.redact import redact_value
+
 MAX_ALIASES = 50
 
 _FLOAT = re.compile(r"^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)[eE][-+]?\d+$")
@@ -48,13 +50,14 @@ CardLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123
 
 
 def load(text):
-    """Returns (value, duplicates). Raises yaml.YAMLError or YamlTooComplex."""
+    """Returns (value, duplicates), every string of the value (keys too) redacted as decoded.
+    Raises yaml.YAMLError or YamlTooComplex."""
     if "&" in text and len(_ALIAS.findall(text)) > MAX_ALIASES:  # aliases need anchors
         raise YamlTooComplex(f"more than {MAX_ALIASES} YAML aliases (alias bomb?)")
     loader = CardLoader(text)
     try:
         value = loader.get_single_data()
-        return value, loader.duplicates
+        return redact_value(value), loader.duplicates
     finally:
         loader.dispose()
 
