@@ -195,7 +195,7 @@ def test_rebuild_keeps_what_run_wrote(tmp_path):
     (out / "stray.txt").write_text("hand edit")
     build_project(None, out, spec=spec, findings=None)
     assert (out / "runs" / "smoke" / "metrics.jsonl").read_text() == "{}\n" and (out / "smoke").is_dir()
-    assert not (out / "stray.txt").exists()  # anything else in the folder is the build's to replace
+    assert (out / "stray.txt").read_text() == "hand edit"  # files the lock does not list are the user's
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".p.")]  # no temporary folders left
 
 
@@ -215,23 +215,25 @@ def test_atomic_failure_leaves_previous_version_whole(tmp_path, monkeypatch):
         return real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
-    with pytest.raises(OSError, match="injected"):
+    with pytest.raises(CardError, match="cannot write the project: disk full .injected."):
         build_project(None, out, spec=changed, findings=None)
     monkeypatch.setattr(os, "fsync", real_fsync)
     assert tree(out) == before
     assert sorted(p.name for p in out.parent.iterdir()) == ["p"]         # no temp folders left
 
-    real_rename = os.rename
+    real_replace = os.replace
+    calls["n"] = 0
 
-    def failing_rename(src, dst):      # the swap itself fails after the old version was moved aside
-        if ".tmp-" in str(src):
-            raise OSError("rename failed (injected)")
-        return real_rename(src, dst)
+    def failing_replace(src, dst):     # the swap itself fails after some files were replaced
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise OSError("replace failed (injected)")
+        return real_replace(src, dst)
 
-    monkeypatch.setattr(os, "rename", failing_rename)
-    with pytest.raises(OSError, match="injected"):
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(CardError, match="injected"):
         build_project(None, out, spec=changed, findings=None)
-    monkeypatch.setattr(os, "rename", real_rename)
+    monkeypatch.setattr(os, "replace", real_replace)
     assert tree(out) == before
     assert sorted(p.name for p in out.parent.iterdir()) == ["p"]
     after = tree(build_project(None, out, spec=changed, findings=None))

@@ -112,8 +112,12 @@ def test_version_findings_and_edits_make_projects_stale(repo, capsys, monkeypatc
     assert code == 1
     assert "generated files edited or missing: launch/torchrun.sh" in out
     assert "bloomz-mona-lora: cardrepro.lock.json missing or unreadable" in out
+    code, out = run(["regen", "cards"], capsys)    # a folder without a lock is not cardrepro's to overwrite
+    assert code == 2 and "generated/bloomz-mona-lora:0: folder is not empty and is not a cardrepro project" in out
+    assert "echo edited" not in (repo.gen / "stablelm-7b-sft" / "launch" / "torchrun.sh").read_text()
+    shutil.rmtree(repo.gen / "bloomz-mona-lora")
     code, out = run(["regen", "cards"], capsys)
-    assert code == 0 and "echo edited" not in (repo.gen / "stablelm-7b-sft" / "launch" / "torchrun.sh").read_text()
+    assert code == 0 and "rebuilt generated/bloomz-mona-lora: not built" in out
 
 
 def test_bad_input_exits_2_with_one_line(repo, capsys):

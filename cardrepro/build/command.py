@@ -32,8 +32,11 @@ def build(card: Path, output: Path | None):
 @click.option("--check", is_flag=True, help="rebuild nothing; exit 1 listing stale projects")
 def regen(cards_dir: Path, generated: Path | None, check: bool):
     from cardrepro.build.regen import regen_all
-    stale = regen_all(cards_dir, generated, check=check, echo=click.echo)
-    if check and stale:
+    outcome = regen_all(cards_dir, generated, check=check, echo=click.echo,
+                        warn=lambda line: click.echo(line, err=True))
+    if outcome.failed:
+        sys.exit(2)
+    if check and outcome.stale:
         sys.exit(1)
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import copy
+import glob
 import hashlib
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 
@@ -180,58 +182,188 @@ def render_project(spec: dict, findings=None) -> dict[str, bytes]:
 
 
 EXECUTABLE_SUFFIXES = (".sh", ".sbatch")
+STAGE_PREFIX = ".cardrepro-stage-"   # a build's temporary folder inside the project; removed by the next build
 
 
-def _confined(root: Path, rel: str) -> Path:
+def _parts(rel) -> tuple[str, ...]:
+    """The parts of a project-relative posix path; CardError when it could point outside the folder."""
+    if not isinstance(rel, str) or not rel or "\\" in rel or "\0" in rel:
+        raise CardError(rel, None, "refusing to write outside the project folder")
     p = PurePosixPath(rel)
-    if p.is_absolute() or any(part in ("..", "") for part in p.parts) or "\\" in rel or "\0" in rel:
+    if p.is_absolute() or rel.startswith("/") or any(part in ("..", ".", "") for part in rel.split("/")):
         raise CardError(rel, None, "refusing to write outside the project folder")
-    target = (root / Path(*p.parts)).resolve()
-    if os.path.commonpath([str(target), str(root.resolve())]) != str(root.resolve()):
+    return p.parts
+
+
+def _inside(root: Path, path: Path) -> bool:
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([os.path.realpath(path), real_root]) == real_root
+
+
+def _target(root: Path, rel: str) -> Path:
+    """root/rel with its folders created; refused when a folder on the way leads outside `root`."""
+    target = root.joinpath(*_parts(rel))
+    if not _inside(root, target.parent):
         raise CardError(rel, None, "refusing to write outside the project folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.isdir(target) and not os.path.islink(target):
+        raise CardError(target, None, "a folder is in the way of a file the build writes; move it away")
     return target
 
 
-RUN_PRODUCTS = ("runs", "smoke")  # folders `cardrepro run` writes inside a project; kept across rebuilds
+def read_lock(project: Path) -> dict | None:
+    """The project's lock, or None when it has none or it is not a JSON object. A lock naming a path
+    that is not a regular file inside the folder (`..`, absolute, backslash, a link leading out) is
+    a tampered lock: CardError, and nothing it names is read or written."""
+    path = Path(project) / LOCK_NAME
+    try:
+        lock = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(lock, dict):
+        return None
+    files = lock.get("files", {})
+    if not isinstance(files, dict) or not all(isinstance(d, str) for d in files.values()):
+        raise CardError(path, None, "untrusted lock file: `files` is not a table of path -> sha256")
+    if not isinstance(lock.get("card") or {}, dict):
+        raise CardError(path, None, "untrusted lock file: `card` is not a table")
+    for rel in files:
+        try:
+            target = Path(project).joinpath(*_parts(rel))
+        except CardError:
+            raise CardError(path, None, f"untrusted lock file: {rel!r} is not a path inside the project") from None
+        if not _inside(project, target) or (os.path.lexists(target) and not _regular(target)):
+            raise CardError(path, None, f"untrusted lock file: {rel!r} is not a regular file inside the project")
+    return lock
+
+
+def _regular(path: Path) -> bool:
+    return not os.path.islink(path) and os.path.isfile(path)
+
+
+def _user_entries(folder: Path) -> list[str]:
+    return [e.name for e in folder.iterdir() if not e.name.startswith(STAGE_PREFIX)]
+
+
+def _claim_folder(out_dir: Path) -> dict | None:
+    """Check that the build may write into `out_dir` and create it; returns its previous lock."""
+    if os.path.lexists(out_dir) and not out_dir.is_dir():
+        raise CardError(out_dir, None, "exists and is not a folder; refusing to replace it")
+    lock = None
+    if out_dir.is_dir():
+        lock = read_lock(out_dir)
+        if lock is None and _user_entries(out_dir):
+            raise CardError(out_dir, None, f"folder is not empty and is not a cardrepro project (no readable "
+                                           f"{LOCK_NAME}); refusing to write into it: choose a new or empty folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise CardError(out_dir, None, "folder is not writable")
+    for entry in out_dir.glob(glob.escape(STAGE_PREFIX) + "*"):   # from a build that was killed
+        shutil.rmtree(entry, ignore_errors=True)
+    return lock
+
+
+def _stage(files: dict[str, bytes], root: Path, stage: Path) -> list[tuple[Path, Path, Path | None]]:
+    """Write every file into `stage` (fsynced, final mode) and keep a link to each file it will replace:
+    [(staged, target, backup or None)], the lock last so that an interrupted swap leaves the old lock."""
+    plan = []
+    for i, rel in enumerate(sorted(files, key=lambda r: (r == LOCK_NAME, r))):
+        target = _target(root, rel)
+        staged = stage / str(i)
+        with open(staged, "wb") as fh:
+            fh.write(files[rel])
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(staged, 0o755 if rel.endswith(EXECUTABLE_SUFFIXES) else 0o644)
+        backup = None
+        if os.path.lexists(target):
+            backup = stage / f"{i}.previous"
+            try:
+                os.link(target, backup, follow_symlinks=False)
+            except OSError:             # a file system without hard links
+                shutil.copy2(target, backup, follow_symlinks=False)
+        plan.append((staged, target, backup))
+    return plan
+
+
+def _swap(plan) -> None:
+    """os.replace each staged file over its target; on any failure put the replaced files back."""
+    done = []
+    try:
+        for staged, target, backup in plan:
+            os.replace(staged, target)
+            done.append((target, backup))
+    except BaseException:
+        for target, backup in reversed(done):
+            if backup is None:
+                os.unlink(target)
+            else:
+                os.replace(backup, target)
+        raise
+
+
+def _drop_unwritten(lock: dict | None, files: dict[str, bytes], root: Path) -> None:
+    """Remove the files the previous build wrote and this one does not, unless the user edited them."""
+    for rel, digest in sorted(((lock or {}).get("files") or {}).items()):
+        path = root.joinpath(*_parts(rel))
+        if rel in files or not _regular(path):
+            continue
+        if sha256(path.read_bytes()) != digest:
+            print(f"note: kept {path}: no longer generated, but edited since the last build", file=sys.stderr)
+            continue
+        path.unlink()
+        for folder in path.parents:
+            if folder == root or not folder.is_relative_to(root) or any(folder.iterdir()):
+                break
+            folder.rmdir()
+
+
+def _recover_interrupted(out_dir: Path) -> None:
+    """Earlier cardrepro versions swapped whole folders (.NAME.tmp-*, .NAME.old-* next to the project);
+    a kill between the two renames left the project, its runs/ included, under .NAME.old-*."""
+    parent, name = out_dir.parent, out_dir.name
+    for old in sorted(parent.glob(glob.escape(f".{name}.old-") + "*")):
+        if old.is_symlink() or not old.is_dir():
+            continue
+        if not os.path.lexists(out_dir):
+            os.rename(old, out_dir)
+            continue
+        for entry in old.iterdir():     # the user's files (runs/, notes) go back; the old build's go
+            if not os.path.lexists(out_dir / entry.name):
+                os.rename(entry, out_dir / entry.name)
+        if any((old / n).exists() for n in RUN_PRODUCTS):
+            print(f"note: kept {old}: its run folders clash with the project's own", file=sys.stderr)
+            continue
+        shutil.rmtree(old)
+    for tmp in parent.glob(glob.escape(f".{name}.tmp-") + "*"):
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp)
+
+
+RUN_PRODUCTS = ("runs", "smoke")  # folders `cardrepro run` writes inside a project; a build never touches them
 
 
 def write_project(files: dict[str, bytes], out_dir) -> Path:
-    """Write into a temporary folder next to `out_dir`, then swap it in with renames: a failure at any
-    point leaves the previous version whole (and no temporary folder behind)."""
+    """Write `files` into `out_dir` in place, one atomic os.replace per file, after all of them were
+    staged: a failure leaves the previous version whole. Only the paths the build writes or the old lock
+    lists are touched (never the folder itself, runs/, smoke/ or the user's other files); a folder that
+    is not a cardrepro project is refused unless it is empty."""
     out_dir = Path(out_dir)
-    parent = out_dir.parent if str(out_dir.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
-    old = None
+    for rel in files:
+        _parts(rel)
+    if clash := [rel for rel in files if _parts(rel)[0] in RUN_PRODUCTS]:
+        raise CardError(clash[0], None, "refusing to write into a run folder")
     try:
-        for rel in sorted(files):
-            target = _confined(tmp, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "wb") as fh:
-                fh.write(files[rel])
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(target, 0o755 if rel.endswith(EXECUTABLE_SUFFIXES) else 0o644)
-        os.chmod(tmp, 0o755)
-        if out_dir.exists() or out_dir.is_symlink():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
-            os.rmdir(old)
-            os.rename(out_dir, old)
+        _recover_interrupted(Path(os.path.abspath(out_dir)))
+        lock = _claim_folder(out_dir)
+        stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out_dir))
         try:
-            os.rename(tmp, out_dir)
-        except BaseException:
-            if old is not None:
-                os.rename(old, out_dir)
-                old = None
-            raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if old is not None:
-        for name in RUN_PRODUCTS:  # what `cardrepro run` wrote belongs to the user, not to the build
-            if (old / name).exists() and name not in files and not (out_dir / name).exists():
-                os.rename(old / name, out_dir / name)
-        shutil.rmtree(old, ignore_errors=True)
+            _swap(_stage(files, out_dir, stage))
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        _drop_unwritten(lock, files, out_dir)
+    except OSError as err:
+        raise CardError(out_dir, None, f"cannot write the project: {err.strerror or err}") from None
     return out_dir
 
 

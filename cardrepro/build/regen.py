@@ -1,22 +1,16 @@
 """`cardrepro regen`: rebuild only the projects whose inputs changed, judged from their lock files."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import NamedTuple
 
 from cardrepro import __version__
 from cardrepro.build.data import generator_fingerprint
-from cardrepro.build.project import (LOCK_NAME, build_project, findings_hash, run_audit, sha256, spec_hash)
+from cardrepro.build.project import (LOCK_NAME, build_project, findings_hash, read_lock, run_audit, sha256,
+                                     spec_hash)
 from cardrepro.build.resolve import safe_slug
 from cardrepro.errors import CardError
 from cardrepro.naming import slug
-
-
-def _lock(project: Path):
-    try:
-        return json.loads((project / LOCK_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _input_reasons(lock: dict, card_sha: str) -> list[str]:
@@ -40,7 +34,7 @@ def stale_reasons(project: Path, spec: dict, findings) -> list[str]:
     """Why `project` no longer matches what building `card` would write (empty: up to date)."""
     if not project.is_dir():
         return ["not built"]
-    lock = _lock(project)
+    lock = read_lock(project)
     if lock is None:
         return [f"{LOCK_NAME} missing or unreadable"]
     reasons = _input_reasons(lock, spec["card"]["sha256"])
@@ -57,12 +51,18 @@ def stale_reasons(project: Path, spec: dict, findings) -> list[str]:
 def unchanged(card: Path, project: Path) -> bool:
     """Up to date without parsing: same card bytes, same cardrepro code and data, files as written.
     (The spec and the findings are functions of exactly these.)"""
-    lock = _lock(project)
+    lock = read_lock(project)
     return lock is not None and not _input_reasons(lock, sha256(card.read_bytes())) and not _edited(project, lock)
 
 
-def regen_all(cards_dir, generated=None, *, check=False, echo=print) -> list[str]:
-    """Rebuild (or with check=True only report) stale projects. Returns the stale project names."""
+class Outcome(NamedTuple):
+    stale: list[str]                # projects that were (or with --check would be) rebuilt
+    failed: list[CardError]         # cards that could not be regenerated; the others still were
+
+
+def regen_all(cards_dir, generated=None, *, check=False, echo=print, warn=print) -> Outcome:
+    """Rebuild (or with check=True only report) stale projects. A card that fails is reported through
+    `warn` and the rest go on."""
     cards_dir = Path(cards_dir)
     if not cards_dir.is_dir():
         raise CardError(cards_dir, None, "cards folder not found")
@@ -70,36 +70,57 @@ def regen_all(cards_dir, generated=None, *, check=False, echo=print) -> list[str
     cards = sorted(cards_dir.glob("*.md"))
     if not cards:
         raise CardError(cards_dir, None, "no cards (*.md) in this folder")
-    from cardrepro.spec import parse_card
-    stale, names = [], set()
+    stale, failed, claimed = [], [], {}
     for card in cards:
-        if unchanged(card, generated / safe_slug(slug(card))):
-            names.add(safe_slug(slug(card)))
-            echo(f"up to date: {_shown(generated / safe_slug(slug(card)))}")
+        try:
+            name = _regen_card(card, generated, claimed, check, echo)
+        except CardError as err:
+            failed.append(err)
+            warn(str(err))
             continue
-        spec = parse_card(card)
-        name = safe_slug(spec.get("name"))
-        names.add(name)
-        project = generated / name
-        findings = run_audit(spec)
-        reasons = stale_reasons(project, spec, findings)
-        shown = _shown(project)
-        if not reasons:
-            echo(f"up to date: {shown}")
-            continue
-        stale.append(name)
-        if check:
-            echo(f"stale: {shown}: {'; '.join(reasons)}")
-        else:
-            build_project(card, project, spec=spec, findings=findings)
-            echo(f"rebuilt {shown}: {'; '.join(reasons)}")
+        if name:
+            stale.append(name)
     if generated.is_dir():
         for lock in sorted(generated.glob(f"*/{LOCK_NAME}")):
-            if lock.parent.name not in names:
+            if lock.parent.name not in claimed:
                 echo(f"note: {_shown(lock.parent)} has no card in {cards_dir}")
     if check and stale:
         echo(f"{len(stale)} stale project(s); run `cardrepro regen {cards_dir}`")
-    return stale
+    if failed:
+        echo(f"{len(failed)} card(s) failed")
+    return Outcome(stale, failed)
+
+
+def _regen_card(card: Path, generated: Path, claimed: dict, check: bool, echo) -> str | None:
+    """Bring one card's project up to date (check: only judge it). Returns its name when it was stale."""
+    name = _claim(safe_slug(slug(card)), card, claimed)
+    if unchanged(card, generated / name):
+        echo(f"up to date: {_shown(generated / name)}")
+        return None
+    from cardrepro.spec import parse_card
+    spec = parse_card(card)
+    name = _claim(safe_slug(spec.get("name")), card, claimed)
+    project = generated / name
+    findings = run_audit(spec)
+    reasons = stale_reasons(project, spec, findings)
+    if not reasons:
+        echo(f"up to date: {_shown(project)}")
+        return None
+    if check:
+        echo(f"stale: {_shown(project)}: {'; '.join(reasons)}")
+    else:
+        build_project(card, project, spec=spec, findings=findings)
+        echo(f"rebuilt {_shown(project)}: {'; '.join(reasons)}")
+    return name
+
+
+def _claim(name: str, card: Path, claimed: dict) -> str:
+    """Two cards must never write one project: the second would make it stale forever."""
+    other = claimed.setdefault(name, card)
+    if other != card:
+        raise CardError(card, None, f"maps to the same project `{name}` as {other.name} (card names that differ "
+                                    "only in case, spaces or punctuation); rename one of the two cards")
+    return name
 
 
 def _shown(path: Path) -> str:
