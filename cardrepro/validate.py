@@ -1,8 +1,14 @@
-"""Every spec is checked against schemas/spec.schema.json before it leaves the parser."""
+"""Every spec is checked against schemas/spec.schema.json before it leaves the parser. A number no
+run can use (NaN, an infinity, one the schema or data/audit_rules.yaml `value_rules` refuses) is an
+error of that value, not of the card: it is dropped from the spec and recorded, with its card line,
+under hygiene.invalid_values, which the audit reports (CR230)."""
 import functools
 import json
+import math
+import re
 from pathlib import Path
 
+from cardrepro import data
 from cardrepro.errors import CardError
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"  # the repo's schemas/ (a link in a checkout, files in a wheel)
@@ -31,17 +37,118 @@ def _dotted(parts):
     return out
 
 
+def card_line(spec, parts):
+    """The card line of the value at `parts` (or of its nearest parent with a line), 0 if none."""
+    prov = spec.get("provenance", {})
+    for n in range(len(parts), 0, -1):
+        p = prov.get(_dotted(parts[:n]))
+        if p and p.get("line"):
+            return p["line"]
+    return 0
+
+
+INT64_MAX = 2 ** 63 - 1
+NOT_SCANNED = ("card", "hygiene", "provenance")
+
+
+def _is_number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _shown(x):
+    if isinstance(x, float) and math.isnan(x):
+        return "NaN"
+    if isinstance(x, float) and math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    return repr(x)
+
+
+@functools.lru_cache(maxsize=None)
+def value_rules():
+    out = []
+    for rule in data.load("audit_rules").get("value_rules") or []:
+        pattern = re.escape(rule["path"]).replace(r"\[\*\]", r"\[\d+\]")
+        out.append((re.compile(pattern + "$"), rule))
+    return tuple(out)
+
+
+def _breaks(rule, x):
+    return (("above" in rule and not x > rule["above"]) or ("min" in rule and x < rule["min"])
+            or ("max" in rule and x > rule["max"]))
+
+
+def _numbers(value, parts):
+    if _is_number(value):
+        yield parts, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _numbers(v, parts + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _numbers(v, parts + (i,))
+
+
+def _why_unusable(dotted, x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return "not a finite number"
+    if isinstance(x, int) and abs(x) > INT64_MAX:
+        return "beyond what a 64-bit integer holds"
+    for pattern, rule in value_rules():
+        if pattern.match(dotted) and _breaks(rule, x):
+            return rule["why"]
+    return None
+
+
+def bad_values(spec):
+    """[(path parts, value, why)] for the numbers in `spec` that no run can use (the spec is not changed)."""
+    out = []
+    for key, value in spec.items():
+        if key in NOT_SCANNED:
+            continue
+        for parts, x in _numbers(value, (key,)):
+            why = _why_unusable(_dotted(parts), x)
+            if why:
+                out.append((parts, x, why))
+    return out
+
+
+def _drop(spec, parts, value, why):
+    """Remove the value at `parts` (a list item takes its whole list: a list with a hole would say
+    something else) and record it under hygiene.invalid_values."""
+    target = list(parts)
+    while target and not isinstance(target[-1], str):
+        target.pop()
+    container = spec
+    for p in target[:-1]:
+        container = container[p] if isinstance(container, (dict, list)) else None
+    if not target or not isinstance(container, dict) or target[-1] not in container:
+        return
+    line = card_line(spec, list(parts))
+    del container[target[-1]]
+    gone = _dotted(target)
+    prov = spec.get("provenance") or {}
+    for key in [k for k in prov if k == gone or k.startswith((gone + ".", gone + "["))]:
+        del prov[key]
+    spec.setdefault("hygiene", {}).setdefault("invalid_values", []).append(
+        {"path": _dotted(list(parts)), "value": _shown(value), "reason": why, "line": line})
+    if "provenance" in spec:
+        spec["provenance"] = spec.pop("provenance")     # keep provenance last, after hygiene
+
+
+def drop_unusable_values(spec):
+    for parts, value, why in bad_values(spec):
+        _drop(spec, parts, value, why)
+    for e in errors(spec):
+        if _is_number(e.instance) and e.path and e.path[0] not in NOT_SCANNED:
+            _drop(spec, list(e.path), e.instance, f"the spec schema refuses it: {e.message}")
+
+
 def check(spec, path):
-    """Raise CardError at the card line of the first value that does not fit the schema."""
+    """Drop the numbers no run can use, then raise CardError at the card line of the first value
+    that does not fit the schema."""
+    drop_unusable_values(spec)
     if validator("spec").is_valid(spec):
         return
     e = errors(spec)[0]
     parts = list(e.path)
-    prov = spec.get("provenance", {})
-    line = 0
-    for n in range(len(parts), 0, -1):
-        p = prov.get(_dotted(parts[:n]))
-        if p and p.get("line"):
-            line = p["line"]
-            break
-    raise CardError(path, line, f"{_dotted(parts) or 'spec'}: {e.message}")
+    raise CardError(path, card_line(spec, parts), f"{_dotted(parts) or 'spec'}: {e.message}")

@@ -42,11 +42,20 @@ def test_oversized_card(tmp_path):
 
 
 def test_impossible_value_points_at_its_card_line(tmp_path):
+    """A number the schema cannot hold is an error of that value: dropped, recorded with its card line
+    and reported by the audit (CR230), not a parse failure of the whole card."""
+    import json
     path = tmp_path / "card.md"
     path.write_text("# m\nBase model: org/llama-7b\n\n```json\n{\n\"zero_optimization\": {\"stage\": 4}\n}\n```\n", encoding="utf-8")
-    res = run_cli("parse", path)
-    assert res.returncode == 2
-    assert res.stderr.strip().startswith(f"{path}:6: deepspeed.stage: 4 is not one of"), res.stderr
+    res = run_cli("parse", path, "--format", "json")
+    assert res.returncode == 0, res.stderr
+    spec = json.loads(res.stdout)
+    assert "stage" not in spec["deepspeed"]
+    [bad] = spec["hygiene"]["invalid_values"]
+    assert (bad["path"], bad["value"], bad["line"]) == ("deepspeed.stage", "4", 6)
+    assert bad["reason"].startswith("the spec schema refuses it: 4 is not one of")
+    audit = run_cli("audit", path, "--fail-on", "never")
+    assert re.search(r"CR230 L6 +deepspeed.stage = 4 is not a usable value", audit.stdout), audit.stdout
 
 
 def test_partial_table_debris_does_not_reach_values(tmp_path):

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cardrepro.audit import availability, conflicts, cost, derived, hygiene, missing
+from cardrepro.audit import availability, conflicts, cost, derived, hygiene, missing, values
 from cardrepro.audit.context import Context
 from cardrepro.audit.findings import counts, score, sort_findings, verdict
 
-FAMILIES = (availability, conflicts, derived, missing, cost, hygiene)   # derived before missing: CR210 cites CR404
+FAMILIES = (availability, conflicts, derived, missing, values, cost, hygiene)   # derived before missing: CR210 cites CR404
 
 __all__ = ["audit_spec", "audit_report", "render_markdown", "render_text", "render_json"]
 

@@ -29,6 +29,8 @@ Reproducibility score (0-100), per card:
 """
 from __future__ import annotations
 
+from cardrepro.printable import escape_controls, escape_controls_obj
+
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"error": 2, "warning": 1, "info": 0}
 FAMILIES = {"1": "availability", "2": "missing", "3": "conflicts", "4": "derived", "5": "cost",
@@ -41,11 +43,13 @@ def finding(code, severity, message, *, lines=(), action="", basis=("card",), de
     assert code.startswith("CR") and len(code) == 5 and code[2] in FAMILIES, code
     clean_lines = sorted({int(x) for x in lines if isinstance(x, int) and x > 0})
     out = {"code": code, "severity": severity, "family": FAMILIES[code[2]],
-           "message": " ".join(str(message).split()), "lines": clean_lines,
-           "action": " ".join(str(action).split()), "basis": list(dict.fromkeys(basis)),
-           "derivation": [str(d) for d in derivation], "paths": list(dict.fromkeys(paths))}
+           "message": " ".join(escape_controls(str(message)).split()), "lines": clean_lines,
+           "action": " ".join(escape_controls(str(action)).split()),
+           "basis": list(dict.fromkeys(escape_controls_obj(list(basis)))),
+           "derivation": [escape_controls(str(d)) for d in derivation],
+           "paths": list(dict.fromkeys(escape_controls_obj(list(paths))))}
     if data:
-        out["data"] = data
+        out["data"] = escape_controls_obj(data)   # card values in the text (a terminal would run ESC ...)
     return out
 
 

@@ -74,9 +74,12 @@ def _assumed(ctx, fact):
 def check(ctx):
     out = []
     method, facts = required_for(ctx)
+    rejected = _rejected(ctx)
     for fact in facts:
         paths = fact.get("any") or [fact["path"]]
         ctx.facts["required"] += 1
+        if rejected.intersection(paths):
+            continue          # stated but unusable: CR230 says so, with what the build assumes
         stated = [p for p in paths if _present(ctx, p) and not ctx.is_default(p)]
         if stated:
             ctx.facts["stated"] += 1
@@ -117,6 +120,11 @@ def check(ctx):
     out += _dataset_options(ctx)
     out += _deepspeed_ref(ctx)
     return out
+
+
+def _rejected(ctx):
+    from cardrepro.audit.values import rejected_paths   # values.py imports build_default from here
+    return rejected_paths(ctx)
 
 
 def _ambiguous_base(ctx):

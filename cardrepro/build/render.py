@@ -10,6 +10,7 @@ from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from cardrepro.build.data import TEMPLATES_DIR
+from cardrepro.printable import escape_controls
 
 
 def md_cell(value) -> str:
@@ -52,7 +53,9 @@ _ENVS: dict[bool, SandboxedEnvironment] = {}
 
 
 def render(template: str, **context) -> str:
+    """The template rendered, with every control character a card value brought in made visible
+    (`\x1b`): a launcher or a README shown in a terminal must not clear it or rewrite its lines."""
     shell = template.endswith((".sh.j2", ".sbatch.j2"))
     if shell not in _ENVS:
         _ENVS[shell] = _env(shell)
-    return _ENVS[shell].get_template(template).render(**context)
+    return escape_controls(_ENVS[shell].get_template(template).render(**context))
