@@ -121,11 +121,13 @@ def redact_lines(lines):
     `"\\u0073k-…"`, a token split by an escaped line break) is found in the decoded text and
     replaced in the raw one, so every value decoded later holds the redaction, not the secret."""
     found = {"secrets": [], "absolute_paths": []}
+    if any("\\" in l.text for l in lines):
+        # decoded first: a token split by an escaped line break must go whole, not lose only
+        # the part that a plain pattern sees on its first line
+        lines = _redact_escaped(lines, found)
     out = _redact_plain(lines, found)
-    if any("\\" in l.text for l in out):
-        out = _redact_escaped(out, found)
-        found["secrets"].sort(key=lambda s: s["line"])
-        found["absolute_paths"].sort(key=lambda p: p["line"])
+    found["secrets"].sort(key=lambda s: s["line"])
+    found["absolute_paths"].sort(key=lambda p: p["line"])
     return out, found
 
 
