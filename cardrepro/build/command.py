@@ -18,10 +18,26 @@ def _parse(card: Path) -> dict:
 @click.argument("card", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "output", type=click.Path(path_type=Path), default=None,
               help="project folder to write (default: generated/<card name>)")
-def build(card: Path, output: Path | None):
+@click.option("--assume", is_flag=True,
+              help="build even when the card states no base model or leaves no loadable dataset; the README "
+                   "then opens with the values cardrepro guessed")
+@click.option("--strict", is_flag=True, help="refuse to build when the audit reports errors (for CI)")
+def build(card: Path, output: Path | None, assume: bool, strict: bool):
     from cardrepro.build.project import build_project
-    out = build_project(card, output)
+    out = build_project(card, output, assume=assume, strict=strict)
+    for line in assumed_lines(out):
+        click.echo(line, err=True)
     click.echo(f"built {out}")
+
+
+def assumed_lines(project: Path) -> list[str]:
+    """`assumed: path = value (source)` for every assumption in the project's train_config.json."""
+    import json
+
+    from cardrepro.printable import escape_controls
+    tc = json.loads((project / "train_config.json").read_text(encoding="utf-8"))
+    return [escape_controls(f"assumed: {a['path']} = {json.dumps(a['value'], ensure_ascii=False)} ({a['source']})")
+            for a in tc.get("assumed") or []]
 
 
 @click.command("regen", help="Rebuild the projects in GENERATED whose card, cardrepro version, spec, audit "

@@ -18,8 +18,9 @@ from cardrepro.build.chat_template import chat_template
 from cardrepro.build.data import build_defaults, generator_fingerprint
 from cardrepro.build.render import render
 from cardrepro.audit.context import get
-from cardrepro.build.resolve import resolve, safe_slug
+from cardrepro.build.resolve import load_bearing, resolve, safe_slug
 from cardrepro.errors import CardError
+from cardrepro.printable import escape_controls
 from cardrepro.read import redact
 
 LOCK_NAME = "cardrepro.lock.json"
@@ -31,8 +32,14 @@ scrub_text = redact.redact_text
 scrub = redact.redact_value
 
 
+C1_RE = re.compile(r"[\x7f-\x9f]")
+
+
 def dump_json(value) -> bytes:
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    """Strict JSON (a NaN or an infinity is a bug: the parser drops them), C0 escaped by json and
+    DEL/C1 escaped here, so `cat spec.json` cannot drive a terminal."""
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return (C1_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n").encode("utf-8")
 
 
 def sha256(data: bytes) -> str:
@@ -121,15 +128,30 @@ def example_user_message(spec: dict) -> str:
     return "Hello, who are you?"
 
 
-def render_project(spec: dict, findings=None) -> dict[str, bytes]:
-    """Everything the build writes, as {relative posix path: bytes}, lock file included."""
+def _refuse_guesses(card_file, unmet):
+    """CardError naming what the card does not say and the build would have to guess."""
+    lines = [u["line"] for u in unmet if u.get("line")]
+    what = escape_controls("; ".join(f"{u['path']}: {u['why']}" for u in unmet))   # dataset names are card text
+    raise CardError(card_file, lines[0] if lines else None,
+                    f"refusing to build on guesses: {what}. Pass --assume to build anyway with cardrepro's "
+                    "defaults (the README then says which values were guessed)")
+
+
+def render_project(spec: dict, findings=None, *, assume=True) -> dict[str, bytes]:
+    """Everything the build writes, as {relative posix path: bytes}, lock file included. With
+    assume=False a card without a base model or without loadable data is refused (CardError)."""
     spec_n = normalize_spec(spec)
-    model = resolve(spec_n, findings)
+    card_file = get(spec, "card.path") or safe_slug(spec.get("name"))   # the path as given, for error messages only
+    try:
+        model = resolve(spec_n, findings)
+    except CardError as err:
+        raise CardError(card_file, err.line, err.message) from None
+    if model["unmet"] and not assume:
+        _refuse_guesses(card_file, model["unmet"])
     tc = model["train_config"]
     name = tc["name"]
     files: dict[str, bytes] = {}
 
-    card_file = get(spec, "card.path") or name     # the path as given, for error messages only
     ds_line = ((spec.get("provenance") or {}).get("deepspeed.config") or {}).get("line")
     try:
         if model["ds_card"] is not None:
@@ -164,8 +186,10 @@ def render_project(spec: dict, findings=None) -> dict[str, bytes]:
     chart = memory_chart.svg(memory, f"Per-GPU memory estimate, {name} (audit CR502)") if memory else None
     if chart:
         files["memory.svg"] = chart.encode("utf-8")
+    guessed = ({"unmet": model["unmet"], "assumed": scrub(load_bearing(model["assumed"]))}
+               if model["unmet"] else None)
     files["README.md"] = render(
-        "README.md.j2", **ctx, card_said=scrub(_card_said(spec_n)), assumed=scrub(model["assumed"]),
+        "README.md.j2", **ctx, card_said=scrub(_card_said(spec_n)), assumed=scrub(model["assumed"]), guessed=guessed,
         notes=scrub(model["notes"]), findings=scrub(findings) if findings is not None else None,
         files=sorted(files) + ["README.md", LOCK_NAME], ds=tc_out["deepspeed"]).encode("utf-8")
 
@@ -371,12 +395,26 @@ def default_out_dir(spec: dict) -> Path:
     return Path("generated") / safe_slug(spec.get("name"))
 
 
-def build_project(card_path, out_dir=None, *, spec=None, findings="audit") -> Path:
-    """Parse (unless `spec` is given), audit, render and write a project. Returns its folder."""
+def refuse_audit_errors(card_file, findings):
+    """`build --strict`: CardError when the audit reports an error."""
+    errors = [f for f in findings or [] if f.get("severity") == "error"]
+    if not errors:
+        return
+    listed = ", ".join(f"{f['code']}" + (f" (line {f['lines'][0]})" if f.get("lines") else "") for f in errors)
+    raise CardError(card_file, (errors[0].get("lines") or [None])[0],
+                    f"--strict: the audit reports {len(errors)} error(s): {listed}; first: {errors[0]['message']}")
+
+
+def build_project(card_path, out_dir=None, *, spec=None, findings="audit", assume=False, strict=False) -> Path:
+    """Parse (unless `spec` is given), audit, render and write a project. Returns its folder.
+    Refuses (CardError) a card that states no base model or leaves nothing trainable unless `assume`,
+    and, with `strict`, a card the audit finds errors in."""
     if spec is None:
         from cardrepro.spec import parse_card
         spec = parse_card(card_path)
     if findings == "audit":
         findings = run_audit(spec)
-    files = render_project(spec, findings)
+    if strict:
+        refuse_audit_errors(get(spec, "card.path") or card_path or safe_slug(spec.get("name")), findings)
+    files = render_project(spec, findings, assume=assume)
     return write_project(files, Path(out_dir) if out_dir else default_out_dir(spec))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import math
 import re
+from pathlib import PurePosixPath
 
 from cardrepro import data
 from cardrepro.audit.context import get
 from cardrepro.build import dsconfig
 from cardrepro.build.data import build_defaults, dataset_registry
+from cardrepro.errors import CardError
 
 SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -21,6 +23,13 @@ TRAINING_KEYS = ("learning_rate", "num_train_epochs", "per_device_train_batch_si
                  "adam_epsilon", "max_grad_norm", "lr_scheduler_type", "seed", "logging_steps", "save_strategy",
                  "save_steps", "save_total_limit", "eval_steps", "gradient_checkpointing")
 TRAINABLE_METHODS = ("sft", "lora", "qlora")
+# dataset options that name a file: read at run time, so they must stay inside the project's data/
+PATH_OPTIONS = ("input_file_path",)
+# assumptions that decide what is trained and how; a README built over a refusal (--assume) names them first
+LOAD_BEARING = ("base_model.", "datasets", "method", "training.learning_rate", "training.num_train_epochs",
+                "training.per_device_train_batch_size", "training.gradient_accumulation_steps",
+                "training.num_gpus", "training.max_length", "peft.", "prompt.user_prefix",
+                "prompt.assistant_prefix", "deepspeed.stage")
 
 
 def safe_slug(name) -> str:
@@ -28,6 +37,44 @@ def safe_slug(name) -> str:
     slug = SLUG_RE.sub("-", str(name or "")).strip(".-_")
     slug = re.sub(r"\.{2,}", ".", slug)
     return slug[:100] or "card"
+
+
+def confined_data_path(value):
+    """The card's file path as a path inside the project's data folder, or None where it would leave it
+    (absolute, a drive, a home folder, `..`)."""
+    text = str(value).replace("\\", "/")
+    p = PurePosixPath(text)
+    if not text.strip() or "\0" in text or p.is_absolute() or re.match(r"^[A-Za-z]:|^~", text) or ".." in p.parts:
+        return None
+    return text
+
+
+def _check_path_options(spec, i, options):
+    """CardError for a file option of spec dataset `i` that does not resolve inside data/."""
+    for key in PATH_OPTIONS:
+        if key in options and confined_data_path(options[key]) is None:
+            line = ((spec.get("provenance") or {}).get(f"datasets[{i}].options.{key}") or {}).get("line")
+            raise CardError(get(spec, "card.path") or "card", line,
+                            f"datasets[{i}].options.{key}: {str(options[key])!r} is not inside the project's data "
+                            "folder; the build refuses file paths from a card that leave it")
+
+
+def unmet_facts(spec, train_config):
+    """What the build refuses to guess without --assume: [{path, line, why}]."""
+    prov = spec.get("provenance") or {}
+    out = []
+    if not get(spec, "base_model.name"):
+        out.append({"path": "base_model.name", "line": None, "why": "the card states no base model"})
+    if not train_config["datasets"]:
+        left = "; ".join(f"{d['name']}: {d['reason']}" for d in train_config["left_out"])
+        out.append({"path": "datasets", "line": (prov.get("datasets[0]") or {}).get("line"),
+                    "why": "nothing trainable is left: no dataset the build can load ("
+                           + (left or "the card names none") + ")"})
+    return out
+
+
+def load_bearing(assumed):
+    return [a for a in assumed if str(a["path"]).startswith(LOAD_BEARING)]
 
 
 class Assumptions:
@@ -83,7 +130,8 @@ def _family_tokens(architecture: str, base_model: str):
 
 
 def resolve(spec: dict, findings=None) -> dict:
-    """The project model. Keys: train_config, ds_card (or None), ds_base, ds_resolved, notes, assumed."""
+    """The project model. Keys: train_config, ds_card (or None), ds_base, ds_resolved, notes, assumed,
+    unmet (what the build would have to guess: see unmet_facts)."""
     D = build_defaults()
     A = Assumptions()
     notes: list[str] = []
@@ -167,6 +215,7 @@ def resolve(spec: dict, findings=None) -> dict:
             left_out.append({"name": dname, "reason": f"{reg_avail or 'unknown'} availability: the card names no "
                                                       "source and the registry knows none, so nothing can be loaded"})
             continue
+        _check_path_options(spec, i, options)
         record = {"name": reg_name, "format": entry.get("format"), "hub_id": entry.get("hub_id"),
                   "hub_file": entry.get("hub_file"), "hub_config": entry.get("hub_config"),
                   "revision": entry.get("revision"),
@@ -329,4 +378,4 @@ def resolve(spec: dict, findings=None) -> dict:
         "assumed": A.items, "notes": notes,
     }
     return {"train_config": train_config, "ds_card": ds_card, "ds_base": ds_base, "ds_resolved": ds_resolved,
-            "assumed": A.items, "notes": notes}
+            "assumed": A.items, "notes": notes, "unmet": unmet_facts(spec, train_config)}
