@@ -209,3 +209,13 @@ def test_redacted_lines_decode_to_no_secret(text):
     assert [l.no for l in out] == [l.no for l in lines]
     decoded = R._Decoded("\n".join(l.text for l in out)).text
     assert not [kind for kind, pat, _ in R.SECRET_PATTERNS if pat.search(decoded)], decoded
+
+
+def test_escaped_unix_paths_go_and_windows_paths_stay_whole():
+    out, found = R.redact_lines([Line(1, '{"data": "\\/home\\/alice\\/data\\/x.json"}'),
+                                 Line(2, "* C:\\Users\\me\\mergekit\\nbeerbower_model-12B")])
+    assert out[0].text == '{"data": "<local>/x.json"}'
+    # a Windows path's backslashes are separators: `\n` here is no line break to decode
+    assert out[1].text == R.redact_text(out[1].text) == "* <local>/nbeerbower_model-12B"
+    assert found["absolute_paths"] == [{"line": 1, "path": "<local>/x.json"},
+                                       {"line": 2, "path": "<local>/nbeerbower_model-12B"}]

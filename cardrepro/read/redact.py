@@ -46,7 +46,11 @@ SECRET_PATTERNS = [_compile(e) for e in data.load("secrets")["secrets"]]
 
 _PATH_TAIL = r"[^\s`'\"(),;|<>]"
 _ROOTS = r"(?:home|root|Users|mnt|data|data\d*|scratch|nfs|lustre|gpfs|workspace|export|srv|opt)"
-ABS_PATH = re.compile(rf"(?<![\w:/.~\-])(/{_ROOTS}/{_PATH_TAIL}*)|(?<![\w])([A-Za-z]:\\{_PATH_TAIL}+)")
+_UNIX_PATH = rf"(?<![\w:/.~\-])(/{_ROOTS}/{_PATH_TAIL}*)"
+ABS_PATH = re.compile(rf"{_UNIX_PATH}|(?<![\w])([A-Za-z]:\\{_PATH_TAIL}+)")
+# what the decoded text is searched for (JSON's "\/home\/…"): a Windows path's backslashes are
+# separators, not escapes, so decoding would cut it short; the plain pass finds it whole
+ESCAPED_UNIX_PATH = re.compile(_UNIX_PATH)
 # ABS_PATH's Unix branch with the look-behind moved after the leading "/", so that the engine
 # skips from "/" to "/"; with `":\\" in text` it is a pre-check that never misses a match.
 _UNIX_PATH_HINT = re.compile(rf"/(?<![\w:/.~\-]/){_ROOTS}/")
@@ -206,7 +210,7 @@ def _redact_escaped(lines, found):
     raw = "\n".join(l.text for l in lines)
     numbers = [l.no for l in lines]
     dec = _Decoded(raw)
-    for kind, pat, check in SECRET_PATTERNS + [(None, ABS_PATH, _may_hold_path)]:
+    for kind, pat, check in SECRET_PATTERNS + [(None, ESCAPED_UNIX_PATH, _may_hold_path)]:
         if check(dec.text) and pat.search(dec.text):
             raw = _redact_decoded(raw, dec, kind, pat, numbers, found)
             dec = _Decoded(raw)
