@@ -172,7 +172,7 @@ def make_trainer(mode, cfg, tokenizer, model_dir, rows, args_kw, max_length, out
     from cardrepro.train import train as train_mod
 
     tr = cfg["training"]
-    model = model_mod.load(cfg, model_dir, tokenizer, torch.float32, tr.get("gradient_checkpointing"), True)
+    model = model_mod.load(cfg, model_dir, tokenizer, torch.float32, tr.get("activation_checkpointing"), True)
     if mode == "packed":
         packing.enable(model)
         collator = packing.PackingCollator(tokenizer.pad_token_id)
@@ -281,8 +281,8 @@ def main(argv=None):
         cfg, tokenizer, model_dir, all_rows, tpw = setup(a.project, a.max_length, n_rows * a.rounds, a.seed, work)
         args_kw = dict(
             train_mod.hyperparameters(cfg0, "smoke"), max_steps=a.steps, per_device_train_batch_size=batch,
-            logging_steps=1, save_strategy="no", report_to=[],
-            activation_checkpointing=bool(tr.get("gradient_checkpointing")), remove_unused_columns=False,
+            logging_steps=1, save_strategy="no", eval_strategy="no", report_to=[],
+            activation_checkpointing=bool(tr.get("activation_checkpointing")), remove_unused_columns=False,
             dataloader_num_workers=0, use_cpu=not torch.cuda.is_available(), disable_tqdm=True,
             dataloader_pin_memory=False)
         lens = sorted(len(r["input_ids"]) for r in all_rows)

@@ -51,8 +51,10 @@ def test_project_files_and_lock(name):
     assert all(a["source"] and a["path"] for a in tc["assumed"])
     assert (Path("x") / tc["deepspeed"]["config"]).as_posix()[2:] in files
     for key in ("learning_rate", "num_train_epochs", "per_device_train_batch_size", "gradient_accumulation_steps",
-                "max_length", "dtype", "num_gpus", "adam_epsilon", "max_grad_norm", "seed"):
+                "adam_epsilon", "max_grad_norm", "seed"):
         assert tc["training"][key] is not None, key
+    for key in ("max_length", "dtype", "num_gpus"):
+        assert tc["loop"][key] is not None, key
 
 
 def test_stablelm_values_and_assumptions():
@@ -130,13 +132,14 @@ def test_bucket_sizes_from_hidden_size_zero3():
     cfg = dsconfig.generated_config(3)
     training = {"per_device_train_batch_size": 1, "gradient_accumulation_steps": 32, "learning_rate": 8e-6,
                 "max_grad_norm": 2.0, "adam_beta1": 0.9, "adam_beta2": 0.95, "adam_epsilon": 1e-12,
-                "weight_decay": 0.0, "dtype": "fp16", "warmup_steps": 0}
-    out, filled = dsconfig.resolve_autos(cfg, world_size=16, training=training, hidden_size=2560, total_num_steps=50)
+                "weight_decay": 0.0, "warmup_steps": 0}
+    out, filled = dsconfig.resolve_autos(cfg, world_size=16, training=training, dtype="fp16", hidden_size=2560,
+                                         total_num_steps=50)
     z = out["zero_optimization"]
     assert z["reduce_bucket_size"] == 2560 ** 2
     assert z["stage3_prefetch_bucket_size"] == int(0.9 * 2560 ** 2)
     assert z["stage3_param_persistence_threshold"] == 25600
-    assert out["train_batch_size"] == 16 * 32 and out["scheduler"]["params"]["warmup_num_steps"] == 1
+    assert out["train_batch_size"] == 16 * 32 and "scheduler" not in out and out["fp16"]["enabled"] is True
     assert not dsconfig.find_auto(out) and "train_batch_size" in filled
     assert dsconfig.total_optimizer_steps(1000, 4, 2, 4, 3) == 3 * 31
 

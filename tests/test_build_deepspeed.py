@@ -36,16 +36,15 @@ def ds_modules():
     return DeepSpeedConfig, DeepSpeedZeroConfig, HfTrainerDeepSpeedConfig
 
 
-def _args(training, world_size):
-    dtype = training["dtype"]
-    warmup = training.get("warmup_steps") or 0
+def _args(training, dtype, world_size):
+    warmup = float(training.get("warmup_steps") or 0)
     return SimpleNamespace(
         world_size=world_size, per_device_train_batch_size=training["per_device_train_batch_size"],
         gradient_accumulation_steps=training["gradient_accumulation_steps"], max_grad_norm=training["max_grad_norm"],
         learning_rate=training["learning_rate"], adam_beta1=training["adam_beta1"], adam_beta2=training["adam_beta2"],
         adam_epsilon=training["adam_epsilon"], weight_decay=training["weight_decay"], save_on_each_node=False,
         fp16=dtype == "fp16", fp16_full_eval=False, bf16=dtype == "bf16", bf16_full_eval=False,
-        get_warmup_steps=lambda n: warmup if warmup else math.ceil((training.get("warmup_ratio") or 0) * n))
+        get_warmup_steps=lambda n: int(warmup) if warmup >= 1 else math.ceil(warmup * n))
 
 
 @pytest.mark.parametrize("label,files", PROJECTS, ids=[p[0] for p in PROJECTS])
@@ -59,7 +58,7 @@ def test_resolved_config_matches_hf_trainer_and_loads_in_deepspeed(label, files,
 
     # 1. Hugging Face's own filling of the same "auto" config gives the same resolved config
     hf = HfTrainerDeepSpeedConfig(raw)
-    args = _args(tc["training"], world)
+    args = _args(tc["training"], tc["loop"]["dtype"], world)
     hf.trainer_config_process(args)
     model = SimpleNamespace(config=SimpleNamespace(hidden_size=ds["hidden_size"]))
     hf.trainer_config_finalize(args, model, ds["total_num_steps"])
@@ -73,9 +72,10 @@ def test_resolved_config_matches_hf_trainer_and_loads_in_deepspeed(label, files,
     assert dsc.zero_optimization_stage == ds["stage"] == resolved["zero_optimization"]["stage"]
     assert dsc.train_batch_size == world * tc["training"]["per_device_train_batch_size"] \
         * tc["training"]["gradient_accumulation_steps"]
-    assert dsc.optimizer_name == "adamw"
+    # a config without an optimizer leaves it to HF Trainer (TrainingArguments.optim)
+    assert dsc.optimizer_name == ("adamw" if "optimizer" in raw else None)
     assert dsc.gradient_clipping == tc["training"]["max_grad_norm"]
-    assert dsc.float16_config.enabled == (tc["training"]["dtype"] == "fp16")
+    assert dsc.float16_config.enabled == (tc["loop"]["dtype"] == "fp16")
     zero = DeepSpeedZeroConfig(**resolved["zero_optimization"])
     assert zero.stage == ds["stage"]
     if ds["stage"] == 3:

@@ -36,15 +36,22 @@ def _set_auto(node: dict, key: str, value, filled: list, path: str):
         filled.append(path)
 
 
-def resolve_autos(config: dict, *, world_size: int, training: dict, hidden_size: int | None,
+def warmup_steps(training: dict, total_num_steps: int) -> int:
+    """TrainingArguments.get_warmup_steps: warmup_steps >= 1 is a step count, below 1 a ratio."""
+    warmup = float(training.get("warmup_steps") or 0)
+    return int(warmup) if warmup >= 1 else math.ceil(total_num_steps * warmup)
+
+
+def resolve_autos(config: dict, *, world_size: int, training: dict, dtype: str | None, hidden_size: int | None,
                   total_num_steps: int) -> tuple[dict, list[str]]:
-    """Fill every "auto" the way HF Trainer does. Returns (resolved config, filled dotted paths)."""
+    """Fill every "auto" the way HF Trainer does. `training` holds TrainingArguments names.
+    Returns (resolved config, filled dotted paths)."""
     cfg = copy.deepcopy(config)
     filled: list[str] = []
     micro = int(training["per_device_train_batch_size"])
     accum = int(training["gradient_accumulation_steps"])
     lr = float(training["learning_rate"])
-    dtype = training.get("dtype") or "fp32"
+    dtype = dtype or "fp32"
 
     _set_auto(cfg, "train_micro_batch_size_per_gpu", micro, filled, "train_micro_batch_size_per_gpu")
     _set_auto(cfg, "gradient_accumulation_steps", accum, filled, "gradient_accumulation_steps")
@@ -81,10 +88,8 @@ def resolve_autos(config: dict, *, world_size: int, training: dict, hidden_size:
                           "zero_optimization.stage3_param_persistence_threshold")
     if isinstance(sched, dict):
         _set_auto(sched, "total_num_steps", int(total_num_steps), filled, "scheduler.params.total_num_steps")
-        warmup = training.get("warmup_steps") or 0
-        if not warmup and training.get("warmup_ratio"):
-            warmup = math.ceil(float(training["warmup_ratio"]) * total_num_steps)
-        _set_auto(sched, "warmup_num_steps", max(1, int(warmup)), filled, "scheduler.params.warmup_num_steps")
+        warmup = warmup_steps(training, total_num_steps)
+        _set_auto(sched, "warmup_num_steps", max(1, warmup), filled, "scheduler.params.warmup_num_steps")
     return cfg, filled
 
 

@@ -170,7 +170,7 @@ def render_project(spec: dict, findings=None, *, assume=True) -> dict[str, bytes
     files["spec.json"] = dump_json(scrub(spec_n))
     files["chat_template.jinja"] = chat_template(tc["prompt"]).encode("utf-8")
 
-    num_gpus = int(tc["training"]["num_gpus"])
+    num_gpus = int(tc["loop"]["num_gpus"])
     per_node = min(num_gpus, int(build_defaults()["gpus_per_node"]["value"]))
     ctx = {"name": name, "tc": tc_out, "spec": scrub(spec_n), "num_gpus": num_gpus,
            "per_node": per_node, "nodes": -(-num_gpus // per_node),

@@ -10,18 +10,12 @@ from pathlib import PurePosixPath
 from cardrepro import data
 from cardrepro.audit.context import get
 from cardrepro.build import dsconfig
+from cardrepro.build import training as training_mod
 from cardrepro.build.data import build_defaults, dataset_registry
 from cardrepro.errors import CardError
 
 SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
-# trainer options that the embedded trainer reads from train_config.training
-TRAINER_OPTION_KEYS = ("random_offset_probability", "use_custom_sampler", "sort_by_length", "label_masking",
-                       "samples_mixing", "use_system_prefix", "use_flash_attention", "rng_seed")
-TRAINING_KEYS = ("learning_rate", "num_train_epochs", "per_device_train_batch_size", "per_device_eval_batch_size",
-                 "gradient_accumulation_steps", "warmup_steps", "weight_decay", "adam_beta1", "adam_beta2",
-                 "adam_epsilon", "max_grad_norm", "lr_scheduler_type", "seed", "logging_steps", "save_strategy",
-                 "save_steps", "save_total_limit", "eval_steps", "gradient_checkpointing")
 TRAINABLE_METHODS = ("sft", "lora", "qlora")
 # dataset options that name a file: read at run time, so they must stay inside the project's data/
 PATH_OPTIONS = ("input_file_path",)
@@ -242,50 +236,9 @@ def resolve(spec: dict, findings=None) -> dict:
                                      f"default:{trainer} (dataset_option_defaults: {key}={value})")
         datasets.append(record)
 
-    # ---- training
-    training = {}
-    ta = D["training_arguments"]
-    for key in TRAINING_KEYS:
-        val = get(spec, f"training.{key}")
-        if val is None:
-            if key in ta["values"]:
-                src = ta["source"] + (f" ({trainer} does not set it)" if profile else "")
-                val = A.add(f"training.{key}", ta["values"][key], src)
-        training[key] = val
-    if get(spec, "training.max_steps") is not None:
-        training["max_steps"] = get(spec, "training.max_steps")
-    if get(spec, "training.warmup_ratio") is not None:
-        training["warmup_ratio"] = get(spec, "training.warmup_ratio")
-    max_length = get(spec, "training.max_length")
-    if max_length is None:
-        mc = data.model_config(base_model)[1] or {}
-        if mc.get("max_position_embeddings"):
-            max_length = A.add("training.max_length", int(mc["max_position_embeddings"]),
-                               "max_position_embeddings in cardrepro/data/model_configs.yaml")
-        else:
-            ml = D["max_length"].get(architecture) or D["max_length"]["default"]
-            max_length = A.add("training.max_length", ml["value"], ml["source"])
-    training["max_length"] = max_length
-    dtype = get(spec, "training.dtype")
-    if dtype is None:
-        stage_dtypes = [s.get("dtype") for s in spec.get("stages") or [] if isinstance(s, dict) and s.get("dtype")]
-        if stage_dtypes:
-            dtype = A.add("training.dtype", stage_dtypes[0], "the card's precision for another training stage")
-        else:
-            dtype = A.add("training.dtype", D["dtype"]["value"], D["dtype"]["source"])
-    training["dtype"] = dtype
-    num_gpus = get(spec, "training.num_gpus")
-    implied = next((f for f in findings or [] if f.get("code") == "CR404" and (f.get("data") or {}).get("world_size")), None)
-    if num_gpus is None and implied:
-        num_gpus = A.add("training.num_gpus", int(implied["data"]["world_size"]),
-                         "derived: the card's steps per epoch and the mix's size imply it (audit CR404)")
-    elif num_gpus is None:
-        num_gpus = A.add("training.num_gpus", D["world_size"]["value"], D["world_size"]["source"])
-    training["num_gpus"] = int(num_gpus)
-    for key in TRAINER_OPTION_KEYS:
-        val = get(spec, f"trainer.options.{key}")
-        if val is not None:
-            training[key] = val
+    # ---- training: TrainingArguments names verbatim, and the loop's own settings (cardrepro/build/training.py)
+    training = training_mod.training_arguments(spec, D, profile, trainer, A, notes)
+    loop = training_mod.loop_settings(spec, D, base_model, architecture, findings, A, notes)
 
     # ---- PEFT and quantization
     peft = None
@@ -347,8 +300,9 @@ def resolve(spec: dict, findings=None) -> dict:
         total_steps = D["total_num_steps"]["value"]
         steps_source = D["total_num_steps"]["source"]
         A.add("deepspeed.scheduler.total_num_steps", total_steps, steps_source)
-    ds_resolved, filled = dsconfig.resolve_autos(ds_base, world_size=training["num_gpus"], training=training,
-                                                 hidden_size=hidden, total_num_steps=total_steps)
+    training_mod.deepspeed_notes(ds_card, training, spec, notes)
+    ds_resolved, filled = dsconfig.resolve_autos(ds_base, world_size=loop["num_gpus"], training=training,
+                                                 dtype=loop["dtype"], hidden_size=hidden, total_num_steps=total_steps)
     # `config` keeps "auto" (HF Trainer fills it at run time for the real world size and data size;
     # concrete values that disagree with TrainingArguments would be rejected as mismatches);
     # `resolved` is the same config filled offline for the declared world size.
@@ -356,7 +310,7 @@ def resolve(spec: dict, findings=None) -> dict:
                  "config": "deepspeed/ds_config.card.json" if ds_card is not None
                  else "deepspeed/ds_config.generated.json",
                  "resolved": "deepspeed/ds_config.resolved.json",
-                 "assumed": ds_assumed, "config_ref": config_ref, "world_size": training["num_gpus"],
+                 "assumed": ds_assumed, "config_ref": config_ref, "world_size": loop["num_gpus"],
                  "hidden_size": hidden, "hidden_size_source": hidden_source,
                  "total_num_steps": total_steps, "total_num_steps_source": steps_source, "filled": filled}
 
@@ -373,7 +327,7 @@ def resolve(spec: dict, findings=None) -> dict:
         "name": name, "architecture": architecture, "base_model": base_model, "method": method,
         "card_method": card_method, "trainer": trainer, "prompt": prompt, "tokenizer": tokenizer,
         "masking": profile.get("masking", "assistant"), "datasets": datasets, "left_out": left_out,
-        "training": training, "deepspeed": deepspeed, "peft": peft, "quantization": quantization,
+        "training": training, "loop": loop, "deepspeed": deepspeed, "peft": peft, "quantization": quantization,
         "generation": generation, "inference": inference, "smoke": smoke,
         "assumed": A.items, "notes": notes,
     }

@@ -1,9 +1,11 @@
-"""Read and check a project's `train_config.json` (contract: docs/design.md)."""
+"""Read and check a project's `train_config.json` (contract: docs/design.md, cardrepro/train/contract.py)."""
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 from cardrepro.errors import CardError
+from cardrepro.train import contract
 
 ARCHITECTURES = ("bloom", "gpt_neox", "llama", "mistral", "qwen2")
 REQUIRED = ("name", "architecture", "prompt", "tokenizer", "datasets", "training")
@@ -14,13 +16,13 @@ SMOKE_DEFAULTS = {
     "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1,
     "warmup_steps": 3, "samples_per_dataset": 40,
 }
-TRAINING_DEFAULTS = {  # the OA trainer's `defaults` where the config leaves a key out
+TRAINING_DEFAULTS = {  # the OA trainer's `defaults` (TrainingArguments names) where the config leaves a key out
     "learning_rate": 1e-5, "num_train_epochs": 3, "per_device_train_batch_size": 2,
-    "gradient_accumulation_steps": 32, "max_length": 512, "dtype": "fp16", "warmup_steps": 600,
+    "gradient_accumulation_steps": 32, "warmup_steps": 600,
     "weight_decay": 0.0, "adam_beta1": 0.9, "adam_beta2": 0.95, "adam_epsilon": 1e-12,
-    "max_grad_norm": 2.0, "gradient_checkpointing": False, "seed": 42, "logging_steps": 10,
-    "save_strategy": "steps", "save_steps": 1000, "save_total_limit": 4, "eval_steps": 200,
-    "per_device_eval_batch_size": 2, "random_offset_probability": 0.8, "use_custom_sampler": False,
+    "max_grad_norm": 2.0, "activation_checkpointing": False, "seed": 42, "logging_steps": 10,
+    "save_strategy": "steps", "save_steps": 1000, "save_total_limit": 4, "eval_strategy": "steps",
+    "eval_steps": 200, "per_device_eval_batch_size": 2,
 }
 
 
@@ -65,7 +67,15 @@ def load(project_dir):
     tok = cfg["tokenizer"]
     if not isinstance(tok, dict) or not tok.get("eos_token"):
         raise CardError(path, _line_of(text, "tokenizer"), "tokenizer needs eos_token")
+    if not isinstance(cfg.get("loop", {}), dict):
+        raise CardError(path, _line_of(text, "loop"), "loop must be an object")
+    try:
+        contract.TrainConfig.from_config(cfg)
+    except (ValueError, TypeError) as err:
+        key = str(err).split(" ", 1)[0].rsplit(".", 1)[-1]
+        raise CardError(path, _line_of(text, key), str(err)) from None
     cfg["training"] = {**TRAINING_DEFAULTS, **cfg["training"]}
+    cfg["loop"] = dataclasses.asdict(contract.TrainConfig.from_config(cfg).loop)
     smoke = dict(SMOKE_DEFAULTS)
     if cfg.get("peft"):
         smoke["learning_rate"] = 3e-2   # LoRA on a frozen random base needs a high lr to move in 30 steps

@@ -60,7 +60,7 @@ def hub_records(ds, entry, notices):
 def build(cfg, project, mode, notices):
     """{name: (train convs, val convs, format)} in config order; notices collects what was left out."""
     out = {}
-    use_custom = bool(cfg["training"].get("use_custom_sampler"))
+    use_custom = bool(cfg["loop"]["use_custom_sampler"])
     for lo in cfg.get("left_out") or []:
         notices.append(f"left out {lo.get('name')}: {lo.get('reason', 'not available')}")
     for ds in cfg["datasets"]:

@@ -1,29 +1,11 @@
 """Resolve the card's DeepSpeed config for this run (the JSON stays "auto" where the card says so;
-HF Trainer fills the autos from TrainingArguments)."""
+HF Trainer fills the autos from TrainingArguments). The ZeRO template is cardrepro.build.dsconfig's."""
 import copy
 import json
 from pathlib import Path
 
+from cardrepro.build.dsconfig import generated_config
 from cardrepro.errors import CardError
-
-BASE = {
-    "fp16": {"enabled": "auto", "loss_scale": 0, "loss_scale_window": 1000, "initial_scale_power": 16,
-             "hysteresis": 2, "min_loss_scale": 1},
-    "bf16": {"enabled": "auto"},
-    "optimizer": {"type": "AdamW", "params": {"lr": "auto", "betas": "auto", "eps": "auto", "weight_decay": "auto"}},
-    "scheduler": {"type": "WarmupDecayLR", "params": {"warmup_min_lr": "auto", "warmup_max_lr": "auto",
-                                                      "warmup_num_steps": "auto", "total_num_steps": "auto"}},
-    "gradient_accumulation_steps": "auto", "gradient_clipping": "auto", "steps_per_print": 2000,
-    "train_batch_size": "auto", "train_micro_batch_size_per_gpu": "auto", "wall_clock_breakdown": False,
-}
-ZERO = {
-    2: {"stage": 2, "allgather_partitions": True, "allgather_bucket_size": 1e9, "overlap_comm": False,
-        "reduce_scatter": True, "reduce_bucket_size": 1e9, "contiguous_gradients": True},
-    3: {"stage": 3, "overlap_comm": True, "contiguous_gradients": True, "sub_group_size": 1e9,
-        "reduce_bucket_size": "auto", "stage3_prefetch_bucket_size": "auto",
-        "stage3_param_persistence_threshold": "auto", "stage3_max_live_parameters": 1e9,
-        "stage3_max_reuse_distance": 1e9, "stage3_gather_16bit_weights_on_model_save": True},
-}
 
 
 def resolve(cfg, project, mode, on_cpu, notices, stage_override=None):
@@ -44,10 +26,9 @@ def resolve(cfg, project, mode, on_cpu, notices, stage_override=None):
     elif isinstance(raw, dict):
         out = copy.deepcopy(raw)
     else:
-        stage = int(ds.get("stage") or stage_override or 2)
-        out = {**copy.deepcopy(BASE), "zero_optimization": copy.deepcopy(ZERO[stage])}
+        out = generated_config(int(ds.get("stage") or stage_override or 2))
     if stage_override:
-        out["zero_optimization"] = copy.deepcopy(ZERO[int(stage_override)])
+        out["zero_optimization"] = generated_config(int(stage_override))["zero_optimization"]
     if on_cpu:
         for key in ("fp16", "bf16"):
             if isinstance(out.get(key), dict) and out[key].get("enabled") not in (False, "auto"):

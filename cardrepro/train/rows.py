@@ -26,7 +26,7 @@ def truncate(ids, labels, max_length, p_random, rng):
 
 
 def build_rows(tokenizer, cfg, convs, max_length, seed):
-    p = float(cfg["training"].get("random_offset_probability", 0.8) or 0.0)
+    p = float(cfg["loop"]["random_offset_probability"] or 0.0)
     rows = []
     for i, conv in enumerate(convs):
         r = render_conv(tokenizer, cfg, conv)

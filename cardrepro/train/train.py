@@ -70,19 +70,53 @@ def prepare_data(cfg, project, mode, notices):
     return data, tokenizer, model_dir
 
 
+CUDA_ONLY_OPTIM = ("bnb", "8bit", "paged")     # bitsandbytes optimizers: a CPU run swaps in adamw_torch
+SMOKE_HYPERPARAMETERS = ("per_device_train_batch_size", "gradient_accumulation_steps", "learning_rate")
+
+
 def hyperparameters(cfg, mode):
-    """Batch, schedule and optimizer settings for TrainingArguments: the smoke profile's where a
-    smoke run sets them, else the card's (config.load has filled the trainer's defaults)."""
-    tr = cfg["training"]
-    hp = {**tr, **cfg["smoke"]} if mode == "smoke" else tr
-    seed = int(tr["seed"])
-    return dict(
-        per_device_train_batch_size=int(hp["per_device_train_batch_size"]),
-        gradient_accumulation_steps=int(hp["gradient_accumulation_steps"]),
-        learning_rate=float(hp["learning_rate"]), warmup_steps=int(hp["warmup_steps"]),
-        weight_decay=float(tr["weight_decay"]), adam_beta1=float(tr["adam_beta1"]),
-        adam_beta2=float(tr["adam_beta2"]), adam_epsilon=float(tr["adam_epsilon"]),
-        max_grad_norm=float(tr["max_grad_norm"]), seed=seed, data_seed=seed)
+    """The card's TrainingArguments (train_config `training`, verbatim). A smoke run takes the smoke
+    profile's batch, accumulation and learning rate, and its warmup unless the card's is a ratio
+    (600 warmup steps would outlast a 30-step run; a ratio keeps the card's schedule shape)."""
+    hp = dict(cfg["training"])
+    if mode == "smoke":
+        sm = cfg["smoke"]
+        hp.update({k: sm[k] for k in SMOKE_HYPERPARAMETERS})
+        if not 0 < float(hp.get("warmup_steps") or 0) < 1:
+            hp["warmup_steps"] = sm["warmup_steps"]
+    return hp
+
+
+def runtime_overrides(cfg, mode, opts, run_dir, ds_cfg, on_cpu, world, rank, notices):
+    """What a run sets over the card's TrainingArguments: where it writes, the step budget (--max-steps,
+    the smoke profile), the device and precision, DeepSpeed, and the smoke run's logging and saving."""
+    tr, sm, loop = cfg["training"], cfg["smoke"], cfg["loop"]
+    smoke_mode = mode == "smoke"
+    fp16 = bf16 = False
+    if on_cpu and loop["dtype"] in ("fp16", "bf16"):
+        notices.append(f"card precision {loop['dtype']}: training in fp32 on CPU (DeepSpeed rejects fp16 on CPU)")
+    elif not on_cpu:
+        fp16, bf16 = loop["dtype"] == "fp16", loop["dtype"] == "bf16"
+    out = dict(
+        output_dir=str(run_dir), seed=int(tr["seed"]), data_seed=int(tr["seed"]),
+        activation_checkpointing=bool(tr.get("activation_checkpointing")) and not cfg.get("quantization"),
+        deepspeed=ds_cfg, fp16=fp16, bf16=bf16,
+        report_to=[], remove_unused_columns=False, dataloader_num_workers=0,
+        ddp_backend="gloo" if on_cpu and world > 1 and ds_cfg is None else None,
+        save_only_model=False, disable_tqdm=rank != 0, dataloader_pin_memory=not on_cpu, use_cpu=on_cpu and world > 1,
+    )
+    if opts.get("max_steps") or smoke_mode:
+        out["max_steps"] = int(opts.get("max_steps") or sm["max_steps"])
+    if smoke_mode:
+        out.update(per_device_eval_batch_size=int(sm.get("per_device_eval_batch_size", 4)), logging_steps=1,
+                   save_strategy="steps", save_steps=out["max_steps"], eval_strategy="no", eval_steps=None)
+    if opts.get("save_steps"):
+        out["save_steps"] = int(opts["save_steps"])
+    optim = str(tr.get("optim") or "")
+    if on_cpu and any(k in optim for k in CUDA_ONLY_OPTIM):
+        out["optim"] = "adamw_torch"
+        notices.append(f"optim {optim} needs CUDA (bitsandbytes): this CPU run uses adamw_torch")
+    return out
 
 
 def average_loss_per_micro_batch(trainer):
@@ -114,16 +148,11 @@ def main(opts):
     if ds_cfg is not None and world > 1 and on_cpu:
         import deepspeed   # one process group for DeepSpeed and accelerate (gloo), before zero.Init
         deepspeed.init_distributed(dist_backend="gloo", auto_mpi_discovery=False)
-    dtype_name = tr["dtype"]
-    fp16 = bf16 = False
-    if on_cpu and dtype_name in ("fp16", "bf16"):
-        notices.append(f"card precision {dtype_name}: training in fp32 on CPU (DeepSpeed rejects fp16 on CPU)")
-    elif not on_cpu:
-        fp16, bf16 = dtype_name == "fp16", dtype_name == "bf16"
+    dtype_name = cfg["loop"]["dtype"]
 
     data, tokenizer, model_dir = prepare_data(cfg, project, mode, notices)
     seed = int(tr["seed"])
-    max_length = int(sm["max_length"] if mode == "smoke" else tr["max_length"])
+    max_length = int(sm["max_length"] if mode == "smoke" else cfg["loop"]["max_length"])
     train_rows, val_rows, counts = [], [], {}
     for name, (train, val, _) in data.items():
         r = rows.build_rows(tokenizer, cfg, train, max_length, seed)
@@ -135,29 +164,10 @@ def main(opts):
     resume_ckpt = opts.get("resume_ckpt")
     run_dir.mkdir(parents=True, exist_ok=True)
 
-    smoke_mode = mode == "smoke"
-    max_steps = int(opts.get("max_steps") or (sm["max_steps"] if smoke_mode else -1))
-    args = TrainingArguments(
-        output_dir=str(run_dir),
-        max_steps=max_steps,
-        num_train_epochs=float(tr.get("num_train_epochs", 3)),
-        **hyperparameters(cfg, mode),
-        per_device_eval_batch_size=int(sm.get("per_device_eval_batch_size", 4) if smoke_mode else tr["per_device_eval_batch_size"]),
-        logging_steps=1 if smoke_mode else int(tr.get("logging_steps", 10)),
-        save_strategy="steps" if smoke_mode else tr.get("save_strategy", "steps"),
-        save_steps=int(opts.get("save_steps") or (max_steps if smoke_mode else tr.get("save_steps", 1000))),
-        save_total_limit=tr.get("save_total_limit"),
-        eval_strategy="no" if smoke_mode else "steps",
-        eval_steps=None if smoke_mode else int(tr.get("eval_steps", 200)),
-        activation_checkpointing=bool(tr.get("gradient_checkpointing")) and not cfg.get("quantization"),
-        deepspeed=ds_cfg,
-        fp16=fp16, bf16=bf16,
-        report_to=[], remove_unused_columns=False, dataloader_num_workers=0,
-        ddp_backend="gloo" if on_cpu and world > 1 and ds_cfg is None else None,
-        save_only_model=False, disable_tqdm=rank != 0, dataloader_pin_memory=not on_cpu, use_cpu=on_cpu and world > 1,
-    )
+    args = TrainingArguments(**{**hyperparameters(cfg, mode),
+                                **runtime_overrides(cfg, mode, opts, run_dir, ds_cfg, on_cpu, world, rank, notices)})
     torch_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(dtype_name) if not on_cpu else torch.float32
-    model = model_mod.load(cfg, model_dir, tokenizer, torch_dtype, tr.get("gradient_checkpointing"), on_cpu)
+    model = model_mod.load(cfg, model_dir, tokenizer, torch_dtype, tr.get("activation_checkpointing"), on_cpu)
     total, trainable = model_mod.count_params(model)
     frozen_before = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad} \
         if cfg.get("peft") and total < 50_000_000 else None
