@@ -6,7 +6,7 @@ import re
 
 from cardrepro import data
 from cardrepro.extract.util import keymap, norm_dtype, norm_key, prose_lines, walk
-from cardrepro.read import yamlsafe
+from cardrepro.read import jsonblock, yamlsafe
 
 _LORA = re.compile(r"(?i)\blora\b")
 
@@ -63,9 +63,8 @@ def extract(doc, facts, skip_blocks=()):
             if isinstance(node, ast.Call):
                 for kw in node.keywords:
                     if kw.arg and kw.arg in data.load("keys").get("generation", []):
-                        try:
-                            value = ast.literal_eval(kw.value)
-                        except ValueError:
+                        value = _json_literal(kw.value)
+                        if value is _NOT_JSON:
                             continue
                         no = block.lines[0].no + kw.value.lineno - 1
                         facts.put("generation." + kw.arg, value, no, text=facts.text_of(no, kw.arg))
@@ -78,6 +77,41 @@ def extract(doc, facts, skip_blocks=()):
     if any(p.startswith("peft.") for p in facts.items) and not facts.has("peft.type"):
         f = next(f for p, f in facts.items.items() if p.startswith("peft."))
         facts.put("peft.type", "lora", f.line, origin="derived", text=f.text, rule="LoRA fields (r, alpha, ...) are stated")
+
+
+_NOT_JSON = object()
+
+
+def _json_literal(node):
+    """The value of a Python literal when it is one JSON can hold (numbers, strings, booleans,
+    None, lists and string-keyed dicts of them), else _NOT_JSON: a set, `1j`, `b""`, an
+    unhashable dict key or a name is not a setting the spec can carry."""
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NOT_JSON
+    if isinstance(value, tuple):
+        value = list(value)
+    try:
+        jsonblock.check_value(value)
+    except ValueError:
+        return _NOT_JSON
+    return value if _json_typed(value) else _NOT_JSON
+
+
+def _json_typed(value):
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            if not all(isinstance(k, str) for k in v):
+                return False
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif v is not None and not isinstance(v, (str, bool, int, float)):
+            return False
+    return True
 
 
 _KEY_AT_START = re.compile(r"^\s*-?\s*\"?([^\s\":：]+)\"?\s*[:：]")

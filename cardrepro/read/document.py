@@ -14,6 +14,9 @@ LAUNCHERS = ("deepspeed", "torchrun", "accelerate", "python", "python3", "axolot
 _LAUNCH = re.compile(r"(?:^|`|\$\s*)((?:" + "|".join(LAUNCHERS) + r")\s+[^`\n]*?\.(?:py|yaml|yml)\b[^`\n]*)")
 _JSON_KEY = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*:')
 _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+-]*)\s*(.*)$")
+MAX_PYTHON_DEPTH = 100  # AST levels; `f(x)[0].y` is 5
+MAX_PYTHON_RUN = 200  # lines of unfenced code parsed as one block
+MAX_PYTHON_TRIES = 6
 _CODE_START = re.compile(r"^(from\s+[\w.]+\s+import\s|import\s+\w|[A-Za-z_][\w.]*\s*=\s*\S|[A-Za-z_][\w.]*\(|print\()")
 
 
@@ -69,12 +72,50 @@ def _json_block(path, lines):
 
 
 def _python_block(lines):
+    tree = _parse_python(lines)
+    return Block("python", lines[0].no, lines, tree) if isinstance(tree, ast.AST) else None
+
+
+def _parse_python(lines):
+    """The module's AST, or the SyntaxError. Code nested deeper than the parser allows (the
+    parser runs out of stack: RecursionError, MemoryError) is no more usable than a syntax error;
+    a tree deeper than MAX_PYTHON_DEPTH neither, as the extractors walk it recursively."""
     text = "\n".join(l.text for l in lines)
     try:
         tree = ast.parse(text)
-    except SyntaxError:
-        return None
-    return Block("python", lines[0].no, lines, tree)
+    except SyntaxError as err:
+        return err
+    except (RecursionError, MemoryError):
+        return SyntaxError("nested too deeply")
+    return tree if _depth_at_most(tree, MAX_PYTHON_DEPTH) else SyntaxError("nested too deeply")
+
+
+def _depth_at_most(tree, limit):
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return True
+
+
+def _python_prefix(lines, i, end, blocks):
+    """The longest run lines[i:j] (j <= end) that parses as Python, appended to blocks; returns j
+    (i when none does). A syntax error on line L rules out every prefix that holds line L, so the
+    next try ends before it; at most MAX_PYTHON_TRIES tries of at most MAX_PYTHON_RUN lines each,
+    so that a run of broken lines costs a bounded amount of parsing per line."""
+    j = min(end, i + MAX_PYTHON_RUN)
+    for _ in range(MAX_PYTHON_TRIES):
+        if j <= i:
+            break
+        tree = _parse_python(lines[i:j])
+        if isinstance(tree, ast.AST):
+            blocks.append(Block("python", lines[i].no, lines[i:j], tree))
+            return j
+        bad = getattr(tree, "lineno", None)
+        j = i + bad - 1 if bad and 1 <= bad < j - i else j - 1
+    return i
 
 
 def _shell_commands(lines):
@@ -138,7 +179,7 @@ def _frontmatter_end(lines, start):
 
 def scan(path, sha, lines, shape, redactions=None):
     blocks = []
-    texts = [l.text for l in lines]
+    object_ends = jsonblock.object_ends([l.text for l in lines])
     i, n = 0, len(lines)
     seen_content = False
     while i < n:
@@ -164,7 +205,7 @@ def scan(path, sha, lines, shape, redactions=None):
                 blocks.append(_yaml_block(path, body, shape, kind="frontmatter"))
                 i, seen_content = end + 1, True
                 continue
-        if s.startswith("{") and (end := jsonblock.find_object_end(texts, i)) is not None:
+        if s.startswith("{") and (end := object_ends.get(i)) is not None:
             try:
                 blocks.append(_json_block(path, lines[i:end + 1]))
                 i, seen_content = end + 1, True
@@ -181,10 +222,7 @@ def scan(path, sha, lines, shape, redactions=None):
                 i, seen_content = j, True
                 continue
         if yamlish.is_yaml_line(text, shape):
-            j = i
-            while j < n and lines[j].text.strip() and not _FENCE.match(lines[j].text) and (
-                    yamlish.is_yaml_line(lines[j].text, shape) or _continues_scalar(lines, j, shape)):
-                j += 1
+            j = _yaml_run_end(lines, i, shape)
             run = lines[i:j]
             if len(run) >= 2 or yamlish.key_line(text, shape):
                 kind = "frontmatter" if not seen_content and _looks_like_metadata(run, shape) else "yaml"
@@ -196,12 +234,7 @@ def scan(path, sha, lines, shape, redactions=None):
             j = i
             while j < n and lines[j].text.strip() and _CODE_START.match(lines[j].text.strip()):
                 j += 1
-            while j > i:
-                b = _python_block(lines[i:j])
-                if b:
-                    blocks.append(b)
-                    break
-                j -= 1
+            j = _python_prefix(lines, i, j, blocks)
             if j > i:
                 blocks.extend(_shell_commands(lines[i:j]))
                 i, seen_content = j, True
@@ -212,16 +245,25 @@ def scan(path, sha, lines, shape, redactions=None):
     return Document(path, sha, lines, blocks, redactions or {})
 
 
-def _continues_scalar(lines, j, shape):
-    """A non-YAML line inside a YAML run: the value of a preceding `key:` / `key: >-`."""
-    k = j - 1
-    while k >= 0 and not yamlish.is_yaml_line(lines[k].text, shape):
-        if not lines[k].text.strip():
-            return False
-        k -= 1
-    if k < 0 or yamlish._is_label(lines[j].text):
+def _yaml_run_end(lines, i, shape):
+    """The end of the YAML run that starts at lines[i] (a YAML-shaped line): YAML-shaped lines,
+    and non-YAML lines that are the value of the last `key:` / `key: >-` before them."""
+    j, last_yaml = i, i
+    while j < len(lines) and lines[j].text.strip() and not _FENCE.match(lines[j].text):
+        if yamlish.is_yaml_line(lines[j].text, shape):
+            last_yaml = j
+        elif not _continues_scalar(lines[last_yaml].text, lines[j].text, shape):
+            break
+        j += 1
+    return j
+
+
+def _continues_scalar(key_text, text, shape):
+    """`text`, a non-YAML line after the YAML line `key_text` (only non-blank lines between),
+    is the value of that `key:` / `key: >-`."""
+    if yamlish._is_label(text):
         return False
-    kl = yamlish.key_line(lines[k].text, shape)
+    kl = yamlish.key_line(key_text, shape)
     return bool(kl) and (kl[2] == "" or kl[2] in yamlish.BLOCK_SCALAR)
 
 

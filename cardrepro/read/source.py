@@ -1,7 +1,9 @@
 """Load a card's bytes and turn them into numbered lines, undoing the damage real cards carry:
 table debris (`|` at line ends and on empty lines) and cards flattened into one single line."""
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,18 +30,48 @@ class Line:
 
 
 def load_bytes(path):
+    """The card's bytes. Only a regular file is read, and at most MAX_BYTES + 1 bytes of it: a
+    FIFO or a device (`/dev/zero`) would block or never end, and a file may grow after its stat."""
     p = Path(path)
-    if not p.exists():
-        raise CardError(path, 0, "no such file")
-    if p.is_dir():
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise CardError(path, 0, "no such file") from None
+    except OSError as err:
+        raise CardError(path, 0, f"cannot read: {err.strerror or err}") from None
+    if stat.S_ISDIR(st.st_mode):
         raise CardError(path, 0, "is a directory, not a card file")
-    size = p.stat().st_size
-    if size > MAX_BYTES:
-        raise CardError(path, 0, f"card is {size} bytes, over the {MAX_BYTES}-byte limit")
-    data = p.read_bytes()
+    if not stat.S_ISREG(st.st_mode):
+        raise CardError(path, 0, "not a regular file (a FIFO, socket or device), not a card file")
+    if st.st_size > MAX_BYTES:
+        raise CardError(path, 0, f"card is {st.st_size} bytes, over the {MAX_BYTES}-byte limit")
+    data = _read_at_most(path, MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise CardError(path, 0, f"card is over the {MAX_BYTES}-byte limit")
     if not data.strip():
         raise CardError(path, 1, "empty card")
     return data
+
+
+def _read_at_most(path, limit):
+    # O_NONBLOCK: should the path become a FIFO between the stat and the open, the open does not wait
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        raise CardError(path, 0, f"cannot read: {err.strerror or err}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CardError(path, 0, "not a regular file (a FIFO, socket or device), not a card file")
+        chunks, left = [], limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def decode(path, data):

@@ -4,12 +4,14 @@ Well-indented YAML goes to the safe loader. A block whose indentation was lost i
 line order: `name:` opens a mapping or a list (by the next line), `- item:` opens a list entry
 whose following `key: value` lines are its options, and keys the trainer knows as top-level
 config keys close an entry again. Every key keeps the card line it came from."""
+import itertools
 import re
 
 import yaml
 
 from cardrepro.read import yamlsafe
 
+MAX_DEPTH = 16  # mappings a de-indented block may nest; real ones nest two or three
 BLOCK_SCALAR = {">", ">-", ">+", "|", "|-", "|+"}
 
 _ASCII_KEY = r"[A-Za-z_][A-Za-z0-9_.\-/]*"
@@ -139,13 +141,15 @@ def recover(lines, shape):
                 _set(tree, mapping, path, key, yamlsafe.scalar(val), no)
                 i += 1
                 continue
-            nxt_line = next((l for l in lines[i + 1:] if l.text.strip()), None)
+            nxt_line = next((l for l in itertools.islice(lines, i + 1, None) if l.text.strip()), None)
             if nxt_line is not None and (item_line(nxt_line.text) is not None
                                          or (key_line(nxt_line.text, shape) or (0,))[0]):
                 _set(tree, mapping, path, key, [], no)
                 stack.append((mapping[key], path + (key,), "list"))
             elif nxt_line is None or key in shape.scalar_keys or (
                     _is_label(nxt_line.text) and not is_yaml_line(nxt_line.text, shape)):
+                _set(tree, mapping, path, key, None, no)
+            elif len(stack) >= MAX_DEPTH:  # `a:` `b:` `c:` ... would nest without end
                 _set(tree, mapping, path, key, None, no)
             elif key_line(nxt_line.text, shape):
                 # a new named block; a nameless-looking sibling of a filled block goes to the root

@@ -7,6 +7,10 @@ import yaml
 from cardrepro.read.redact import redact_value
 
 MAX_ALIASES = 50
+MAX_NODES = 200_000  # nodes of a block's value with its aliases expanded
+MAX_DEPTH = 100
+MAX_INT_DIGITS = 100  # a longer run of digits is kept as text (int() refuses over 4300)
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 _FLOAT = re.compile(r"^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)[eE][-+]?\d+$")
 
@@ -46,6 +50,13 @@ class CardLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         return super().construct_mapping(node, deep=deep)
 
 
+    def construct_yaml_int(self, node):
+        if sum(c.isdigit() for c in node.value) > MAX_INT_DIGITS:
+            return node.value
+        return super().construct_yaml_int(node)
+
+
+CardLoader.add_constructor("tag:yaml.org,2002:int", CardLoader.construct_yaml_int)
 CardLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
 
@@ -56,10 +67,47 @@ def load(text):
         raise YamlTooComplex(f"more than {MAX_ALIASES} YAML aliases (alias bomb?)")
     loader = CardLoader(text)
     try:
-        value = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None, loader.duplicates
+        _check_size(node)
+        value = loader.construct_document(node)
         return redact_value(value), loader.duplicates
     finally:
         loader.dispose()
+
+
+def _check_size(root):
+    """A few aliases can stand for an exponential number of nodes (each alias of a list of
+    aliases...): what counts is the size of the value once every alias is expanded, which each
+    later stage walks. Sizes are summed per node, each node once, so this is linear in the text."""
+    size, depth = {}, {}
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in size:
+            continue
+        children = _children(node)
+        if children_done:
+            size[id(node)] = 1 + sum(size[id(c)] for c in children)
+            depth[id(node)] = 1 + max((depth[id(c)] for c in children), default=0)
+            if size[id(node)] > MAX_NODES:
+                raise YamlTooComplex(f"YAML value expands to more than {MAX_NODES} nodes (alias bomb?)")
+            if depth[id(node)] > MAX_DEPTH:
+                raise YamlTooComplex(f"YAML nested deeper than {MAX_DEPTH} levels")
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in size)
+
+
+def _children(node):
+    if isinstance(node, yaml.ScalarNode) and SURROGATE.search(node.value):
+        raise YamlTooComplex(f"{ascii(SURROGATE.search(node.value).group(0))[1:-1]} is a lone surrogate, not a character")
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
 
 
 _INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
@@ -74,7 +122,7 @@ def scalar(text):
     if not text:
         return None
     if _INT.match(text):
-        return int(text.replace("_", ""))
+        return int(text.replace("_", "")) if len(text) <= MAX_INT_DIGITS else text
     if _DEC.match(text) and any(c.isdigit() for c in text) or _FLOAT.match(text):
         return float(text.replace("_", ""))
     if _PLAIN.match(text):
