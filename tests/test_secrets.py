@@ -207,8 +207,8 @@ def test_redacted_lines_decode_to_no_secret(text):
     lines = [Line(i, t) for i, t in enumerate(text.split("\n"), 1)]
     out, _ = R.redact_lines(lines)
     assert [l.no for l in out] == [l.no for l in lines]
-    decoded = R._Decoded("\n".join(l.text for l in out)).text
-    assert not [kind for kind, pat, _ in R.SECRET_PATTERNS if pat.search(decoded)], decoded
+    for decoded in R._Decoded("\n".join(l.text for l in out)).text.split("\n"):
+        assert not [kind for kind, pat, _ in R.SECRET_PATTERNS if pat.search(decoded)], decoded
 
 
 def test_escaped_unix_paths_go_and_windows_paths_stay_whole():
@@ -219,3 +219,10 @@ def test_escaped_unix_paths_go_and_windows_paths_stay_whole():
     assert out[1].text == R.redact_text(out[1].text) == "* <local>/nbeerbower_model-12B"
     assert found["absolute_paths"] == [{"line": 1, "path": "<local>/x.json"},
                                        {"line": 2, "path": "<local>/nbeerbower_model-12B"}]
+
+
+def test_the_decoded_pass_reads_no_further_than_the_plain_one():
+    """A card with an escape somewhere is decoded whole; a line break it did not escape still
+    ends a match."""
+    lines = [Line(1, 'x: "\\t"'), Line(2, "password:"), Line(3, "abcdefghijklmnop")]
+    assert R.redact_lines(lines) == (lines, {"secrets": [], "absolute_paths": []})

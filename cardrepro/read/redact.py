@@ -220,8 +220,9 @@ def _redact_escaped(lines, found):
 def _redact_decoded(raw, dec, kind, pat, numbers, found):
     """`raw` with each match of `pat` in its decoded text replaced (right to left, so the spans
     still to do keep their place). A replaced span keeps its escaped line breaks: the card keeps
-    its line count."""
-    for m in reversed(list(pat.finditer(dec.text))):
+    its line count. A match across a line break the card did not escape is no match (as in
+    the plain pass, which reads line by line)."""
+    for m in reversed([m for m in pat.finditer(dec.text) if "\n" not in m.group()]):
         a, b = dec.raw_span(m.start(1) if kind and m.lastindex else m.start(), m.end())
         no = numbers[raw.count("\n", 0, a)]
         if kind:
