@@ -60,16 +60,6 @@ def _may_hold_path(text):
     return ":\\" in text or _UNIX_PATH_HINT.search(text) is not None
 
 
-def secret_kinds(text):
-    """The kinds of secret in one string."""
-    return [kind for kind, pat, check in SECRET_PATTERNS if check(text) and pat.search(text)]
-
-
-def absolute_paths(text):
-    """The absolute machine paths in one string, each as `<local>/name`."""
-    return [_local(m.group(0)) for m in ABS_PATH.finditer(text)] if _may_hold_path(text) else []
-
-
 def _mask(match, kind):
     """Replace the secret (group 1 when the pattern has one) and keep what precedes it."""
     if match.lastindex:
