@@ -1,7 +1,7 @@
 """`cardrepro audit CARD... [--format text|json|markdown] [--fail-on error|warning|never]`
 
-Exit 0 when no finding reaches --fail-on (default error), 1 when one does, 2 for bad input
-(a CardError: cli.py prints `FILE:LINE: msg`)."""
+Exit 0 when no finding reaches --fail-on (default error), 1 when one does, 2 when a card is bad
+input: its `FILE:LINE: msg` goes to stderr and the other cards are still audited."""
 from __future__ import annotations
 
 import sys
@@ -32,13 +32,19 @@ def audit(cards, fmt, fail_on):
     from cardrepro.audit import render
     from cardrepro.audit.findings import reaches
 
-    specs = [(path, _parse(path)) for path in cards]          # bad input fails before any output
-    reports = []
-    for path, spec in specs:
-        report = audit_report(spec)     # reads the card at spec.card.path
+    reports, bad = [], 0
+    for path in cards:
+        try:
+            report = audit_report(_parse(path))     # reads the card at spec.card.path
+        except CardError as err:  # one bad card: say so and audit the others
+            click.echo(str(err), err=True)
+            bad += 1
+            continue
         if not report.get("card"):
             report["card"] = str(path)
         reports.append(report)
+    if not reports:
+        sys.exit(2)
     if fmt == "json":
         out = render.to_json(reports)
     elif fmt == "markdown":
@@ -47,4 +53,4 @@ def audit(cards, fmt, fail_on):
         out = render.text(reports)
     click.echo(out, nl=False)
     failed = any(reaches(r["findings"], fail_on) for r in reports)
-    sys.exit(1 if failed else 0)
+    sys.exit(2 if bad else 1 if failed else 0)

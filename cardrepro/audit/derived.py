@@ -122,7 +122,7 @@ def check(ctx):
         if epochs:
             deriv.append(f"total = {spe:,} * {epochs} epochs = {spe * epochs:,} optimizer steps")
         warm = ctx.get("training.warmup_steps")
-        if warm and epochs:
+        if warm and epochs and spe:  # spe is 0 when one global batch holds more rows than the data
             deriv.append(f"warmup {warm} steps = {warm / (spe * epochs):.1%} of the schedule")
         out.append(finding(
             "CR402", "info",

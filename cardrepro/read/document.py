@@ -17,6 +17,7 @@ _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+-]*)\s*(.*)$")
 MAX_PYTHON_DEPTH = 100  # AST levels; `f(x)[0].y` is 5
 MAX_PYTHON_RUN = 200  # lines of unfenced code parsed as one block
 MAX_PYTHON_TRIES = 6
+MAX_PYTHON_LINES = 20_000
 _CODE_START = re.compile(r"^(from\s+[\w.]+\s+import\s|import\s+\w|[A-Za-z_][\w.]*\s*=\s*\S|[A-Za-z_][\w.]*\(|print\()")
 
 
@@ -100,15 +101,17 @@ def _depth_at_most(tree, limit):
     return True
 
 
-def _python_prefix(lines, i, end, blocks):
+def _python_prefix(lines, i, end, blocks, budget):
     """The longest run lines[i:j] (j <= end) that parses as Python, appended to blocks; returns j
     (i when none does). A syntax error on line L rules out every prefix that holds line L, so the
     next try ends before it; at most MAX_PYTHON_TRIES tries of at most MAX_PYTHON_RUN lines each,
-    so that a run of broken lines costs a bounded amount of parsing per line."""
+    and no more than `budget` (a one-item list, spent here) lines for the whole card, so that
+    runs of broken lines cost a bounded amount of parsing."""
     j = min(end, i + MAX_PYTHON_RUN)
     for _ in range(MAX_PYTHON_TRIES):
-        if j <= i:
+        if j <= i or budget[0] < j - i:
             break
+        budget[0] -= j - i
         tree = _parse_python(lines[i:j])
         if isinstance(tree, ast.AST):
             blocks.append(Block("python", lines[i].no, lines[i:j], tree))
@@ -180,6 +183,7 @@ def _frontmatter_end(lines, start):
 def scan(path, sha, lines, shape, redactions=None):
     blocks = []
     object_ends = jsonblock.object_ends([l.text for l in lines])
+    budget = [MAX_PYTHON_LINES]  # lines of unfenced code the card may have parsed, all tries together
     i, n = 0, len(lines)
     seen_content = False
     while i < n:
@@ -231,10 +235,10 @@ def scan(path, sha, lines, shape, redactions=None):
                 i, seen_content = j, True
                 continue
         if _CODE_START.match(s) and ("import " in s or "=" in s or "(" in s):
-            j = i
-            while j < n and lines[j].text.strip() and _CODE_START.match(lines[j].text.strip()):
+            j, last = i, min(n, i + MAX_PYTHON_RUN)
+            while j < last and lines[j].text.strip() and _CODE_START.match(lines[j].text.strip()):
                 j += 1
-            j = _python_prefix(lines, i, j, blocks)
+            j = _python_prefix(lines, i, j, blocks, budget)
             if j > i:
                 blocks.extend(_shell_commands(lines[i:j]))
                 i, seen_content = j, True

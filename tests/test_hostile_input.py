@@ -1,0 +1,145 @@
+"""Cards written to attack the reader: each parses and audits in bounded time and ends in exit 0,
+1 (audit findings) or 2 (bad input, one `FILE:LINE: msg` line), never 3 (internal error)."""
+import os
+import random
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from cardrepro.errors import CardError
+from cardrepro.spec import parse_card
+from conftest import CARDS, run_cli
+
+HEAD = "---\nlicense: mit\nbase_model: EleutherAI/pythia-1b\n---\n# Model\nlearning_rate: 1e-5\n\n"
+BUDGET = 3.0  # seconds per card, in process; the promise is "well under a second", the machine is shared
+
+
+def _alias_bomb():
+    rows = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    rows += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 6) + "]" for i in range(1, 9)]
+    return "```yaml\n" + "\n".join(rows) + "\n```\n"
+
+
+# name: (card text, the exit codes `cardrepro parse` may give)
+ATTACKS = {
+    "broken_python_run": ("".join(f"x{i} = foo(a, b\n" for i in range(300)), (0,)),
+    "unclosed_calls": ("".join("f(\n" for _ in range(1500)), (0,)),
+    "unclosed_braces": ("".join('{ "a": 1,\n' for _ in range(4000)), (0,)),
+    "open_brace_lines": ("{\n" * 20000, (0,)),
+    "key_lines_then_prose": ("".join(f"key{i}:\n" for i in range(10000)) + "some prose\n" * 10, (0,)),
+    "key_then_long_prose": ("note:\n" + "words that go on\n" * 20000, (0,)),
+    "digits_near_gpu": ("8 " + "1" * 13000 + " GB A100\n", (0,)),
+    "alias_bomb": (_alias_bomb(), (2,)),
+    "deep_yaml": ("```yaml\nx: " + "[" * 10000 + "]" * 10000 + "\n```\n", (2,)),
+    "deep_json": ("```json\n" + "[" * 10000 + "]" * 10000 + "\n```\n", (2,)),
+    "deep_python_sum": ("```python\nx = " + " + ".join(["'a'"] * 10000) + "\n```\n", (0,)),
+    "deep_python_unary": ("```python\nmodel.generate(temperature=" + "-" * 10000 + "1)\n```\n", (0,)),
+    "long_int_yaml": ("num_train_epochs: " + "9" * 5000 + "\n", (2,)),
+    "long_int_json": ('```json\n{"learning_rate": ' + "9" * 5000 + "}\n```\n", (2,)),
+    "lone_surrogate_json": ('```json\n{"learning_rate": "\\ud800"}\n```\n', (2,)),
+    "lone_surrogate_yaml": ('```yaml\nlearning_rate: "\\ud800"\n```\n', (0, 2)),
+    "python_set": ("```python\nmodel.generate(temperature={1, 2})\n```\n", (0,)),
+    "python_complex": ("```python\nmodel.generate(temperature=1j)\n```\n", (0,)),
+    "python_bytes": ('```python\nmodel.generate(temperature=b"")\n```\n', (0,)),
+    "python_unhashable_key": ("```python\nmodel.generate(temperature={[1]: 2})\n```\n", (0,)),
+}
+
+
+def _time_parse(path):
+    start = time.perf_counter()
+    try:
+        parse_card(path)
+        code = 0
+    except CardError:
+        code = 2
+    return code, time.perf_counter() - start
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_attack_card_is_fast_and_never_an_internal_error(tmp_path, name):
+    text, codes = ATTACKS[name]
+    card = tmp_path / f"{name}.md"
+    card.write_text(HEAD + text, encoding="utf-8")
+    code, took = _time_parse(card)
+    assert took < BUDGET, f"{name}: {took:.2f}s"
+    assert code in codes
+    r = run_cli("parse", card, "--format", "json")
+    assert r.returncode in codes, r.stderr
+    if r.returncode == 2:
+        assert r.stderr.startswith(f"{card}:") and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_python_literals_json_cannot_hold_are_not_settings(tmp_path):
+    card = tmp_path / "card.md"
+    card.write_text(HEAD + "```python\nmodel.generate(temperature=1j, top_p={1, 2}, top_k=40)\n```\n", encoding="utf-8")
+    gen = parse_card(card)["generation"]
+    assert gen == {"top_k": 40}
+
+
+def test_alias_bomb_is_refused_at_its_block_line(tmp_path):
+    card = tmp_path / "bomb.md"
+    card.write_text(HEAD + _alias_bomb(), encoding="utf-8")
+    r = run_cli("audit", card)
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"{card}:9: ") and "alias" in r.stderr
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero", "/dev/null"])
+def test_non_regular_files_are_refused_without_blocking(tmp_path, special):
+    path = special
+    if special == "fifo":
+        path = tmp_path / "card.md"
+        os.mkfifo(path)  # nobody writes: reading it would wait for ever
+    r = run_cli("parse", path, timeout=30)
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"{path}:0: not a regular file (a FIFO, socket or device), not a card file"
+
+
+def test_audit_reports_the_good_cards_around_a_bad_one(tmp_path):
+    good, good2 = CARDS / "stablelm-7b-sft.md", CARDS / "bloomz-mona-lora.md"
+    bad = tmp_path / "bad.md"
+    bad.write_text(HEAD + _alias_bomb(), encoding="utf-8")
+    r = run_cli("audit", good, bad, good2)
+    assert r.returncode == 2
+    assert f"== {good}:" in r.stdout and f"== {good2}:" in r.stdout
+    assert r.stderr.strip().splitlines() == [f"{bad}:9: YAML value expands to more than 200000 nodes (alias bomb?)"]
+
+
+def test_global_batch_larger_than_the_data_is_audited(tmp_path):
+    card = tmp_path / "card.md"
+    card.write_text((CARDS / "stablelm-7b-sft.md").read_text(encoding="utf-8") + "\n\nnum_gpus: 10000000\n",
+                    encoding="utf-8")
+    r = run_cli("audit", card, "--format", "json")
+    assert r.returncode in (0, 1), r.stderr
+
+
+# Pieces of pathological cards; the property test nests, repeats and joins them.
+PIECES = ["{", "}", "[", "]", "(", ")", '"', "\\ud800", "&a ", "*a", "- ", "key:", "x = f(", "```", "```python",
+          "```json", "```yaml", "---", "|", "9" * 50, "A100", " GB ", "deepspeed trainer_sft.py --configs a",
+          "--flag 1", "datasets:", "- ds", ">-", "\n", "    ", "import x", "1j", "{1, 2}", "b''"]
+
+
+def _pathological(rng):
+    out = []
+    for _ in range(rng.randint(1, 6)):
+        piece = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 4)))
+        depth = rng.choice([1, 2, 50, 3000])
+        if rng.random() < 0.3:
+            piece = rng.choice(["[", "{", "("]) * depth + piece + rng.choice(["]", "}", ")"]) * depth
+        else:
+            piece = (piece + rng.choice(["\n", " ", ""])) * min(depth, 3000)
+        out.append(piece)
+    return HEAD + "\n".join(out)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_pathological_cards_end_in_bounded_time(tmp_path, seed):
+    card = tmp_path / "card.md"
+    card.write_text(_pathological(random.Random(seed)), encoding="utf-8")
+    code, took = _time_parse(card)
+    assert took < BUDGET, f"seed {seed}: {took:.2f}s"
+    if code == 0:
+        from cardrepro.audit import audit_report
+        audit_report(parse_card(card))
