@@ -20,12 +20,12 @@ from cardrepro.errors import CardError
 @click.option("--zero-stage", type=click.Choice(["2", "3"]), default=None, hidden=True)
 def run(project_dir, smoke, nproc, max_steps, resume, dry_run, output, packing, save_steps, zero_stage):
     _env()
+    for option, value in (("--nproc", nproc), ("--max-steps", max_steps), ("--save-steps", save_steps)):
+        require_positive(option, value)
     mode = "smoke" if smoke else "full"
     if dry_run:
         from cardrepro.train import dryrun
         sys.exit(dryrun.main(project_dir, mode))
-    if nproc < 1:
-        raise CardError("--nproc", None, "must be >= 1")
     from cardrepro.train import config as config_mod
     from cardrepro.train import train
 
@@ -36,6 +36,8 @@ def run(project_dir, smoke, nproc, max_steps, resume, dry_run, output, packing, 
     if mode == "smoke" and nproc > 1:   # build the tokenizer and tiny model once, before the workers start
         train.prepare_data(cfg, project, mode, [])
     opts["resume_ckpt"] = train.plan_run_dir(run_dir, resume)
+    if train.finished_already(opts, cfg):
+        sys.exit(0)
     if nproc == 1:
         sys.exit(train.main(opts))
     import torch
@@ -52,8 +54,15 @@ def run(project_dir, smoke, nproc, max_steps, resume, dry_run, output, packing, 
 @click.option("--seed", type=int, default=0, show_default=True)
 def infer(project_dir, checkpoint, prompt, max_new_tokens, seed):
     _env()
+    require_positive("--max-new-tokens", max_new_tokens)
     from cardrepro.train import infer as infer_mod
     sys.exit(infer_mod.main(project_dir, checkpoint, prompt, max_new_tokens, seed))
+
+
+def require_positive(option, value):
+    """An integer option, when given, must be >= 1 (0 or a negative count is bad input: exit 2)."""
+    if value is not None and value < 1:
+        raise CardError(option, None, f"must be a positive integer (got {value})")
 
 
 def _env():

@@ -1,9 +1,11 @@
 """Read and check a project's `train_config.json` (contract: docs/design.md, cardrepro/train/contract.py)."""
 import dataclasses
 import json
+import math
 import re
 from pathlib import Path
 
+from cardrepro import data
 from cardrepro.errors import CardError
 from cardrepro.train import contract
 
@@ -85,9 +87,76 @@ def load(project_dir):
     cfg.setdefault("masking", "oa")
     cfg.setdefault("left_out", [])
     cfg.setdefault("generation", {})
+    check_values(cfg, path, text)
     cfg["_path"] = str(path)
     cfg["_text"] = text
     return cfg, project
+
+
+KINDS = {  # kind -> (test on a non-null value, what the message says it must be)
+    "positive": (lambda v: _number(v) and v > 0, "a positive finite number"),
+    "non_negative": (lambda v: _number(v) and v >= 0, "a finite number >= 0"),
+    "positive_int": (lambda v: _integer(v) and v >= 1, "a positive integer"),
+    "non_negative_int": (lambda v: _integer(v) and v >= 0, "an integer >= 0"),
+    "probability": (lambda v: _number(v) and 0 <= v <= 1, "a number from 0 to 1"),
+    "beta": (lambda v: _number(v) and 0 <= v < 1, "a number from 0 up to (not including) 1"),
+    "steps": (lambda v: _number(v) and (_integer(v) and v >= 1 or 0 < v < 1),
+              "a positive integer or a ratio of the run between 0 and 1"),
+    "warmup": (lambda v: _number(v) and (_integer(v) and v >= 0 or 0 < v < 1),
+               "an integer >= 0 or a ratio of the run between 0 and 1"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _integer(v):
+    return _number(v) and float(v).is_integer()
+
+
+def check_values(cfg, path, text):
+    """Every value the trainer reads (data/train_config_checks.yaml) has a usable type and range;
+    else CardError naming the key and its line."""
+    for section, checks in data.load("train_config_checks").items():
+        values = _section(cfg, section)
+        for key, check in checks.items():
+            if key in values:
+                problem = _problem(values[key], check)
+                if problem:
+                    name = f"{section}.{key}" if section else key
+                    raise CardError(path, _line_in(text, section, key),
+                                    f"{name} must be {problem} (got {json.dumps(values[key])})")
+
+
+def _section(cfg, section):
+    values = cfg
+    for part in section.split(".") if section else []:
+        values = values.get(part) if isinstance(values, dict) else None
+    return values if isinstance(values, dict) else {}
+
+
+def _problem(value, check):
+    """What the value must be, or None when it passes."""
+    nullable = isinstance(check, str) and check.endswith("?")
+    if value is None:
+        return None if nullable else "set (not null)"
+    if isinstance(check, list):
+        return None if value in check else "one of " + ", ".join(check)
+    test, wanted = KINDS[check.rstrip("?")]
+    return None if test(value) else wanted
+
+
+def _line_in(text, section, key):
+    """1-based line of `"key":` inside the dotted section of the JSON text (1 when absent)."""
+    start = 0
+    for part in [*(section.split(".") if section else []), key]:
+        m = re.compile(r'"%s"\s*:' % re.escape(part)).search(text, start)
+        if not m:
+            return 1
+        start = m.start()
+    return text.count("\n", 0, start) + 1
 
 
 def line_of(cfg, key):

@@ -67,7 +67,7 @@ def generate(tokenizer, model, cfg, messages, max_new_tokens=None, seed=0):
             return bool(n and input_ids.shape[1] >= len(ids) + n and input_ids[0, -n:].tolist() == stop_ids)
 
     gen = {k: v for k, v in (cfg.get("generation") or {}).items() if k in GEN_KEYS and v is not None}
-    if max_new_tokens:
+    if max_new_tokens is not None:
         gen["max_new_tokens"] = max_new_tokens
     gen.setdefault("max_new_tokens", 128)
     torch.manual_seed(seed)

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from cardrepro.train import checkpoints
 from cardrepro.train import config as config_mod
 from cardrepro.train import data as data_mod
 from cardrepro.train import dsconfig, envlock, rows, smoke
@@ -42,21 +43,36 @@ def run_dir_for(project, mode, output):
 
 def plan_run_dir(run_dir, resume):
     """Before any worker starts: the checkpoint to resume from (None = fresh; a fresh run clears the
-    folder so old checkpoints never mix in)."""
-    from transformers.trainer_utils import get_last_checkpoint
-
+    folder so old checkpoints never mix in). A resume skips incomplete checkpoints and says where it starts."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         if resume:
             print(f"--resume: no run folder {run_dir}, starting fresh", flush=True)
         return None
-    last = get_last_checkpoint(str(run_dir))
-    if resume and last:
-        return last
+    last = checkpoints.last_complete(run_dir) if resume else None
+    if last:
+        print(f"--resume: continuing from {last} (step {checkpoints.steps_done(last)[0]})", flush=True)
+        return str(last)
     if resume:
-        print(f"--resume: no checkpoint in {run_dir}, starting fresh", flush=True)
+        print(f"--resume: no complete checkpoint in {run_dir}, starting fresh", flush=True)
     shutil.rmtree(run_dir)
     return None
+
+
+def finished_already(opts, cfg):
+    """--resume of a run whose last checkpoint reached its final step: say so (and restore final/ if
+    the run stopped while writing it) instead of training past the end."""
+    ckpt = opts.get("resume_ckpt")
+    target = opts.get("max_steps") or (cfg["smoke"]["max_steps"] if opts["mode"] == "smoke" else None)
+    if not ckpt or not checkpoints.is_finished(ckpt, target):
+        return False
+    final = Path(opts["output"]) / "final"
+    if not final.is_dir():
+        checkpoints.copy_model(ckpt, final)
+        print(f"--resume: final/ was missing (the run stopped while writing it): copied from {ckpt}", flush=True)
+    print(f"--resume: the run in {opts['output']} is complete (step {checkpoints.steps_done(ckpt)[0]}, "
+          f"{Path(ckpt).name}); nothing to train", flush=True)
+    return True
 
 
 def prepare_data(cfg, project, mode, notices):
