@@ -1,7 +1,7 @@
 """One loader per record format. Each turns raw records (dicts, as read from a sample jsonl or a
 hub copy) into conversations: {"messages": [{"role", "content"}], "group": key}.
 `group` keeps records that must not be split across train/val together (an OA message tree).
-Behaviour follows Open-Assistant's SLM-era loaders (../shared/reference/oa-trainer-sft.md §3)."""
+Behaviour follows Open-Assistant's SLM-era loaders (docs/reference/oa-trainer-sft.md §3)."""
 import random
 import re
 
