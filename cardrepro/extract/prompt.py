@@ -1,11 +1,12 @@
 """The prompt format: from example prompts (widget, fenced examples, prose), code that
 concatenates the prompt, data samples in the card, and prose naming the closing token."""
 import ast
+import functools
 import json
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import family_of, prose_lines, search_lines
+from cardrepro.extract.util import family_of, prose_lines, search_lines, walk
 
 _SPECIAL = re.compile(r"<\|[\w\-]+\|>|</?s>")
 _ENDS_WITH = re.compile(r"(?i)(?:each turn ends with|turns? end with|每轮对话以|每輪對話以|以)\s*(?:an?\s+)?`?(<\|[\w\-]+\|>|</s>)`?")
@@ -97,7 +98,7 @@ def _prose_examples(doc):
             continue
         for m in pat.finditer(text):
             s = m.group(0)
-            if "[...]" in s or "`" in s:
+            if "[...]" in s or "`" in s or "\\n" in s:  # `\n` written out: a code string, read as code
                 continue
             out.append({"text": s, "line": no})
     return out
@@ -138,12 +139,25 @@ def extract(doc, facts):
             facts.put("prompt.format_source", "code", no)
         if example and example not in {x["text"] for x in examples}:
             examples.append({"text": example, "line": no})
+    for no, text in _config_formats(doc):
+        if not facts.has("prompt.user_prefix") and (fields := parse_turns(text)):
+            _put_fields(facts, fields, no, facts.text_of(no))
     for ex in examples:
+        if facts.has("prompt.user_prefix"):
+            break
+        fields = parse_turns(ex["text"])
+        if fields:
+            _put_fields(facts, fields, ex["line"], facts.text_of(ex["line"], ex["text"][:40]))
+            continue
         split = split_example(ex["text"])
-        if split and not facts.has("prompt.user_prefix"):
+        if split:
             _put_split(facts, split, ex["line"], facts.text_of(ex["line"], ex["text"][:40]))
-            if split[2] is None:
-                facts.put("prompt.user_suffix_absent", True, ex["line"])
+    if not facts.has("prompt.user_prefix"):
+        _shown_formats(doc, facts)
+    if not facts.has("prompt.user_prefix"):
+        _named_formats(doc, facts)
+    if facts.has("prompt.user_prefix") and not facts.has("prompt.system_prefix"):
+        _system_from_shown(doc, facts)
     if examples:
         facts.put("prompt.examples", [{"text": e["text"], "line": e["line"]} for e in examples], examples[0]["line"])
     for no, text, m in search_lines(doc, _ENDS_WITH, ("<|", "</s>")):
@@ -158,6 +172,28 @@ def extract(doc, facts):
                     facts.put("prompt.assistant_suffix", stop, no, text=facts.text_of(no, sample[:40]),
                               rule="every data sample in the card ends its answer with this text")
                     break
+    if not facts.has("prompt.assistant_suffix"):
+        _answer_close(doc, facts)
+
+
+def _answer_close(doc, facts):
+    """The turn end that closes the answers the card shows after its assistant marker
+    (`<|MOSS|>: ...<eom>`)."""
+    marker = (facts.get("prompt.assistant_prefix") or "").strip()
+    if not marker:
+        return
+    texts = [([no], text) for no, text in _code_texts(doc)] + _fenced_texts(doc)
+    for nos, text in texts:
+        for i, line in enumerate(text.split("\n")):
+            answer = line.split(marker, 1)[1] if marker in line else ""
+            if not answer.strip() or _SLOT.fullmatch(answer.strip()):
+                continue
+            _, close, closed = _turn_close(answer)
+            if closed:
+                no = nos[min(i, len(nos) - 1)]
+                facts.put("prompt.assistant_suffix", close.strip(), no, text=facts.text_of(no, marker),
+                          rule="the answers the card shows end with this text")
+                return
 
 
 def closing_from_eos(facts):
@@ -172,3 +208,279 @@ def closing_from_eos(facts):
                 f = facts.items["generation.eos_token_id"]
                 facts.put("prompt.assistant_suffix", tok, f.line, origin="derived", text=f.text,
                           rule=f"eos_token_id={eos_id} is {tok!r} in the {fam['family']} tokenizer (data/model_families.yaml)")
+
+
+# --- Formats shown as text with turn markers: templates with a message slot, examples, transcripts.
+
+_SLOT = re.compile(r"\x00|\{[A-Za-z_]\w*\}|\{\}")  # \x00: a value the card's code fills in
+_NAMED = re.compile(r"(?:--template[ =]|\b(?:chat_template|conversation|template)\s*:\s*)['\"]?([\w.\-]+)")
+
+
+
+@functools.lru_cache(maxsize=None)
+def _turn_markers():
+    """One regex for every turn marker, its group naming the role; longest markers first."""
+    conf = data.load("chat_templates")
+    roles = data.load("model_families").get("roles", {})
+    alts = []
+    for role in ("user", "assistant", "system"):
+        for m in set(roles.get(role, [])) | set(conf.get("markers", {}).get(role, [])):
+            alts.append((m, role))
+    alts.sort(key=lambda a: len(a[0]), reverse=True)
+    parts = [(r"(?<![\w#])" if m[0].isalnum() else "") + re.escape(m) for m, _ in alts]
+    return [(re.compile(p), role) for p, (_, role) in zip(parts, alts)]
+
+
+def _find_markers(text):
+    """[(start, end, role)] of the turn markers in text, left to right, longest first at a place."""
+    found = []
+    for pat, role in _turn_markers():
+        for m in pat.finditer(text):
+            if not any(s < m.end() and m.start() < e for s, e, _ in found):
+                found.append((m.start(), m.end(), role))
+    return sorted(found)
+
+
+@functools.lru_cache(maxsize=None)
+def _turn_ends():
+    ends = set(data.load("chat_templates").get("turn_ends", [])) | {s for s in _stop_texts() if s.startswith("<")}
+    return tuple(sorted(ends, key=len, reverse=True))
+
+
+def _leading_ws(s):
+    return s[: len(s) - len(s.lstrip())]
+
+
+def _turn_close(body):
+    """(message, closing text) of a turn's body: the closing text is a turn end with the whitespace
+    around it (`\\n<|im_end|> \\n`), or the whitespace after the message when there is none."""
+    stripped = body.rstrip()
+    tail = body[len(stripped):]
+    for end in _turn_ends():
+        if stripped.endswith(end):
+            message = stripped[: -len(end)]
+            kept = message.rstrip()
+            return kept, message[len(kept):] + end + tail, True
+    return stripped, tail, False
+
+
+def parse_turns(text):
+    """Prompt fields from one text that shows a format: a template whose user turn holds one slot
+    (`{query}`), or an example with a message. None when the text shows no user turn followed by
+    an assistant turn. Every space and newline of the card is kept where it belongs."""
+    marks = _find_markers(text)
+    for i, (us, ue, role) in enumerate(marks):
+        if role != "user":
+            continue
+        nxt = next((m for m in marks[i + 1:] if m[2] != "system"), None)
+        if not nxt or nxt[2] != "assistant":
+            return None
+        out = _user_and_assistant(text, ue, nxt, marks, i)
+        if out and i > 0 and marks[i - 1][2] == "system":
+            out.update(_system_turn(text, marks[i - 1], us))
+        return out
+    return None
+
+
+def _user_and_assistant(text, ue, asst, marks, i):
+    user_start = marks[i][0]
+    body = text[ue:asst[0]]
+    slots = list(_SLOT.finditer(body))
+    if len(slots) > 1:
+        return None
+    out = {}
+    if slots:
+        slot = slots[0]
+        out["user_prefix"] = text[user_start:ue + slot.start()]
+        message, close, closed = _turn_close(body[slot.end():])
+        if message.strip():
+            return None
+    else:
+        lead = _leading_ws(body)
+        out["user_prefix"] = text[user_start:ue] + lead
+        message, close, closed = _turn_close(body[len(lead):])
+        if not message.strip() or _SLOT.search(message):
+            return None
+    if closed:
+        out["user_suffix"] = close
+        close = ""
+    rest = text[asst[1]:]
+    nxt_user = next((m[0] - asst[1] for m in marks if m[0] >= asst[1] and m[2] != "assistant"), len(rest))
+    answer = rest[:nxt_user]
+    ws = _leading_ws(answer)
+    if answer.strip() and "\n" not in ws:
+        ws = ""  # `### Assistant: I am`: the space opens the answer
+    elif answer.strip():
+        ws = ws[: ws.rindex("\n") + 1]
+    out["assistant_prefix"] = close + text[asst[0]:asst[1]] + ws
+    said = answer[len(ws):]
+    if said.strip() and not _SLOT.fullmatch(said.strip()):
+        _, a_close, a_closed = _turn_close(said)
+        if a_closed:
+            out["assistant_suffix"] = a_close.strip()
+    return out
+
+
+def _system_turn(text, mark, user_start):
+    lead = _leading_ws(text[mark[1]:user_start])
+    _, close, closed = _turn_close(text[mark[1] + len(lead):user_start])
+    out = {"system_prefix": text[mark[0]:mark[1]] + lead}
+    if closed or close:
+        out["system_suffix"] = close
+    return out
+
+
+def _doctest_trees(doc):
+    """(first card line, AST) of the `>>> ` sessions in fenced blocks, one per statement."""
+    out = []
+    for nos, text in _fenced_texts(doc):
+        lines = text.split("\n")
+        if not any(l.startswith(">>> ") for l in lines):
+            continue
+        for no, line in zip(nos, lines):
+            if line.startswith(">>> "):
+                try:
+                    tree = ast.parse(line[4:])
+                    out.append((no, ast.increment_lineno(tree, no - 1)))
+                except (SyntaxError, ValueError, RecursionError):
+                    continue
+    return out
+
+
+def _code_texts(doc):
+    """(card line, text) for Python string values that show a format: constants, f-strings (a
+    `{}` slot per value) and concatenations of strings and names bound to strings."""
+    out = []
+    trees = [(b.lines[0].no, b.value) for b in doc.of_kind("python")]
+    sessions = _doctest_trees(doc)
+    if sessions:  # a session's statements share their names
+        trees.append((1, ast.Module(body=[n for _, t in sessions for n in t.body], type_ignores=[])))
+    for start, tree in trees:
+        consts = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        consts[t.id] = node.value.value
+        for node in ast.walk(tree):
+            text = _code_text(node, consts)
+            if text is not None:
+                out.append((start + getattr(node, "lineno", 1) - 1, text))
+    return out
+
+
+def _code_text(node, consts):
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else _bound(v.value, consts) for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        parts = [p if isinstance(p, str) else _bound(p, consts) for p in _flatten_add(node)]
+        if any(p != "\x00" for p in parts):
+            return "".join(parts)
+    return None
+
+
+def _bound(node, consts):
+    """The string a name is bound to, or the slot mark for a value the code computes."""
+    return consts.get(node.id, "\x00") if isinstance(node, ast.Name) else "\x00"
+
+
+def _fenced_texts(doc):
+    """(card line numbers, text) of each fenced block's body, and of the comment lines of code
+    blocks (`# <|user|>` transcripts printed by example code); one number per line of text."""
+    out, body, inside = [], [], False
+    for line in doc.lines:
+        if re.match(r"^\s*(```|~~~)", line.text):
+            if inside and body:
+                comments = [(no, re.sub(r"^\s*# ?", "", t)) for no, t in body if t.lstrip().startswith("#")]
+                if comments:
+                    out.append(([no for no, _ in comments], "\n".join(t for _, t in comments)))
+                out.append(([no for no, _ in body], "\n".join(t for _, t in body)))
+            inside, body = not inside, []
+        elif inside:
+            body.append((line.no, line.text))
+    return out
+
+
+def _put_fields(facts, fields, no, text, rule=None):
+    for key in ("user_prefix", "user_suffix", "assistant_prefix", "assistant_suffix", "system_prefix", "system_suffix"):
+        if fields.get(key) is not None:
+            facts.put(f"prompt.{key}", fields[key], no, text=text, rule=rule)
+
+
+def _shown(doc):
+    """(card line numbers, text, turn markers, prompt fields) of each format the card's code or
+    fenced text shows, in that order."""
+    texts = [([no], text) for no, text in _code_texts(doc)] + _fenced_texts(doc)
+    for nos, text in texts:
+        marks = _find_markers(text) if len(text) <= 4000 else None
+        fields = parse_turns(text) if marks else None
+        if fields:
+            yield nos, text, marks, fields
+
+
+def _system_from_shown(doc, facts):
+    """A system turn shown with the same user and assistant turns the card's format has."""
+    want = (facts.get("prompt.user_prefix"), facts.get("prompt.assistant_prefix"))
+    for nos, text, marks, fields in _shown(doc):
+        if (fields["user_prefix"], fields["assistant_prefix"]) == want and "system_prefix" in fields:
+            no = nos[min(text.count("\n", 0, next(s for s, _, r in marks if r == "system")), len(nos) - 1)]
+            _put_fields(facts, {k: fields.get(k) for k in ("system_prefix", "system_suffix")}, no, facts.text_of(no))
+            return
+
+
+def _shown_formats(doc, facts):
+    """The first format a card's code or fenced text shows."""
+    for nos, text, marks, fields in _shown(doc):
+        if fields:
+            first_user = next(s for s, _, role in marks if role == "user")
+            no = nos[min(text.count("\n", 0, first_user), len(nos) - 1)]
+            _put_fields(facts, fields, no, facts.text_of(no))
+            return True
+    return False
+
+
+def _config_formats(doc):
+    """(line, text) of format strings in YAML configs (Axolotl `format: '[INST] {instruction} [/INST]'`)."""
+    for block in doc.of_kind("yaml", "frontmatter"):
+        for path, leaf in walk(block.value):
+            if path and path[-1] in ("format", "prompt_template", "template") and isinstance(leaf, str) and _SLOT.search(leaf):
+                yield block.where.get(path, block.start), leaf
+
+
+@functools.lru_cache(maxsize=None)
+def _template_names():
+    key = lambda s: re.sub(r"[-_\s]", "", s.lower())  # noqa: E731
+    return key, {key(n): name for name, row in data.load("chat_templates")["templates"].items() for n in row["names"]}
+
+
+@functools.lru_cache(maxsize=None)
+def _prose_named():
+    """`the ChatML prompt format`, `Prompt template: Llama-3`: prose naming a format of the data."""
+    names = sorted({n for row in data.load("chat_templates")["templates"].values() for n in row["names"]},
+                   key=len, reverse=True)
+    alt = "|".join(re.escape(n).replace(r"\-", "[-_ ]?").replace("_", "[-_ ]?") for n in names)
+    return re.compile(rf"(?i)(?<![\w-])({alt})(?![\w-])(?:\s+prompt)?\s+(?:format|template)\b"
+                      rf"|\b(?:prompt|chat)\s+(?:format|template)\s*(?:is|:)\s*(?:the\s+)?[`*]*({alt})(?![\w-])")
+
+
+def named_template(name):
+    """The data row of a named format (`ChatML`, `llama-3`), or None."""
+    key, names = _template_names()
+    row = names.get(key(name))
+    return (row, data.load("chat_templates")["templates"][row]) if row else (None, None)
+
+
+def _named_formats(doc, facts):
+    """A format the card names: a config key or option first, then prose."""
+    hits = [(no, m) for no, _, m in search_lines(doc, _NAMED, "template")]
+    hits += [(no, m) for no, _, m in search_lines(doc, _NAMED, "conversation")]
+    hits += [(no, m) for no, _, m in search_lines(doc, _prose_named(), ("format", "template"))]
+    for no, m in hits:
+        name, row = named_template(next(g for g in m.groups() if g))
+        if row:
+            fields = {k: v for k, v in row.items() if k not in ("names", "source")}
+            _put_fields(facts, fields, no, facts.text_of(no, m.group(0)),
+                        rule=f"the {name} format (data/chat_templates.yaml; {row['source'].split(';')[0]})")
+            return
