@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from cardrepro.audit import memory as M
+from cardrepro.estimate import memory as M
 from cardrepro.audit.context import model_config
 
 os.environ.setdefault("DS_ACCELERATOR", "cpu")

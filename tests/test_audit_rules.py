@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from cardrepro.audit import audit_report, audit_spec
-from cardrepro.audit import memory as M
+from cardrepro.estimate import memory as M
+from cardrepro.estimate.schedule import steps_per_epoch
 from cardrepro.audit.context import model_config
 from cardrepro.audit.findings import reaches
 
@@ -54,14 +55,19 @@ def test_clean_spec_has_no_errors_or_warnings():
 
 
 def test_internal_dataset_with_card_words():
+    # the reader records the card's own note (datasets[0].availability from the card, line 5)
     spec = base_spec(datasets=[{"name": "ikala", "options": {"val_split": 0.05}, "availability": "internal"},
                                {"name": "dolly15k", "options": {"val_split": 0.05}}],
-                     provenance={"datasets[0]": {"origin": "card", "line": 3, "text": "- ikala:"}})
-    text = "a\nb\n- ikala:\nc\nNote: ikala is an internal dataset,\nremove it to reproduce\n"
-    f = one(audit_spec(spec, card_text=text), "CR101")
+                     provenance={"datasets[0]": {"origin": "card", "line": 3, "text": "- ikala:"},
+                                 "datasets[0].availability": {"origin": "card", "line": 5,
+                                                              "text": "Note: ikala is an internal dataset,"}})
+    f = one(audit_spec(spec), "CR101")
     assert f["severity"] == "error"
-    assert 3 in f["lines"] and 5 in f["lines"] and 6 in f["lines"]
+    assert f["lines"] == [3, 5]
     assert "card itself" in f["message"]
+    # a name that says it is internal, on the mix's own line, is not a note of the card's
+    spec["provenance"]["datasets[0].availability"]["line"] = 3
+    assert "card itself" not in one(audit_spec(spec), "CR101")["message"]
 
 
 def test_unpublished_export_suggests_oasst1():
@@ -205,12 +211,13 @@ def test_deepspeed_mismatch_and_save_strategy():
     assert one(f, "CR320")["severity"] == "info"
 
 
-def test_prose_size_against_base_model():
-    text = (FIX / "tiny-sft.md").read_text()
-    f = one(audit_spec(base_spec(), card_text=text), "CR303")
+def test_prose_size_against_base_model(tmp_path):
+    from cardrepro.spec import parse_card
+    f = one(audit_spec(parse_card(str(FIX / "tiny-sft.md"))), "CR303")
     assert f["lines"] == [3] and "7B" in f["message"]
-    ok = "Fine-tuned from bloomz-560m, based on a 560M-parameter model\n"
-    assert not codes(audit_spec(base_spec(), card_text=ok), "CR303")
+    ok = tmp_path / "ok.md"
+    ok.write_text("# Tiny card\n\nFine-tuned from bigscience/bloomz-560m, based on a 560M-parameter model.\n")
+    assert not codes(audit_spec(parse_card(str(ok))), "CR303")
 
 
 # ----------------------------------------------------------------------------- derived
@@ -220,7 +227,7 @@ def test_world_size_implied(stablelm_spec):
     assert w["data"]["world_size"] == 4 and w["data"]["train_rows"] == 129047
     assert w["data"]["estimate"] == pytest.approx(129047 / (4000 * 8), abs=1e-3)
     assert one(f, "CR401")["data"]["global_batch"] == 32
-    assert one(f, "CR402")["data"]["steps_per_epoch"] == M.steps_per_epoch(129047, 4, 4, 2) == 4033
+    assert one(f, "CR402")["data"]["steps_per_epoch"] == steps_per_epoch(129047, 4, 4, 2) == 4033
     assert one(f, "CR403")["data"]["tokens_upper_bound"] == 12000 * 32 * 4096
 
 
@@ -284,8 +291,8 @@ def test_memory_split_and_checkpointing():
 # ----------------------------------------------------------------------------- hygiene
 def test_secrets_and_paths_never_emitted():
     from cardrepro.audit import render
-    text = (FIX / "secret-card.md").read_text()
-    rep = audit_report(base_spec(), card_text=text)
+    from cardrepro.spec import parse_card
+    rep = audit_report(parse_card(str(FIX / "secret-card.md")))
     f = rep["findings"]
     assert one(f, "CR601")["lines"] == [9] and one(f, "CR601")["severity"] == "error"
     assert one(f, "CR602")["lines"] == [10]

@@ -20,7 +20,7 @@ def reports():
     out = {}
     for name in SEEDS:
         path = CARDS / f"{name}.md"
-        out[name] = audit_report(parse_card(str(path)), card_text=path.read_text(encoding="utf-8"))
+        out[name] = audit_report(parse_card(str(path)))
     return out
 
 

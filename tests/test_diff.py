@@ -21,6 +21,8 @@ def cards(tmp_path, monkeypatch):
     monkeypatch.setattr(diff, "run_audit", lambda spec, card=None: None)
     spec = json.loads((FIX / "stablelm-7b-sft.spec.json").read_text())
     spec.pop("card")
+    # a stated GPU count: else the batch change below changes the world size the card implies (and the launch scripts)
+    spec["training"]["num_gpus"] = 4
     old = tmp_path / "old" / "stablelm-7b-sft.md"
     new = tmp_path / "new" / "stablelm-7b-sft.md"
     old.parent.mkdir()

@@ -9,48 +9,36 @@ Public API (used by `cardrepro build`):
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from cardrepro.audit import availability, conflicts, cost, derived, hygiene, missing, values
 from cardrepro.audit.context import Context
+from cardrepro.audit.derive import derive
 from cardrepro.audit.findings import counts, score, sort_findings, verdict
 
-FAMILIES = (availability, conflicts, derived, missing, values, cost, hygiene)   # derived before missing: CR210 cites CR404
+FAMILIES = (availability, conflicts, derived, missing, values, cost, hygiene)   # any order: each reads ctx only
 
 __all__ = ["audit_spec", "audit_report", "render_markdown", "render_text", "render_json"]
 
 
-def _card_text(spec, card_text):
-    if card_text is not None:
-        return card_text
-    path = ((spec or {}).get("card") or {}).get("path")
-    if not path:
-        return None
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+def context(spec):
+    """The rules' view of a spec, with the numbers derived from it (once, frozen)."""
+    return Context(spec, derive(Context(spec)))
 
 
-def _run(spec, card_text=None):
-    ctx = Context(spec, _card_text(spec, card_text))
-    found = []
-    for fam in FAMILIES:
-        found.extend(fam.check(ctx))
-    return ctx, sort_findings(hygiene.scrub_obj(found))
+def _findings(ctx):
+    return sort_findings(hygiene.scrub_obj([f for fam in FAMILIES for f in fam.check(ctx)]))
 
 
 def audit_spec(spec, card_text=None):
-    """Findings for one spec (a dict from `cardrepro.spec.parse_card`), most severe first."""
-    return _run(spec, card_text)[1]
+    """Findings for one spec (a dict from `cardrepro.spec.parse_card`), most severe first.
+    `card_text` is ignored: the audit reads only the spec (kept for older callers)."""
+    return _findings(context(spec))
 
 
 def audit_report(spec, card_text=None):
-    """One card's report: findings, counts, score (formula in findings.py) and a verdict."""
-    ctx, found = _run(spec, card_text)
-    f = ctx.facts
-    facts_ratio = (f["stated"] + 0.5 * f["defaulted"]) / f["required"] if f["required"] else 1.0
-    data_ratio = (sum(ctx.data_scores) / len(ctx.data_scores)) if ctx.data_scores else 0.0
+    """One card's report: findings, counts, score (formula in findings.py) and a verdict. A
+    function of the spec alone (`card_text` is ignored, as in audit_spec)."""
+    ctx = context(spec)
+    found = _findings(ctx)
     card = (spec or {}).get("card") or {}
     return {
         "card": hygiene.scrub(str(card.get("path") or "")) or None,
@@ -58,7 +46,7 @@ def audit_report(spec, card_text=None):
         "sha256": card.get("sha256"),
         "findings": found,
         "counts": counts(found),
-        "score": score(found, facts_ratio, data_ratio),
+        "score": score(found, missing.facts_ratio(ctx), availability.data_ratio(ctx)),
         "verdict": verdict(found),
     }
 

@@ -18,23 +18,12 @@ def _is_local_path(text):
     return s.startswith(("/", "~/", "./", "../")) or bool(re.match(r"^[A-Za-z]:[\\/]", s))
 
 
-def _card_mentions(ctx, name):
-    """Card lines that name the dataset and say it is internal (the card's own words, the same
-    words the parser reads: data/stages.yaml internal_words and remove_words)."""
-    conf = C.load_yaml("stages.yaml")
-    markers = [w.lower() for w in conf["internal_words"] + conf["remove_words"]]
-    out = []
-    if not ctx.card_lines:
-        return out
-    n = str(name).lower()
-    for i, text in enumerate(ctx.card_lines, 1):
-        low = text.lower()
-        if n in low and any(m in low for m in markers) and not low.strip().startswith("- "):
-            out.append(i)
-            nxt = ctx.card_line(i + 1)
-            if nxt is not None and any(m in nxt.lower() for m in markers):
-                out.append(i + 1)
-    return out
+def _card_says_internal(ctx, i):
+    """The line of the card's own note that dataset `i` is internal, as the reader recorded it
+    (datasets[i].availability from the card, on a line apart from the mix's entry); [] if none."""
+    path = f"datasets[{i}]"
+    said = ctx.origin(f"{path}.availability") == "card" and ctx.line(f"{path}.availability")
+    return [said] if said and said != ctx.line(path) else []
 
 
 def _licence_id(text):
@@ -55,7 +44,7 @@ def _classes(lic):
 
 def check(ctx):
     out = []
-    out += _availability(ctx)
+    out += [f for f, _ in _mix(ctx) if f]
     out += _stage_availability(ctx)
     out += _licences(ctx)
     out += _trainer_options(ctx)
@@ -91,84 +80,93 @@ def _stage_start(ctx):
 
 
 # ----------------------------------------------------------------------------- availability
-def _availability(ctx):
-    out = []
+def data_ratio(ctx):
+    """Mean over the mix's datasets of 1 (public), 0.5 (a published substitute), 0 (none); 0 when
+    the card names no data (findings.py)."""
+    scores = [s for _, s in _mix(ctx)]
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def _mix(ctx):
+    """[(finding or None, data score)] per dataset of the mix."""
     unpublished = {e["file"]: e for e in C.rules().get("unpublished_exports") or []}
-    for i, d in ctx.datasets():
-        name = d["name"]
-        opts = d.get("options") or {}
-        avail = (d.get("availability") or "").lower() or None
-        key, entry = C.registry_entry(name)
-        path = f"datasets[{i}]"
-        lines = ctx.lines(path, f"{path}.availability", f"{path}.name")
-        ifp = opts.get("input_file_path")
-        export = unpublished.get(_basename(ifp)) if ifp else None
-        reg_avail = (entry or {}).get("availability")
-        if ifp and not export:
-            # the file decides: a published file of the same loader is public
-            by_file = [e for e in (C.registry() or {}).values()
-                       if isinstance(e, dict) and e.get("hub_file") == _basename(ifp)]
-            if by_file and any(e.get("availability") == "public" for e in by_file):
-                reg_avail = "public"
-                if avail in ("internal", "unknown", None):
-                    avail = "public"
-        if export or (reg_avail == "unreleased" and (entry or {}).get("substitute")):
-            sub = (export or {}).get("substitute") or entry.get("substitute")
-            sub_file = (export or {}).get("substitute_file") or entry.get("substitute_file")
-            src = (export or {}).get("source") or REG
-            lang = opts.get("lang")
-            what = f"`{_basename(ifp)}`" if ifp else f"`{name}`"
-            out.append(finding(
-                "CR102", "warning",
-                f"{what} (dataset `{name}`) was never published; a published substitute exists: "
-                f"{sub}",
-                lines=lines + ctx.lines(f"{path}.options.input_file_path"),
-                action=f"use {sub}" + (f" ({sub_file})" if sub_file else "")
-                       + (f" with the same lang filter ({lang})" if lang else "")
-                       + ", keeping only messages created before the export's date",
-                basis=[src, REG] if entry else [src], paths=[path]))
-            ctx.data_scores.append(0.5)
-        elif (avail == "internal" or reg_avail == "internal") and not (
-                reg_avail == "unreleased" and not _card_mentions(ctx, name)):
-            own = _card_mentions(ctx, name)
-            says = " (the card itself says so)" if own else ""
-            out.append(finding(
-                "CR101", "error",
-                f"dataset `{name}` is internal{says}: it cannot be obtained, so the mix cannot be "
-                f"reproduced exactly",
-                lines=lines + own + ctx.lines(f"{path}.options.input_file_path"),
-                action=f"leave `{name}` out of the mix (the build does) and report results as "
-                       f"'without {name}'; ask the authors for the data or its size to weigh the gap",
-                basis=["card"] + ([REG] if reg_avail == "internal" else []), paths=[path]))
-            ctx.data_scores.append(0.0)
-        elif reg_avail == "unreleased" or avail == "unreleased":
-            out.append(finding(
-                "CR104", "error",
-                f"dataset `{name}` was not released and has no published substitute",
-                lines=lines, action="ask the authors to publish it; the build can only train on "
-                                    "the rest of the mix (or on the sample records)",
-                basis=[REG], paths=[path]))
-            ctx.data_scores.append(0.0)
-        elif avail == "local_path" or _is_local_path(name) or (ifp and _is_local_path(ifp)):
-            out.append(finding(
-                "CR103", "error",
-                f"dataset `{name}` is read from a local file that the card does not publish",
-                lines=lines + ctx.lines(f"{path}.options.input_file_path"),
-                action="ask the authors for the file or a hub id; the build cannot fetch it",
-                basis=["card"], paths=[path]))
-            ctx.data_scores.append(0.0)
-        elif entry is None and avail != "public":
-            out.append(finding(
-                "CR105", "warning",
-                f"dataset `{name}` is not in the registry: its source, licence and availability "
-                f"are unknown",
-                lines=lines, action="add it to cardrepro/data/datasets.yaml with its hub id, or ask "
-                                    "the authors where it comes from",
-                basis=[REG], paths=[path]))
-            ctx.data_scores.append(0.0)
-        else:
-            ctx.data_scores.append(1.0)
-    return out
+    return [_dataset(ctx, i, d, unpublished) for i, d in ctx.datasets()]
+
+
+def _dataset(ctx, i, d, unpublished):
+    out = []
+    name = d["name"]
+    opts = d.get("options") or {}
+    avail = (d.get("availability") or "").lower() or None
+    key, entry = C.registry_entry(name)
+    path = f"datasets[{i}]"
+    lines = ctx.lines(path, f"{path}.availability", f"{path}.name")
+    ifp = opts.get("input_file_path")
+    export = unpublished.get(_basename(ifp)) if ifp else None
+    reg_avail = (entry or {}).get("availability")
+    if ifp and not export:
+        # the file decides: a published file of the same loader is public
+        by_file = [e for e in (C.registry() or {}).values()
+                   if isinstance(e, dict) and e.get("hub_file") == _basename(ifp)]
+        if by_file and any(e.get("availability") == "public" for e in by_file):
+            reg_avail = "public"
+            if avail in ("internal", "unknown", None):
+                avail = "public"
+    if export or (reg_avail == "unreleased" and (entry or {}).get("substitute")):
+        sub = (export or {}).get("substitute") or entry.get("substitute")
+        sub_file = (export or {}).get("substitute_file") or entry.get("substitute_file")
+        src = (export or {}).get("source") or REG
+        lang = opts.get("lang")
+        what = f"`{_basename(ifp)}`" if ifp else f"`{name}`"
+        out.append(finding(
+            "CR102", "warning",
+            f"{what} (dataset `{name}`) was never published; a published substitute exists: "
+            f"{sub}",
+            lines=lines + ctx.lines(f"{path}.options.input_file_path"),
+            action=f"use {sub}" + (f" ({sub_file})" if sub_file else "")
+                   + (f" with the same lang filter ({lang})" if lang else "")
+                   + ", keeping only messages created before the export's date",
+            basis=[src, REG] if entry else [src], paths=[path]))
+        return out[-1], 0.5
+    elif (avail == "internal" or reg_avail == "internal") and not (
+            reg_avail == "unreleased" and not _card_says_internal(ctx, i)):
+        own = _card_says_internal(ctx, i)
+        says = " (the card itself says so)" if own else ""
+        out.append(finding(
+            "CR101", "error",
+            f"dataset `{name}` is internal{says}: it cannot be obtained, so the mix cannot be "
+            f"reproduced exactly",
+            lines=lines + own + ctx.lines(f"{path}.options.input_file_path"),
+            action=f"leave `{name}` out of the mix (the build does) and report results as "
+                   f"'without {name}'; ask the authors for the data or its size to weigh the gap",
+            basis=["card"] + ([REG] if reg_avail == "internal" else []), paths=[path]))
+        return out[-1], 0.0
+    elif reg_avail == "unreleased" or avail == "unreleased":
+        out.append(finding(
+            "CR104", "error",
+            f"dataset `{name}` was not released and has no published substitute",
+            lines=lines, action="ask the authors to publish it; the build can only train on "
+                                "the rest of the mix (or on the sample records)",
+            basis=[REG], paths=[path]))
+        return out[-1], 0.0
+    elif avail == "local_path" or _is_local_path(name) or (ifp and _is_local_path(ifp)):
+        out.append(finding(
+            "CR103", "error",
+            f"dataset `{name}` is read from a local file that the card does not publish",
+            lines=lines + ctx.lines(f"{path}.options.input_file_path"),
+            action="ask the authors for the file or a hub id; the build cannot fetch it",
+            basis=["card"], paths=[path]))
+        return out[-1], 0.0
+    elif entry is None and avail != "public":
+        out.append(finding(
+            "CR105", "warning",
+            f"dataset `{name}` is not in the registry: its source, licence and availability "
+            f"are unknown",
+            lines=lines, action="add it to cardrepro/data/datasets.yaml with its hub id, or ask "
+                                "the authors where it comes from",
+            basis=[REG], paths=[path]))
+        return out[-1], 0.0
+    return None, 1.0
 
 
 def _stage_availability(ctx):
@@ -353,7 +351,7 @@ def _metadata(ctx):
             continue
         path = f"metadata_datasets[{j}]"
         key, entry = C.registry_entry(mname)
-        lines = ctx.lines(path) or ctx.find_lines(mname, near=ctx.line("metadata_datasets"))
+        lines = ctx.lines(path)
         if key and key in mix_keys:
             continue
         if key and key in subs:

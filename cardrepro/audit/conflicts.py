@@ -6,7 +6,7 @@ import re
 
 from cardrepro.audit import context as C
 from cardrepro.audit.findings import finding
-from cardrepro.audit.memory import fmt_b, param_breakdown
+from cardrepro.estimate.memory import fmt_b, param_breakdown
 
 TRAINER_PRECEDENCE = {
     "oa-trainer-sft": "oa-trainer-sft.md §1.2: defaults, then --configs left to right, then CLI flags win",
@@ -92,17 +92,26 @@ _BASE_WORDS = ("based on", "finetuned from", "fine-tuned from", "基于", "基�
                "参数", "參數")
 
 
+def _base_model_lines(ctx):
+    """(line, text) of the card lines the reader took the base model from (provenance)."""
+    seen = {}
+    for path in ("base_model.name", "base_model.architecture", "base_model"):
+        rec = ctx.prov.get(path)
+        if isinstance(rec, dict) and isinstance(rec.get("line"), int) and isinstance(rec.get("text"), str):
+            seen.setdefault(rec["line"], rec["text"])
+    return sorted(seen.items())
+
+
 def _prose_size(ctx):
-    """CR303: a parameter count in the prose against the named base model's config."""
-    if not ctx.card_lines:
-        return []
+    """CR303: a parameter count stated where the card names its base model, against the model's
+    config (the line as the reader recorded it: the audit never rereads the card)."""
     name = ctx.base_model()
     canon, cfg = C.model_config(name)
     if not cfg:
         return []
     n = param_breakdown(cfg)["total"]
     out = []
-    for i, text in enumerate(ctx.card_lines, 1):
+    for i, text in _base_model_lines(ctx):
         low = text.lower()
         if not any(w in low for w in _BASE_WORDS):
             continue
@@ -170,7 +179,6 @@ def _released_vs_schedule(ctx):
     if r_steps:
         spe = r_steps / r_ep
         total = spe * epochs
-        ctx.derived["steps_per_epoch_stated"] = spe
         deriv.append(f"steps per epoch = {r_steps} / {r_ep} = {spe:g}")
         deriv.append(f"scheduled optimizer steps = {spe:g} * {epochs} = {total:g}")
         data.update(steps_per_epoch=spe, total_steps=total)

@@ -1,13 +1,13 @@
-"""What every rule reads: the spec (tolerant of absent keys), its provenance, the card's lines,
-and the data files (dataset registry, model configs, audit rules)."""
+"""What every rule reads: the spec (tolerant of absent keys), its provenance, the numbers derived
+from it once (derive.py), and the data files (dataset registry, model configs, audit rules). Never
+the card file: the audit is a function of the spec."""
 from __future__ import annotations
 
 import fnmatch
-import re
 
-from cardrepro import data
-
-_PATH_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+from cardrepro import assume, data
+from cardrepro.estimate.schedule import registry_key
+from cardrepro.paths import get
 
 
 def load_yaml(name):
@@ -23,35 +23,8 @@ def registry():
     return load_yaml("datasets.yaml")
 
 
-def model_configs():
-    return load_yaml("model_configs.yaml")
-
-
-def get(obj, path, default=None):
-    """get(spec, "datasets[3].options.val_split")"""
-    cur = obj
-    for key, idx in _PATH_RE.findall(path):
-        if idx:
-            if not isinstance(cur, list) or int(idx) >= len(cur):
-                return default
-            cur = cur[int(idx)]
-        else:
-            if not isinstance(cur, dict) or key not in cur:
-                return default
-            cur = cur[key]
-    return default if cur is None else cur
-
-
 def _norm(name):
     return str(name).strip().lower()
-
-
-def registry_key(name):
-    """The registry key for a dataset name, alias or hub id, or for the last part of a hub id
-    (`org/alpaca` -> alpaca); None if unknown."""
-    if not name:
-        return None
-    return data.registry_entry(name)[0] or data.registry_entry(str(name).rsplit("/", 1)[-1])[0]
 
 
 def registry_entry(name):
@@ -62,19 +35,7 @@ def registry_entry(name):
 model_config = data.model_config
 
 
-def lora_targets(model_type):
-    """PEFT's default LoRA targets for an architecture (data/build_defaults.yaml lora)."""
-    tm = (load_yaml("build_defaults.yaml").get("lora") or {}).get("target_modules") or {}
-    return (tm.get("by_architecture") or {}).get(model_type)
-
-
-def model_family(name):
-    """Candidates when the name is a family without a size ("BLOOMZ")."""
-    if not name:
-        return None
-    fams = {_norm(k): v for k, v in (model_configs().get("families") or {}).items()}
-    n = _norm(name)
-    return fams.get(n) or fams.get(n.rsplit("/", 1)[-1])
+model_family = assume.family_sizes
 
 
 def matches(name, patterns):
@@ -82,13 +43,10 @@ def matches(name, patterns):
 
 
 class Context:
-    def __init__(self, spec, card_text=None):
+    def __init__(self, spec, derived=None):
         self.spec = spec if isinstance(spec, dict) else {}
         self.prov = self.spec.get("provenance") or {}
-        self.card_lines = (card_text.splitlines() if card_text is not None else None)
-        self.derived = {}          # values derived by one family and used by another
-        self.facts = {"required": 0, "stated": 0, "defaulted": 0}
-        self.data_scores = []
+        self.derived = derived          # derive.Derived (frozen), read by the rules
 
     # --- values and provenance
     def get(self, path, default=None):
@@ -159,18 +117,3 @@ class Context:
 
     def method(self):
         return (self.get("method") or "").lower() or None
-
-    def find_lines(self, text, near=None):
-        """Card lines that contain `text` (the first at or after line `near` when given)."""
-        if not self.card_lines or not text:
-            return []
-        hits = [i for i, t in enumerate(self.card_lines, 1) if str(text) in t]
-        if near:
-            after = [i for i in hits if i >= near]
-            hits = after[:1] or hits[:1]
-        return hits[:1]
-
-    def card_line(self, n):
-        if self.card_lines and 0 < n <= len(self.card_lines):
-            return self.card_lines[n - 1]
-        return None

@@ -4,35 +4,13 @@ from __future__ import annotations
 
 import re
 
+from cardrepro import assume
 from cardrepro.audit import context as C
-from cardrepro.audit import memory as M
 from cardrepro.audit.findings import finding
-from cardrepro.audit.memory import fmt_b, fmt_gb
+from cardrepro.estimate import memory as M
+from cardrepro.estimate.memory import fmt_b, fmt_gb
 
 CFG = "model configs (cardrepro/data/model_configs.yaml)"
-
-
-def _build_defaults():
-    return C.load_yaml("build_defaults.yaml")
-
-
-def resolve_model(ctx):
-    """(canonical name, config, how) for the card's base model; how = stated | assumed."""
-    name = ctx.base_model()
-    canon, cfg = C.model_config(name)
-    if cfg:
-        return canon, cfg, "stated"
-    exact = ((_build_defaults().get("base_model_exact") or {}).get(str(name or "").lower()) or {})
-    if exact.get("value"):
-        canon, cfg = C.model_config(exact["value"])
-        if cfg:
-            return canon, cfg, "assumed"
-    fam = C.model_family(name)
-    if fam:
-        canon, cfg = C.model_config(fam[0])
-        if cfg:
-            return canon, cfg, "assumed"
-    return None, None, None
 
 
 def gpu_spec(text):
@@ -68,7 +46,7 @@ def _lora_trainable(cfg, bd, r, targets):
 
 def check(ctx):
     out = []
-    canon, cfg, how = resolve_model(ctx)
+    canon, cfg, how = assume.model_config(ctx.spec)
     if not cfg:
         if ctx.base_model():
             out.append(finding(
@@ -83,7 +61,6 @@ def check(ctx):
     vocab = ctx.get("tokenizer.vocab_size")
     bd = M.param_breakdown(cfg, vocab_size=vocab)
     N = bd["total"]
-    ctx.derived["params"] = N
     note = []
     if vocab and int(vocab) != int(cfg["vocab_size"]):
         note.append(f"vocabulary {int(vocab):,} stated by the card (config: {cfg['vocab_size']:,})")
@@ -95,46 +72,23 @@ def check(ctx):
         lines=ctx.lines("base_model.name", "tokenizer.vocab_size"), action="nothing to do",
         basis=[CFG] + (["card"] if note else []), derivation=bd["formula"],
         paths=["base_model.name"], data={"params": N, "model": canon}))
-    out += _memory(ctx, cfg, bd, canon)
+    out += _memory(ctx)
     out += _compute(ctx, N)
     out += _claims(ctx, cfg, bd)
     return out
 
 
 # ----------------------------------------------------------------------------- memory
-def _world(ctx):
-    w = ctx.get("training.num_gpus")
-    if w:
-        return int(w), "stated"
-    if ctx.derived.get("world_implied"):
-        return ctx.derived["world_implied"], "implied by the card's numbers (CR404)"
-    ws = (_build_defaults().get("world_size") or {})
-    return int(ws.get("value") or 8), f"assumed: {ws.get('source') or 'build default'}"
+WORLD_HOW = {"stated": "stated", "implied": "implied by the card's numbers (CR404)"}
 
 
-def _memory(ctx, cfg, bd, canon):
-    out = []
-    N = bd["total"]
-    micro = ctx.get("training.per_device_train_batch_size")
-    seq = ctx.get("training.max_length")
-    assumed = []
-    is_lora = bool(ctx.get("peft.type") or ctx.method() in ("lora", "qlora"))
-    if is_lora and (not micro or not seq):
-        # the build's assumptions (CR205, CR207) so that the adapter's cost is still shown
-        from cardrepro.audit.missing import build_default
-        if not micro:
-            micro = build_default(ctx, "training.per_device_train_batch_size")[0]
-            assumed.append(f"micro batch {micro} assumed (CR205)")
-        if not seq:
-            seq = build_default(ctx, "training.max_length")[0] or cfg.get("max_position_embeddings")
-            assumed.append(f"sequence length {seq} assumed (CR207)")
-    if not micro or not seq:
-        return out
-    gc_on = bool(ctx.get("training.gradient_checkpointing"))
-    flash = bool(ctx.get("trainer.options.use_flash_attention") or ctx.get("training.use_flash_attention"))
+def _memory(ctx):
+    plan = ctx.derived.memory
+    if not plan:
+        return []
+    cfg, bd, micro, seq, act, flash = plan["cfg"], plan["breakdown"], plan["micro"], plan["seq"], plan["act"], plan["flash"]
+    gc_on = plan["gc"]
     heads = int(cfg["num_attention_heads"])
-    act = {g: M.activations(bd, seq, micro, heads, bd["vocab_size"], gradient_checkpointing=g,
-                            flash_attention=flash) for g in (False, True)}
     act_deriv = [
         f"activations per layer = s*b*(15h + 4I) + {'0 (flash attention)' if flash else '5*a*s^2*b'} "
         f"= {seq}*{micro}*(15*{bd['hidden_size']} + 4*{bd['intermediate_size']})"
@@ -143,42 +97,22 @@ def _memory(ctx, cfg, bd, canon):
         f"without checkpointing: L*per_layer + logits = {fmt_gb(act[False]['total'])}",
         f"with checkpointing: L*2*s*b*h + per_layer + logits = {fmt_gb(act[True]['total'])}",
     ]
-    if is_lora:
-        return _lora_memory(ctx, cfg, bd, canon, act, assumed + act_deriv, gc_on, micro, seq)
-    stage = ctx.get("deepspeed.stage")
-    world, wsrc = _world(ctx)
-    stages = [stage] if stage is not None else [0, 2, 3]
-    rows = []
+    if plan["lora"]:
+        return _lora_memory(ctx, cfg, bd, act, plan["assumed"] + act_deriv, gc_on, micro, seq)
+    N = bd["total"]
+    stage, world = plan["stage"], plan["world"]
+    wsrc = WORLD_HOW.get(plan["world_how"]) or f"assumed: {plan['world_source'] or 'build default'}"
     deriv = [f"N = {N:,}; world W = {world} ({wsrc}); bytes/param: weights 2, gradients 6 at "
              f"ZeRO-1/2 (16-bit + fp32) or 4 at ZeRO-3, optimizer 12 (fp32 master + Adam m, v) "
              f"[DeepSpeed estimator accounting]; plain data parallel 2 + 2 + 12"]
-    data_rows = []
-    for s in stages:
-        variants = [("no offload", False, False)]
-        if s in (1, 2, 3):
-            variants.append(("optimizer offload", True, False))
-        if s == 3:
-            variants.append(("optimizer+param offload", True, True))
-        for label, oo, op in variants:
-            ms = M.model_states(N, s if s else 0, world, oo, op, bd["largest_layer"])
-            tot_gc = ms["total"] + act[True]["total"]
-            tot = ms["total"] + act[False]["total"]
-            rows.append(f"ZeRO-{s or 0} {label}: weights {fmt_gb(ms['weights'])}, gradients "
-                        f"{fmt_gb(ms['gradients'])}, optimizer {fmt_gb(ms['optimizer'])}"
-                        + (f", gathered-layer buffer {fmt_gb(ms['buffer'])}" if ms["buffer"] else "")
-                        + f" = {fmt_gb(ms['total'])} model states; + activations "
-                          f"{fmt_gb(act[True]['total'])} with / {fmt_gb(act[False]['total'])} without "
-                          f"checkpointing = {fmt_gb(tot_gc)} / {fmt_gb(tot)}")
-            data_rows.append({"stage": s or 0, "offload": label, "weights": ms["weights"],
-                              "gradients": ms["gradients"], "optimizer": ms["optimizer"],
-                              "buffer": ms["buffer"], "activations_gc": act[True]["total"],
-                              "activations_no_gc": act[False]["total"]})
+    data_rows = [dict(r) for r in plan["rows"]]
+    rows = [_row_text(r) for r in data_rows]
     first = data_rows[0]
     ms_total = first["weights"] + first["gradients"] + first["optimizer"] + first["buffer"]
     as_card = first["activations_gc"] if gc_on else first["activations_no_gc"]
     lines = ctx.lines("deepspeed.stage", "training.per_device_train_batch_size", "training.max_length",
                       "training.gradient_checkpointing")
-    out.append(finding(
+    return [finding(
         "CR502", "info",
         f"per-GPU memory at {'ZeRO-' + str(stage) if stage is not None else 'no stated ZeRO stage'} "
         f"on {world} GPUs, micro batch {micro}, {seq} tokens: {fmt_gb(ms_total)} model states + "
@@ -186,24 +120,26 @@ def _memory(ctx, cfg, bd, canon):
         f"as the card sets{', flash attention' if flash else ''}) = {fmt_gb(ms_total + as_card)}",
         lines=lines, action="see the table in the derivation for offload and checkpointing variants",
         basis=["card", CFG, "derived"], derivation=deriv + rows + act_deriv,
-        paths=["deepspeed.stage"], data={"rows": data_rows, "world": world}))
-    return out
+        paths=["deepspeed.stage"], data={"rows": data_rows, "world": world})]
 
 
-def _lora_memory(ctx, cfg, bd, canon, act, act_deriv, gc_on, micro, seq):
+def _row_text(r):
+    states = r["weights"] + r["gradients"] + r["optimizer"] + r["buffer"]
+    return (f"ZeRO-{r['stage']} {r['offload']}: weights {fmt_gb(r['weights'])}, gradients "
+            f"{fmt_gb(r['gradients'])}, optimizer {fmt_gb(r['optimizer'])}"
+            + (f", gathered-layer buffer {fmt_gb(r['buffer'])}" if r["buffer"] else "")
+            + f" = {fmt_gb(states)} model states; + activations "
+              f"{fmt_gb(r['activations_gc'])} with / {fmt_gb(r['activations_no_gc'])} without "
+              f"checkpointing = {fmt_gb(states + r['activations_gc'])} / {fmt_gb(states + r['activations_no_gc'])}")
+
+
+def _lora_memory(ctx, cfg, bd, act, act_deriv, gc_on, micro, seq):
     out = []
     N = bd["total"]
-    r = ctx.get("peft.r")
-    bdefs = (_build_defaults().get("lora") or {})
-    r_src = "card"
-    if r is None:
-        r = (bdefs.get("r") or {}).get("value", 8)
-        r_src = "assumed (PEFT default)"
-    targets = ctx.get("peft.target_modules")
-    t_src = "card"
-    if not targets:
-        targets = C.lora_targets(cfg["model_type"]) or []
-        t_src = "assumed (PEFT default for the architecture)"
+    r, r_assumed = assume.lora(ctx.spec, "r")
+    r_src = "assumed (PEFT default)" if r_assumed else "card"
+    targets, t_assumed = assume.lora(ctx.spec, "target_modules")
+    t_src = "assumed (PEFT default for the architecture)" if t_assumed else "card"
     if isinstance(targets, str):
         targets = [targets]
     trainable, parts = _lora_trainable(cfg, bd, int(r), targets)
@@ -236,7 +172,7 @@ def _lora_memory(ctx, cfg, bd, canon, act, act_deriv, gc_on, micro, seq):
 
 # ----------------------------------------------------------------------------- compute
 def _compute(ctx, N):
-    tokens = ctx.derived.get("tokens_upper")
+    tokens = ctx.derived.tokens_upper
     if not tokens:
         return []
     rules = C.rules()

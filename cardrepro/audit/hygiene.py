@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from cardrepro.audit.findings import finding
 from cardrepro.read import redact as R
-from cardrepro.read.source import Line
 
 scrub = R.redact_text
 scrub_obj = R.redact_value
 
 
-def scan_lines(lines):
-    """{"secrets": [{line, kind}], "absolute_paths": [{line, path}]} for raw card lines: what the
-    reader's redaction finds in them (escaped secrets included), one record per secret."""
-    return R.redact_lines([Line(no, text) for no, text in enumerate(lines or [], 1)])[1]
-
-
 def check(ctx):
     hy = ctx.get("hygiene") or {}
-    secrets = list(hy.get("secrets") or [])
+    secrets = list(hy.get("secrets") or [])      # the reader records what it redacted
     paths = list(hy.get("absolute_paths") or [])
-    # the reader records what it redacted in the spec; the card is scanned here only when the
-    # spec records nothing (a clean card, or a spec made elsewhere)
-    if ctx.card_lines is not None and not (hy.get("secrets") or hy.get("absolute_paths")):
-        own = scan_lines(ctx.card_lines)
-        secrets, paths = own["secrets"], own["absolute_paths"]
     out = []
     for s in secrets:  # one finding per secret: its kind and line, never its value
         kind = s.get("kind") or "secret"

@@ -2,9 +2,10 @@
 will assume and where that default comes from."""
 from __future__ import annotations
 
+from cardrepro import assume
 from cardrepro.audit import context as C
 from cardrepro.audit.findings import finding
-from cardrepro.audit.memory import fmt_b, fmt_gb, param_breakdown
+from cardrepro.estimate.memory import fmt_b, fmt_gb, param_breakdown
 
 TRAINER_DOCS = {"oa-trainer-sft": "oa-trainer-sft.md §1.3 (trainer_sft.py `defaults`)"}
 
@@ -25,106 +26,88 @@ def _present(ctx, path):
     return v is not None and v != [] and v != ""
 
 
-def _arch(ctx):
-    from cardrepro.audit.cost import resolve_model
-
-    _, cfg, _ = resolve_model(ctx)
-    return (cfg or {}).get("model_type") or ctx.get("base_model.architecture")
-
-
 def build_default(ctx, path):
-    """(value, source) the build assumes for `path` (cardrepro/data/build_defaults.yaml), or
-    (None, None) when it has none."""
-    bd = C.load_yaml("build_defaults.yaml") or {}
-    arch = _arch(ctx)
-    if path == "training.num_gpus" and bd.get("world_size"):
-        return bd["world_size"].get("value"), bd["world_size"].get("source")
-    if path == "training.max_length" and bd.get("max_length"):
-        e = bd["max_length"].get(arch) or bd["max_length"].get("default") or {}
-        return e.get("value"), e.get("source")
-    if path == "training.dtype" and bd.get("dtype"):
-        return bd["dtype"].get("value"), bd["dtype"].get("source")
-    if path.startswith("training."):
-        ta = bd.get("training_arguments") or {}
-        key = path.split(".", 1)[1]
-        if key in (ta.get("values") or {}):
-            return ta["values"][key], ta.get("source")
-    if path.startswith("peft."):
-        lora = bd.get("lora") or {}
-        key = path.split(".", 1)[1]
-        if key == "target_modules" and lora.get("target_modules"):
-            tm = lora["target_modules"]
-            v = (tm.get("by_architecture") or {}).get(arch)
-            return (v, tm.get("source")) if v else (None, None)
-        if isinstance(lora.get(key), dict):
-            return lora[key].get("value"), lora[key].get("source")
-    return None, None
+    """(value, source) the build assumes for `path` were the card silent on it (cardrepro/assume.py),
+    or (None, None) when it assumes nothing."""
+    return assume.if_silent(ctx.spec, path)
 
 
 def _assumed(ctx, fact):
-    """(value, source): the build's default for the fact, or (None, what to do instead)."""
+    """(value, source): what the build assumes for the fact, or (None, what to do instead)."""
     target = fact.get("default_path") or (fact.get("any") or [fact.get("path")])[0]
     v, src = build_default(ctx, target)
-    if v is not None:
-        src = str(src or "")
-        return v, src if src.startswith("build default") else f"build default: {src}"
-    return None, fact.get("source") or "no default: ask the authors"
+    if v is None:
+        return None, fact.get("source") or "no default: ask the authors"
+    src = str(src or "")
+    if src.startswith(("build default", "derived:", "the card")):
+        return v, src
+    return v, f"build default: {src}"
+
+
+def _defaulted(ctx, fact):
+    """The fact comes from the named trainer's documented defaults (already in the spec)."""
+    paths = fact.get("any") or [fact["path"]]
+    p = next(p for p in paths if _present(ctx, p) and ctx.is_default(p))
+    prof = ctx.default_profile(p) or "trainer"
+    src = TRAINER_DOCS.get(prof, f"{prof} defaults")
+    return finding(
+        fact["code"], "info",
+        f"{fact['what']} is not stated in the card; {p} = {ctx.get(p)!r} comes from the "
+        f"{prof} defaults",
+        lines=ctx.lines("command", "trainer.configs", "trainer.name"),
+        action=f"the build uses {ctx.get(p)!r} ({src}); confirm with the authors",
+        basis=[f"trainer docs: {src}"], paths=[p])
+
+
+def _missing(ctx, fact):
+    """The card leaves the fact out: what the build assumes instead, or what to ask for."""
+    paths = fact.get("any") or [fact["path"]]
+    value, source = _assumed(ctx, fact)
+    target = fact.get("default_path") or paths[0]
+    severity = "info" if source == assume.IMPLIED_WORLD_SOURCE else fact.get("severity", "warning")
+    if value is None:
+        action = f"ask the authors for the {fact['what']}; {source}"
+    else:
+        action = f"the build assumes {target} = {value!r} ({source}); ask the authors for the value"
+    return finding(
+        fact["code"], severity,
+        f"{fact['what']} is not stated in the card" + (f" ({' or '.join(paths)})" if len(paths) > 1 else ""),
+        lines=[], action=action, basis=[f"default: {source}"] if value is not None else ["card"],
+        paths=paths, data={"assumed": value} if value is not None else None)
+
+
+def _status(ctx, fact):
+    """rejected | stated | defaulted (a trainer default in the spec) | missing."""
+    paths = fact.get("any") or [fact["path"]]
+    if ctx.derived.rejected.intersection(paths):
+        return "rejected"          # stated but unusable: CR230 says so, with what the build assumes
+    if any(_present(ctx, p) and not ctx.is_default(p) for p in paths):
+        return "stated"
+    if any(_present(ctx, p) and ctx.is_default(p) for p in paths):
+        return "defaulted"
+    return "missing"
+
+
+def facts_ratio(ctx):
+    """(stated + 0.5 * defaulted) / required over the card's required facts (findings.py)."""
+    status = [_status(ctx, fact) for fact in required_for(ctx)[1]]
+    if not status:
+        return 1.0
+    return (status.count("stated") + 0.5 * status.count("defaulted")) / len(status)
 
 
 def check(ctx):
     out = []
-    method, facts = required_for(ctx)
-    rejected = _rejected(ctx)
-    for fact in facts:
-        paths = fact.get("any") or [fact["path"]]
-        ctx.facts["required"] += 1
-        if rejected.intersection(paths):
-            continue          # stated but unusable: CR230 says so, with what the build assumes
-        stated = [p for p in paths if _present(ctx, p) and not ctx.is_default(p)]
-        if stated:
-            ctx.facts["stated"] += 1
-            continue
-        defaulted = [p for p in paths if _present(ctx, p) and ctx.is_default(p)]
-        if defaulted:
-            ctx.facts["defaulted"] += 1
-            p = defaulted[0]
-            prof = ctx.default_profile(p) or "trainer"
-            src = TRAINER_DOCS.get(prof, f"{prof} defaults")
-            out.append(finding(
-                fact["code"], "info",
-                f"{fact['what']} is not stated in the card; {p} = {ctx.get(p)!r} comes from the "
-                f"{prof} defaults",
-                lines=ctx.lines("command", "trainer.configs", "trainer.name"),
-                action=f"the build uses {ctx.get(p)!r} ({src}); confirm with the authors",
-                basis=[f"trainer docs: {src}"], paths=[p]))
-            continue
-        value, source = _assumed(ctx, fact)
-        target = fact.get("default_path") or paths[0]
-        severity = fact.get("severity", "warning")
-        note = ""
-        if target == "training.num_gpus" and ctx.derived.get("world_implied"):
-            value = ctx.derived["world_implied"]
-            source = "derived: the card's steps per epoch and the mix's size imply it (CR404)"
-            severity = "info"
-        if value is None:
-            action = f"ask the authors for the {fact['what']}; {source}"
-        else:
-            action = (f"the build assumes {target} = {value!r} ({source}){note}; "
-                      f"ask the authors for the value")
-        out.append(finding(
-            fact["code"], severity,
-            f"{fact['what']} is not stated in the card" + (f" ({' or '.join(paths)})" if len(paths) > 1 else ""),
-            lines=[], action=action, basis=[f"default: {source}"] if value is not None else ["card"],
-            paths=paths, data={"assumed": value} if value is not None else None))
+    for fact in required_for(ctx)[1]:
+        status = _status(ctx, fact)
+        if status == "defaulted":
+            out.append(_defaulted(ctx, fact))
+        elif status == "missing":
+            out.append(_missing(ctx, fact))
     out += _ambiguous_base(ctx)
     out += _dataset_options(ctx)
     out += _deepspeed_ref(ctx)
     return out
-
-
-def _rejected(ctx):
-    from cardrepro.audit.values import rejected_paths   # values.py imports build_default from here
-    return rejected_paths(ctx)
 
 
 def _ambiguous_base(ctx):
@@ -150,10 +133,7 @@ def _ambiguous_base(ctx):
         else:
             derivation.append(f"{cand}: {fmt_b(n)} params; fp16 weights 2*N = {fmt_gb(2 * n)}")
     lines = ctx.lines("base_model.name", "base_model")
-    exact = ((C.load_yaml("build_defaults.yaml") or {}).get("base_model_exact") or {}).get(str(name).lower()) or {}
-    assumed = exact.get("value") or cands[0]
-    why = (f"build default: {exact['source']}" if exact.get("source")
-           else "the smallest, so that the smoke run fits")
+    assumed, why = assume.family_choice(ctx.spec)
     return [finding(
         "CR202", "warning",
         f"the card names `{name}` without a size; {len(cands)} published sizes fit: "

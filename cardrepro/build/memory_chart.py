@@ -1,6 +1,6 @@
 """A per-GPU memory chart (SVG, written by hand: no plotting library on the build path) from the
-audit's memory estimate (CR502): one stacked bar per ZeRO/offload variant, with and without
-activation checkpointing."""
+memory estimate the audit reports as CR502 (cardrepro/estimate/plan.py): one stacked bar per
+ZeRO/offload variant, with and without activation checkpointing."""
 from xml.sax.saxutils import escape
 
 PARTS = [("weights", "weights", "#4c72b0"), ("gradients", "gradients", "#dd8452"),
@@ -21,9 +21,8 @@ def _bars(rows):
     return out
 
 
-def svg(finding, title):
-    """The chart for a CR502 finding, or None when it carries no rows."""
-    rows = (finding.get("data") or {}).get("rows") or []
+def svg(rows, title):
+    """The chart for estimate.memory.zero_rows() rows, or None when there are none."""
     if not rows:
         return None
     bars = _bars(rows)

@@ -17,7 +17,8 @@ from cardrepro.build import dsconfig, memory_chart
 from cardrepro.build.chat_template import chat_template
 from cardrepro.build.data import build_defaults, generator_fingerprint
 from cardrepro.build.render import render
-from cardrepro.audit.context import get
+from cardrepro.estimate import plan as estimate_plan
+from cardrepro.paths import get
 from cardrepro.build.resolve import load_bearing, resolve, safe_slug
 from cardrepro.errors import CardError
 from cardrepro.printable import escape_controls
@@ -69,7 +70,7 @@ def findings_hash(findings) -> str | None:
 
 
 def run_audit(spec: dict):
-    """The audit's findings for the spec (the audit reads the card at spec.card.path)."""
+    """The audit's findings for the spec (a function of the spec alone)."""
     from cardrepro.audit import audit_spec
     return [dict(f) for f in audit_spec(spec)]
 
@@ -143,7 +144,7 @@ def render_project(spec: dict, findings=None, *, assume=True) -> dict[str, bytes
     spec_n = normalize_spec(spec)
     card_file = get(spec, "card.path") or safe_slug(spec.get("name"))   # the path as given, for error messages only
     try:
-        model = resolve(spec_n, findings)
+        model = resolve(spec_n)
     except CardError as err:
         raise CardError(card_file, err.line, err.message) from None
     if model["unmet"] and not assume:
@@ -182,8 +183,8 @@ def render_project(spec: dict, findings=None, *, assume=True) -> dict[str, bytes
     files["launch/slurm.sbatch"] = render("slurm.sbatch.j2", **ctx).encode()
     files["infer.sh"] = render("infer.sh.j2", **ctx).encode()
     files["requirements.txt"] = _requirements(spec_n, tc).encode()
-    memory = next((f for f in findings or [] if f.get("code") == "CR502"), None)
-    chart = memory_chart.svg(memory, f"Per-GPU memory estimate, {name} (audit CR502)") if memory else None
+    memory = estimate_plan.memory(spec_n)
+    chart = memory_chart.svg(memory["rows"], f"Per-GPU memory estimate, {name} (audit CR502)") if memory else None
     if chart:
         files["memory.svg"] = chart.encode("utf-8")
     guessed = ({"unmet": model["unmet"], "assumed": scrub(load_bearing(model["assumed"]))}

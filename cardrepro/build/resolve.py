@@ -7,8 +7,8 @@ import math
 import re
 from pathlib import PurePosixPath
 
-from cardrepro import data
-from cardrepro.audit.context import get
+from cardrepro import assume, data
+from cardrepro.paths import get
 from cardrepro.build import dsconfig
 from cardrepro.build import training as training_mod
 from cardrepro.build.data import build_defaults, dataset_registry
@@ -79,16 +79,9 @@ class Assumptions:
         self.items.append({"path": path, "value": copy.deepcopy(value), "source": source})
         return value
 
-
-def _architecture(spec, base_model, A: Assumptions):
-    arch = get(spec, "base_model.architecture")
-    if arch:
-        return arch
-    fam = data.model_family(base_model)
-    if fam:
-        return A.add("base_model.architecture", fam["model_type"],
-                     f"model family '{fam['family']}' (cardrepro/data/model_families.yaml) matches {base_model!r}")
-    return A.add("base_model.architecture", "llama", "build default: architecture unknown, llama assumed")
+    def apply(self, path, value, source):
+        """An assume.py answer: recorded when assumed (a source), returned either way."""
+        return value if source is None else self.add(path, value, source)
 
 
 def _typed_hub_dataset(name: str, options: dict):
@@ -123,7 +116,7 @@ def _family_tokens(architecture: str, base_model: str):
     return fallback, d["source"]
 
 
-def resolve(spec: dict, findings=None) -> dict:
+def resolve(spec: dict) -> dict:
     """The project model. Keys: train_config, ds_card (or None), ds_base, ds_resolved, notes, assumed,
     unmet (what the build would have to guess: see unmet_facts)."""
     D = build_defaults()
@@ -134,14 +127,8 @@ def resolve(spec: dict, findings=None) -> dict:
     profile = data.trainer_profiles().get(trainer or "", {})
 
     # ---- base model, architecture, method
-    base_model = get(spec, "base_model.name")
-    exact = (D.get("base_model_exact") or {}).get(str(base_model or "").strip().lower())
-    if exact:
-        A.add("base_model.name", exact["value"], exact["source"] + f" (the card says {base_model!r})")
-        base_model = exact["value"]
-    if not base_model:
-        base_model = A.add("base_model.name", "huggyllama/llama-7b", "build default: the card names no base model")
-    architecture = _architecture(spec, base_model, A)
+    base_model = A.apply("base_model.name", *assume.base_model(spec))
+    architecture = A.apply("base_model.architecture", *assume.architecture(spec))
     card_method = spec.get("method") or "sft"
     method = card_method
     if method not in TRAINABLE_METHODS:
@@ -237,23 +224,15 @@ def resolve(spec: dict, findings=None) -> dict:
         datasets.append(record)
 
     # ---- training: TrainingArguments names verbatim, and the loop's own settings (cardrepro/build/training.py)
-    training = training_mod.training_arguments(spec, D, profile, trainer, A, notes)
-    loop = training_mod.loop_settings(spec, D, base_model, architecture, findings, A, notes)
+    training = training_mod.training_arguments(spec, D, A, notes)
+    loop = training_mod.loop_settings(spec, D, A, notes)
 
     # ---- PEFT and quantization
     peft = None
     if method in ("lora", "qlora"):
-        L = D["lora"]
         peft = {"type": "lora", "task_type": "CAUSAL_LM"}
-        for key in ("r", "lora_alpha", "lora_dropout", "bias"):
-            val = get(spec, f"peft.{key}")
-            peft[key] = val if val is not None else A.add(f"peft.{key}", L[key]["value"], L[key]["source"])
-        tm = get(spec, "peft.target_modules")
-        if tm is None:
-            by_arch = L["target_modules"]["by_architecture"]
-            tm = A.add("peft.target_modules", by_arch.get(architecture, ["q_proj", "v_proj"]),
-                       L["target_modules"]["source"])
-        peft["target_modules"] = tm
+        for key in ("r", "lora_alpha", "lora_dropout", "bias", "target_modules"):
+            peft[key] = A.apply(f"peft.{key}", *assume.lora(spec, key))
     quantization = copy.deepcopy(spec.get("quantization")) or None
     if quantization and quantization.get("load_in_8bit"):
         quantization = {k: v for k, v in quantization.items() if not str(k).startswith("bnb_4bit")}

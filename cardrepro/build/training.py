@@ -3,8 +3,8 @@ cardrepro/train/contract.py). `training` holds TrainingArguments field names ver
 embedded loop's own keys. A card value neither section can hold becomes a note, never silence."""
 from __future__ import annotations
 
-from cardrepro import data
-from cardrepro.audit.context import get
+from cardrepro import assume
+from cardrepro.paths import get
 
 # spec training keys every project writes (a TrainingArguments default is assumed where the card is silent)
 TRAINING_KEYS = ("learning_rate", "num_train_epochs", "per_device_train_batch_size", "per_device_eval_batch_size",
@@ -14,18 +14,14 @@ TRAINING_KEYS = ("learning_rate", "num_train_epochs", "per_device_train_batch_si
 STATED_ONLY_KEYS = ("max_steps", "optim")   # written only when the card states them
 
 
-def training_arguments(spec, D, profile, trainer, A, notes) -> dict:
+def training_arguments(spec, D, A, notes) -> dict:
     """The `training` section: TrainingArguments(**training) at run time."""
-    ta = D["training_arguments"]
     rename = D["training_argument_names"]
     training = {}
     for key in TRAINING_KEYS:
-        val = get(spec, f"training.{key}")
-        if val is None and key == "warmup_steps" and get(spec, "training.warmup_ratio") is not None:
+        if get(spec, f"training.{key}") is None and key == "warmup_steps" and get(spec, "training.warmup_ratio") is not None:
             continue                                   # the ratio below is the card's warmup
-        if val is None and key in ta["values"]:
-            src = ta["source"] + (f" ({trainer} does not set it)" if profile else "")
-            val = A.add(f"training.{key}", ta["values"][key], src)
+        val = A.apply(f"training.{key}", *assume.training_argument(spec, key))
         training[rename.get(key, key)] = val
     for key in STATED_ONLY_KEYS:
         if get(spec, f"training.{key}") is not None:
@@ -40,32 +36,11 @@ def training_arguments(spec, D, profile, trainer, A, notes) -> dict:
     return training
 
 
-def loop_settings(spec, D, base_model, architecture, findings, A, notes) -> dict:
+def loop_settings(spec, D, A, notes) -> dict:
     """The `loop` section: sequence length, precision, world size and the trainer options it applies."""
-    max_length = get(spec, "training.max_length")
-    if max_length is None:
-        mc = data.model_config(base_model)[1] or {}
-        if mc.get("max_position_embeddings"):
-            max_length = A.add("training.max_length", int(mc["max_position_embeddings"]),
-                               "max_position_embeddings in cardrepro/data/model_configs.yaml")
-        else:
-            ml = D["max_length"].get(architecture) or D["max_length"]["default"]
-            max_length = A.add("training.max_length", ml["value"], ml["source"])
-    dtype = get(spec, "training.dtype")
-    if dtype is None:
-        stage_dtypes = [s.get("dtype") for s in spec.get("stages") or [] if isinstance(s, dict) and s.get("dtype")]
-        if stage_dtypes:
-            dtype = A.add("training.dtype", stage_dtypes[0], "the card's precision for another training stage")
-        else:
-            dtype = A.add("training.dtype", D["dtype"]["value"], D["dtype"]["source"])
-    num_gpus = get(spec, "training.num_gpus")
-    implied = next((f for f in findings or [] if f.get("code") == "CR404" and (f.get("data") or {}).get("world_size")), None)
-    if num_gpus is None and implied:
-        num_gpus = A.add("training.num_gpus", int(implied["data"]["world_size"]),
-                         "derived: the card's steps per epoch and the mix's size imply it (audit CR404)")
-    elif num_gpus is None:
-        num_gpus = A.add("training.num_gpus", D["world_size"]["value"], D["world_size"]["source"])
-    loop = {"max_length": max_length, "dtype": dtype, "num_gpus": int(num_gpus)}
+    loop = {"max_length": A.apply("training.max_length", *assume.max_length(spec)),
+            "dtype": A.apply("training.dtype", *assume.dtype(spec)),
+            "num_gpus": int(A.apply("training.num_gpus", *assume.world_size(spec)))}
     loop.update(_trainer_options(spec, D["trainer_options"], notes))
     return loop
 

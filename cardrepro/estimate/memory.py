@@ -26,7 +26,6 @@ fragmentation, the CUDA context.
 """
 from __future__ import annotations
 
-import math
 
 GB = 1e9   # reports use decimal GB, like DeepSpeed's estimator tables
 
@@ -188,6 +187,27 @@ def gpu_seconds(flops, tflops_per_gpu):
     return flops / (tflops_per_gpu * 1e12)
 
 
-def steps_per_epoch(n_train, world, micro, ga):
-    """HF Trainer: floor(ceil(N / world / micro) / GA) (oa-trainer-sft.md §6.2)."""
-    return math.ceil(n_train / world / micro) // ga
+# --------------------------------------------------------------------------- ZeRO table
+def zero_variants(stage):
+    """(stage, label, offload optimizer, offload params) rows: the stated stage, or 0, 2 and 3."""
+    out = []
+    for s in ([stage] if stage is not None else [0, 2, 3]):
+        out.append((s or 0, "no offload", False, False))
+        if s in (1, 2, 3):
+            out.append((s, "optimizer offload", True, False))
+        if s == 3:
+            out.append((s, "optimizer+param offload", True, True))
+    return out
+
+
+def zero_rows(total_params, largest_layer, world, stage, act):
+    """Per-GPU bytes for each ZeRO/offload variant of full training: [{stage, offload, weights,
+    gradients, optimizer, buffer, activations_gc, activations_no_gc}]; `act` maps checkpointing
+    on/off to activations() results."""
+    rows = []
+    for s, label, oo, op in zero_variants(stage):
+        ms = model_states(total_params, s, world, oo, op, largest_layer)
+        rows.append({"stage": s, "offload": label, "weights": ms["weights"], "gradients": ms["gradients"],
+                     "optimizer": ms["optimizer"], "buffer": ms["buffer"],
+                     "activations_gc": act[True]["total"], "activations_no_gc": act[False]["total"]})
+    return rows

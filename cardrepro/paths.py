@@ -1,0 +1,43 @@
+"""The one dotted-path helper: `datasets[3].options.val_split` into a spec (or any nested
+dict/list), and the card line a spec path came from."""
+from __future__ import annotations
+
+import re
+
+_PATH_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def get(obj, path, default=None):
+    """get(spec, "datasets[3].options.val_split"); `default` for a missing or None value."""
+    cur = obj
+    for key, idx in _PATH_RE.findall(path):
+        if idx:
+            if not isinstance(cur, list) or int(idx) >= len(cur):
+                return default
+            cur = cur[int(idx)]
+        else:
+            if not isinstance(cur, dict) or key not in cur:
+                return default
+            cur = cur[key]
+    return default if cur is None else cur
+
+
+def line(spec, path):
+    """The card line the spec's provenance gives for `path`, or None."""
+    rec = ((spec or {}).get("provenance") or {}).get(path)
+    ln = rec.get("line") if isinstance(rec, dict) else None
+    return ln if isinstance(ln, int) else None
+
+
+def flatten(value, prefix="", out=None) -> dict:
+    """Leaf values by dotted path (list items as [i]); empty containers are leaves."""
+    out = {} if out is None else out
+    if isinstance(value, dict) and value:
+        for k in value:
+            flatten(value[k], f"{prefix}.{k}" if prefix else str(k), out)
+    elif isinstance(value, list) and value:
+        for i, v in enumerate(value):
+            flatten(v, f"{prefix}[{i}]", out)
+    else:
+        out[prefix] = value
+    return out
