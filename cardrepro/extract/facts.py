@@ -2,6 +2,9 @@
 fact for a path wins unless a later one is marked as overriding."""
 from dataclasses import dataclass
 
+# The kinds of card text a value can be read from (Fact.source).
+SOURCES = ("cli", "config", "code", "table", "list", "frontmatter", "prose")
+
 
 @dataclass
 class Fact:
@@ -10,6 +13,7 @@ class Fact:
     line: int | None
     text: str | None
     rule: str | None = None
+    source: str | None = None  # the kind of card text it was read from (SOURCES); precedence is by source
 
     def provenance(self):
         out = {"origin": self.origin, "line": self.line, "text": self.text}
@@ -36,14 +40,15 @@ class Facts:
             text = text[max(0, i - 60): i + len(around) + 60]
         return text[:160] if text else None
 
-    def put(self, path, value, line=None, origin="card", text=None, rule=None, override=False, around=None):
+    def put(self, path, value, line=None, origin="card", text=None, rule=None, override=False, around=None,
+            source=None):
         if value is None:
             return False
         if path in self.items and not override:
             return False
         if text is None:
             text = self.text_of(line, around or (str(value) if isinstance(value, (str, int, float)) else None))
-        self.items[path] = Fact(value, origin, line, text, rule)
+        self.items[path] = Fact(value, origin, line, text, rule, source)
         return True
 
     def get(self, path, default=None):
