@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 
 from cardrepro import assume, data
-from cardrepro.estimate.schedule import registry_key
+from cardrepro.estimate.schedule import mix, registry_key
 from cardrepro.paths import get
 
 
@@ -90,14 +90,7 @@ class Context:
         return self.get("trainer.name")
 
     def datasets(self):
-        ds = self.get("datasets") or []
-        out = []
-        for i, d in enumerate(ds):
-            if isinstance(d, str):
-                d = {"name": d}
-            if isinstance(d, dict) and d.get("name"):
-                out.append((i, d))
-        return out
+        return mix(self.spec)
 
     def stage_datasets(self):
         """Datasets named per stage (ziya): [(stage index, dataset index, dict)]."""

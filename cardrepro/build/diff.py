@@ -6,22 +6,9 @@ import json
 from pathlib import Path
 
 from cardrepro.build.project import normalize_spec, render_project, run_audit
+from cardrepro.paths import flatten
 
 IGNORED_TOP = ("provenance", "card", "name")
-
-
-def flatten(value, prefix="", out=None) -> dict:
-    """Leaf values by dotted path (list items as [i]); empty containers are leaves."""
-    out = {} if out is None else out
-    if isinstance(value, dict) and value:
-        for k in value:
-            flatten(value[k], f"{prefix}.{k}" if prefix else str(k), out)
-    elif isinstance(value, list) and value:
-        for i, v in enumerate(value):
-            flatten(v, f"{prefix}[{i}]", out)
-    else:
-        out[prefix] = value
-    return out
 
 
 def _line(prov: dict, path: str):
