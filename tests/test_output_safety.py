@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cardrepro.cli import main
-from conftest import CARDS, copy_project, run_cli
+from conftest import CARDS, run_cli
 
 CARD = CARDS / "stablelm-7b-sft.md"
 LOCK = "cardrepro.lock.json"
@@ -22,11 +22,13 @@ def tree(root: Path) -> dict:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def refused(res, *needles):
-    """Exit 2 with one line on stderr that says why."""
+def refused(res, *needles, only_line=True):
+    """Exit 2 with one line on stderr that says why (only_line=False: the last line, after what the
+    trainer's libraries may print when imported)."""
     err = res.stderr.strip()
     assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
-    assert err.count("\n") == 0 and "internal error" not in err, err
+    assert "internal error" not in err and (err.count("\n") == 0 or not only_line), err
+    err = err.splitlines()[-1]
     for needle in needles:
         assert needle in err, err
     return err
@@ -244,3 +246,48 @@ def test_two_cards_for_one_project_are_refused(tmp_path):
     res = run_cli("regen", cards, "--check")                          # not stale forever: the first is fine
     assert "up to date: " in res.stdout and "stale" not in res.stdout
     refused(res, "maps to the same project")
+
+
+# ------------------------------------------------------------------ run --output
+RUN_PROJECT = "bloomz-mona-lora"
+
+
+@pytest.fixture
+def run_project(tmp_path):
+    """Built from its card here (generated/ is refreshed only at release time)."""
+    out = tmp_path / RUN_PROJECT
+    res = run_cli("build", CARDS / f"{RUN_PROJECT}.md", "-o", out)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def test_run_refuses_a_folder_that_is_not_a_run_of_this_project(tmp_path, run_project):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    other = tmp_path / "other-run"
+    other.mkdir()
+    (other / "cardrepro-run.json").write_text(json.dumps({"project": "stablelm-7b-sft", "mode": "smoke"}))
+    (other / "metrics.jsonl").write_text("{}\n")
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    project_before = tree(run_project)
+    for target, why in ((mine, "is not a run folder of bloomz-mona-lora"), (other, "is not a run folder"),
+                        (run_project, "is not a run folder"), (afile, "exists and is not a folder")):
+        before = tree(target) if target.is_dir() else target.read_bytes()
+        res = run_cli("run", run_project, "--smoke", "--max-steps", 1, "--output", target)
+        refused(res, f"{target}:0: ", why, only_line=False)
+        assert (tree(target) if target.is_dir() else target.read_bytes()) == before
+    assert tree(run_project) == project_before
+
+
+def test_run_clears_its_own_run_folder(tmp_path, run_project):
+    """A folder marked as a run of this project (an earlier run's leftovers) is cleared and reused."""
+    out = tmp_path / "out"
+    (out / "checkpoint-9").mkdir(parents=True)
+    (out / "checkpoint-9" / "stale.bin").write_bytes(b"old")
+    (out / "cardrepro-run.json").write_text(json.dumps({"project": RUN_PROJECT, "mode": "smoke"}))
+    res = run_cli("run", run_project, "--smoke", "--max-steps", 1, "--output", out, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert not (out / "checkpoint-9").exists() and (out / "final").is_dir()
+    assert json.loads((out / "cardrepro-run.json").read_text()) == {"project": RUN_PROJECT, "mode": "smoke"}

@@ -31,11 +31,13 @@ def run(project_dir, smoke, nproc, max_steps, resume, dry_run, output, packing, 
 
     cfg, project = config_mod.load(project_dir)
     run_dir = train.run_dir_for(project, mode, output)
+    train.claim_run_dir(run_dir, project, cfg["name"], mode)
     opts = {"project": str(project), "mode": mode, "max_steps": max_steps, "resume": resume,
             "output": str(run_dir), "save_steps": save_steps, "packing": packing, "zero_stage": int(zero_stage) if zero_stage else None}
     if mode == "smoke" and nproc > 1:   # build the tokenizer and tiny model once, before the workers start
         train.prepare_data(cfg, project, mode, [])
     opts["resume_ckpt"] = train.plan_run_dir(run_dir, resume)
+    train.mark_run_dir(run_dir, cfg["name"], mode)
     if train.finished_already(opts, cfg):
         sys.exit(0)
     if nproc == 1:

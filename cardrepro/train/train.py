@@ -1,7 +1,8 @@
 """The training loop on one screen: data -> tokenizer -> model -> HF Trainer (+ DeepSpeed) -> run folder.
 
-Run folder (PROJECT/runs/<smoke|full>/ by default): metrics.jsonl, loss.png, resolved_config.json,
-env.json, checkpoint-N/ (HF checkpoints, --resume continues from the last), final/ (model or
+Run folder (PROJECT/runs/<smoke|full>/ by default): cardrepro-run.json (whose run it is),
+metrics.jsonl, loss.png, resolved_config.json, env.json,
+checkpoint-N/ (HF checkpoints, --resume continues from the last), final/ (model or
 adapter + tokenizer), summary.json."""
 import json
 import os
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 from cardrepro.train import checkpoints
+from cardrepro.errors import CardError
 from cardrepro.train import config as config_mod
 from cardrepro.train import data as data_mod
 from cardrepro.train import dsconfig, envlock, rows, smoke
@@ -39,6 +41,37 @@ def single_process_env():
 
 def run_dir_for(project, mode, output):
     return Path(output) if output else Path(project) / "runs" / mode
+
+
+RUN_MARKER = "cardrepro-run.json"    # {"project": name, "mode": ...}: whose run a folder holds
+
+
+def claim_run_dir(run_dir, project, name, mode):
+    """Refuse a run folder `cardrepro run` may not clear: a file, or a non-empty folder that is neither
+    the project's own runs/<mode> nor marked as a run of this project (--output can name any folder)."""
+    run_dir = Path(run_dir)
+    if os.path.lexists(run_dir) and not run_dir.is_dir():
+        raise CardError(run_dir, None, "exists and is not a folder; refusing to replace it")
+    if not run_dir.is_dir() or not any(run_dir.iterdir()):
+        return
+    if os.path.realpath(run_dir) == os.path.realpath(run_dir_for(project, mode, None)) or _run_of(run_dir) == name:
+        return
+    raise CardError(run_dir, None, f"folder is not empty and is not a run folder of {name} (no {RUN_MARKER} "
+                                   "naming it); refusing to clear it: choose a new or empty folder")
+
+
+def _run_of(run_dir):
+    try:
+        marker = json.loads((Path(run_dir) / RUN_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker.get("project") if isinstance(marker, dict) else None
+
+
+def mark_run_dir(run_dir, name, mode):
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / RUN_MARKER).write_text(json.dumps({"project": name, "mode": mode}) + "\n")
 
 
 def plan_run_dir(run_dir, resume):
