@@ -3,7 +3,7 @@ point every later stage uses."""
 
 from cardrepro.errors import CardError
 from cardrepro.extract import datasets as ds_extract
-from cardrepro.extract import metadata, model, prompt, settings, stages
+from cardrepro.extract import code, command, metadata, model, prompt, settings, stages
 from cardrepro.extract.facts import Fact, Facts
 from cardrepro.extract.util import norm_dtype
 from cardrepro.read import read_card
@@ -123,11 +123,13 @@ def _datasets(doc, facts, trained, stage_list):
     return out, prov
 
 
-def _method(facts, stage_list, trained):
+def _method(doc, facts, stage_list, trained):
     if stage_list and len(stage_list) > 1:
         last = stage_list[-1]
         line = last["_prov"]["method"][0]
         return last["method"], Fact(last["method"], "card", line, facts.text_of(line), "the last training stage the card describes")
+    if stated := stages.stated_method(doc, facts, preference_only=True):
+        return stated
     if facts.has("peft.type"):
         f = facts.items["peft.type"]
         if facts.get("quantization.load_in_4bit") is True:
@@ -139,7 +141,7 @@ def _method(facts, stage_list, trained):
         return method, Fact(method, "derived", f.line, f.text, rule)
     if trained:
         return "sft", Fact("sft", "derived", trained["command_line"], None, f"{trained['profile']['name']} is a full-parameter SFT trainer")
-    return None, None
+    return stages.stated_method(doc, facts) or (None, None)
 
 
 def build_spec(path):
@@ -151,6 +153,9 @@ def build_spec(path):
     trained = _apply_trainer(doc, facts, skip)
     if trained:
         skip |= trained["config_blocks"]
+    trainer_lines = {trained["command_line"]} if trained else set()
+    command.extract(doc, facts, skip_lines=trainer_lines)
+    code.extract(doc, facts)
     model.extract(doc, facts)
     settings.extract(doc, facts, skip_blocks=skip | {id(b) for b in doc.of_kind("frontmatter")})
     prompt.extract(doc, facts)
@@ -163,7 +168,7 @@ def build_spec(path):
                 facts.put(p, eos, origin=f"default:{trained['profile']['name']}",
                           text=f"every message ends with the tokenizer's eos ({fam['family']}: {eos})")
     stage_list = stages.extract(doc, facts)
-    method, method_fact = _method(facts, stage_list, trained)
+    method, method_fact = _method(doc, facts, stage_list, trained)
     if not stage_list and method:
         stage_list = [stages.single_stage(doc, facts, method)]
         stage_list[0]["_prov"]["method"] = (method_fact.line, None, method_fact.origin, method_fact.rule)
@@ -250,9 +255,9 @@ def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datase
         prov["trainer.configs"] = Fact(None, "cli", line, facts.text_of(line, "--configs")).provenance()
         spec["command"] = trained["command"]
         prov["command"] = Fact(None, "card", trained["command_line"], facts.text_of(trained["command_line"])).provenance()
-    elif doc.of_kind("shell"):
-        argv = doc.of_kind("shell")[0].value
-        spec["command"] = {"launcher": None, "script": argv[0], "args": argv[1:]}
+    elif found := command.training_command(doc):
+        spec["command"], line = found
+        prov["command"] = Fact(None, "card", line, facts.text_of(line)).provenance()
     if facts.conflicts:
         spec["conflicts"] = facts.conflicts
     if doc.redactions.get("secrets") or doc.redactions.get("absolute_paths"):

@@ -392,11 +392,13 @@ def _fenced_texts(doc):
     out, body, inside = [], [], False
     for line in doc.lines:
         if re.match(r"^\s*(```|~~~)", line.text):
+            while body and not body[-1][1].strip():
+                body.pop()
             if inside and body:
                 comments = [(no, re.sub(r"^\s*# ?", "", t)) for no, t in body if t.lstrip().startswith("#")]
                 if comments:
-                    out.append(([no for no, _ in comments], "\n".join(t for _, t in comments)))
-                out.append(([no for no, _ in body], "\n".join(t for _, t in body)))
+                    out.append(([no for no, _ in comments], "\n".join(t for _, t in comments) + "\n"))
+                out.append(([no for no, _ in body], "\n".join(t for _, t in body) + "\n"))  # each line ends
             inside, body = not inside, []
         elif inside:
             body.append((line.no, line.text))
@@ -444,9 +446,12 @@ def _shown_formats(doc, facts):
 def _config_formats(doc):
     """(line, text) of format strings in YAML configs (Axolotl `format: '[INST] {instruction} [/INST]'`)."""
     for block in doc.of_kind("yaml", "frontmatter"):
+        lines = {l.no: l.text for l in block.lines}
         for path, leaf in walk(block.value):
             if path and path[-1] in ("format", "prompt_template", "template") and isinstance(leaf, str) and _SLOT.search(leaf):
-                yield block.where.get(path, block.start), leaf
+                no = block.where.get(path, block.start)
+                if leaf in lines.get(no, ""):  # a scalar folded over lines loses its exact newlines
+                    yield no, leaf
 
 
 @functools.lru_cache(maxsize=None)
@@ -461,7 +466,7 @@ def _prose_named():
     names = sorted({n for row in data.load("chat_templates")["templates"].values() for n in row["names"]},
                    key=len, reverse=True)
     alt = "|".join(re.escape(n).replace(r"\-", "[-_ ]?").replace("_", "[-_ ]?") for n in names)
-    return re.compile(rf"(?i)(?<![\w-])({alt})(?![\w-])(?:\s+prompt)?\s+(?:format|template)\b"
+    return re.compile(rf"(?i)(?<![\w-])({alt})(?![\w-])(?:\s+as\s+the)?(?:\s+(?:prompt|chat))?\s+(?:format|template)\b"
                       rf"|\b(?:prompt|chat)\s+(?:format|template)\s*(?:is|:)\s*(?:the\s+)?[`*]*({alt})(?![\w-])")
 
 

@@ -4,7 +4,8 @@ import functools
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import norm_dtype, number, prose_lines
+from cardrepro.extract.facts import Fact
+from cardrepro.extract.util import norm_dtype, number, prose_lines, search_lines
 
 _GPU_PATTERNS = [
     r"(?P<n>\d+)\s*(?:張|张|块|塊)\s*(?P<mem>\d+)\s*G(?:B)?\s*的?\s*(?P<gpu>{gpus})",
@@ -184,3 +185,109 @@ def single_stage(doc, facts, method):
             break
     stage["_prov"] = prov
     return stage
+
+
+# --- The method the card states for its model (spec `method`).
+
+_LINK_URL = re.compile(r"\]\([^)]*\)")
+_SENTENCE_END = re.compile(r"[.。!?；;](?:\s|$)")
+
+
+@functools.lru_cache(maxsize=None)
+def _method_regexes():
+    conf = data.load("stages")["methods"]
+    names = {m: "(?:" + "|".join(ws) + ")" for m, ws in conf["names"].items()}
+    verb, link, noun = conf["verb"], conf["link"], conf["noun"]
+    said = {m: re.compile(rf"{verb}[^\n]{{0,120}}?{link}[^\n]{{0,80}}?{n}|{verb}\s+(?:[\w-]+\s+){{0,2}}?{n}|{n}\s+{noun}")
+            for m, n in names.items()}
+    options = {k: re.compile(conf[k], re.M) for k in ("stage_option", "finetuning_option", "four_bit_option")}
+    return said, re.compile(conf["negation"]), options
+
+
+def _sentences(doc):
+    """(card line, sentence) of the card's prose, markdown link targets dropped."""
+    code = {l.no for b in doc.of_kind("python", "json") for l in b.lines}
+    for no, text in prose_lines(doc):
+        if no in code:
+            continue
+        for sentence in _SENTENCE_END.split(_LINK_URL.sub("]", text)):
+            if sentence.strip():
+                yield no, sentence
+
+
+def _said_methods(doc):
+    """{method: (line, text)}: the first sentence stating each method for the model."""
+    said, negation, _ = _method_regexes()
+    out = {}
+    for no, sentence in _sentences(doc):
+        for method, pat in said.items():
+            m = pat.search(sentence) if method not in out else None
+            if m and not negation.search(sentence[: m.end()]):
+                out[method] = (no, m.group(0))
+    return out
+
+
+def _option_methods(doc, out):
+    """Trainer options: LLaMA-Factory `--stage orpo`, `--finetuning_type lora`, `--quantization_bit 4`."""
+    conf = data.load("stages")["methods"]
+    _, _, options = _method_regexes()
+    four_bit = any(True for _ in search_lines(doc, options["four_bit_option"], "quantization_bit"))
+    for key, table in (("stage_option", "stage_options"), ("finetuning_option", "finetuning_options")):
+        for no, _, m in search_lines(doc, options[key], "stage" if key == "stage_option" else "finetuning_type"):
+            method = conf[table].get(m.group(1).lower())
+            if method == "lora" and four_bit:
+                method = "qlora"
+            if method and method != "sft":
+                out.setdefault(method, (no, m.group(0)))
+            elif method:
+                out.setdefault("sft_option", (no, m.group(0)))
+
+
+def _reward_model(doc, out):
+    conf = data.load("stages")["methods"]
+    title = next((l for l in doc.lines if l.text.startswith("# ")), None)
+    if title and re.search(conf["reward_title"], title.text):
+        out.setdefault("reward_model", (title.no, title.text.strip()))
+    for no, sentence in _sentences(doc):
+        m = re.search(conf["reward_prose"], sentence)
+        if m:
+            out.setdefault("reward_model", (no, m.group(0)))
+            return
+
+
+def _fine_tuned(doc, out):
+    """`a fine-tuned version of X`: a full fine-tune, on a card that never speaks of adapters."""
+    conf = data.load("stages")["methods"]
+    if "sft" in out or any(re.search(conf["adapter_words"], t) for _, t in prose_lines(doc)):
+        return
+    _, negation, _ = _method_regexes()
+    for no, sentence in _sentences(doc):
+        m = re.search(conf["fine_tuned"], sentence)
+        if m and not negation.search(sentence[: m.end()]):
+            out["sft"] = (no, m.group(0))
+            return
+
+
+def stated_methods(doc):
+    """{method: (card line, the words stating it)} for each method the card states for its model."""
+    out = _said_methods(doc)
+    _option_methods(doc, out)
+    if "sft_option" in out:
+        out.setdefault("sft", out.pop("sft_option"))
+    _reward_model(doc, out)
+    _fine_tuned(doc, out)
+    return out
+
+
+def stated_method(doc, facts, preference_only=False):
+    """(method, Fact) for the latest method in a training pipeline the card states, or None;
+    `preference_only`: only methods trained on top of an earlier model (DPO, ORPO, RLHF, ...)."""
+    conf = data.load("stages")["methods"]
+    stated = stated_methods(doc)
+    allowed = conf["preference"] if preference_only else conf["rank"]
+    best = max((m for m in stated if m in allowed), key=conf["rank"].index, default=None)
+    if best is None:
+        return None
+    no, said = stated[best]
+    return best, Fact(best, "card", no, facts.text_of(no, said),
+                      "the card states this method for the model (data/stages.yaml methods)")
