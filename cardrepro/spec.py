@@ -4,6 +4,7 @@ point every later stage uses."""
 from cardrepro.errors import CardError
 from cardrepro.extract import datasets as ds_extract
 from cardrepro.extract import code, command, metadata, model, prompt, settings, stages
+from cardrepro.extract import prose
 from cardrepro.extract.facts import Fact, Facts
 from cardrepro.extract.util import norm_dtype
 from cardrepro.read import read_card
@@ -105,7 +106,8 @@ def _datasets(doc, facts, trained, stage_list):
             out.append(e)
     else:
         sft = next((s for s in stage_list if s.get("method") == "sft" and s.get("_datasets")), None)
-        described = sft["_datasets"] if sft else (ds_extract.config_datasets(doc) or ds_extract.phrase_datasets(doc))
+        described = sft["_datasets"] if sft else (ds_extract.config_datasets(doc) or ds_extract.phrase_datasets(doc)
+                                                      or prose.datasets(doc))
         for i, d in enumerate(described):
             e = {"name": d["name"], "options": dict(d.get("options") or {})}
             if d.get("availability_text"):
@@ -159,6 +161,7 @@ def build_spec(path):
     model.extract(doc, facts)
     settings.extract(doc, facts, skip_blocks=skip | {id(b) for b in doc.of_kind("frontmatter")})
     prompt.extract(doc, facts)
+    prose.extract(doc, facts)  # sentences: the weakest source, so it only fills gaps
     fam = model.architecture(facts)
     prompt.closing_from_eos(facts)
     if trained and fam:
