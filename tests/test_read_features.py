@@ -104,7 +104,8 @@ def test_hf_auto_card_list_and_table(write_card):
 def test_shell_command_with_unknown_trainer_is_kept(write_card):
     p = write_card("# m\nBase model: org/bloom-560m\n```bash\ntorchrun --nproc_per_node 8 train.py --lr 1e-4\n```\n")
     spec = parse_card(p)
-    assert spec["command"]["script"] == "torchrun"
+    assert spec["command"] == {"launcher": "torchrun", "script": "train.py", "args": ["--lr", "1e-4"]}
+    assert spec["training"]["num_gpus"] == 8 and spec["training"]["learning_rate"] == 1e-4
 
 
 def test_secret_is_redacted_everywhere(write_card):
