@@ -1,9 +1,17 @@
 """`cardrepro parse` and `cardrepro schema`."""
 import json
+import os
+import re
 
 import click
 
 from cardrepro import validate
+from cardrepro.errors import CardError
+from cardrepro.naming import slug
+
+# `org/name` as the Hub spells repo ids; a name with a card file's suffix is a path, never a model id
+MODEL_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
+CARD_SUFFIXES = (".md", ".markdown", ".txt")
 
 
 def dump(obj, fmt):
@@ -13,15 +21,13 @@ def dump(obj, fmt):
     return yaml.safe_dump(obj, allow_unicode=True, sort_keys=False, width=120)
 
 
-def text_view(spec):
-    """A reading view: one `path = value   [origin line]` per fact."""
-    prov = spec.get("provenance", {})
-    lines = [f"{spec['name']}  ({spec['card']['path']}, sha256 {spec['card']['sha256'][:12]})"]
-
+def spec_facts(spec):
+    """(dotted path, value) for every fact of a spec, in spec order; `datasets[i]` and `stages[i]`
+    are walked into, the DeepSpeed config is one value."""
     def walk(value, path):
-        if isinstance(value, dict) and path not in ("deepspeed.config",):
+        if isinstance(value, dict) and path != "deepspeed.config":
             for k, v in value.items():
-                yield from walk(v, f"{path}.{k}" if path else k)
+                yield from walk(v, f"{path}.{k}")
         elif isinstance(value, list) and value and isinstance(value[0], dict) and path in ("datasets", "stages"):
             for i, v in enumerate(value):
                 yield from walk(v, f"{path}[{i}]")
@@ -29,25 +35,73 @@ def text_view(spec):
             yield path, value
 
     for key in spec:
-        if key in ("name", "card", "provenance"):
-            continue
-        for path, value in walk(spec[key], key):
-            p = prov.get(path) or prov.get(path.rsplit(".", 1)[0]) or {}
-            where = f"[{p.get('origin')}{' line ' + str(p['line']) if p.get('line') else ''}]" if p else ""
-            shown = json.dumps(value, ensure_ascii=False)
-            if len(shown) > 100:
-                shown = shown[:97] + "..."
-            lines.append(f"  {path} = {shown}  {where}")
+        if key not in ("name", "card", "provenance"):
+            yield from walk(spec[key], key)
+
+
+def text_view(spec):
+    """A reading view: one `path = value   [origin line]` per fact."""
+    prov = spec.get("provenance", {})
+    lines = [f"{spec['name']}  ({spec['card']['path']}, sha256 {spec['card']['sha256'][:12]})"]
+    for path, value in spec_facts(spec):
+        p = prov.get(path) or prov.get(path.rsplit(".", 1)[0]) or {}
+        where = f"[{p.get('origin')}{' line ' + str(p['line']) if p.get('line') else ''}]" if p else ""
+        shown = json.dumps(value, ensure_ascii=False)
+        if len(shown) > 100:
+            shown = shown[:97] + "..."
+        lines.append(f"  {path} = {shown}  {where}")
     return "\n".join(lines)
 
 
-@click.command(help="Print the spec of a model card: every training fact with where it came from.")
+def is_model_id(arg):
+    """A Hub model id rather than a card file: no such path, `org/name` shape, no card suffix."""
+    return (not os.path.lexists(arg) and MODEL_ID.match(arg) is not None
+            and not arg.lower().endswith(CARD_SUFFIXES))
+
+
+def hub_readme(model_id):
+    """The local path of MODEL_ID's README.md, from the Hugging Face cache or downloaded into it
+    (huggingface_hub honours HF_HUB_OFFLINE, HF_HOME and HF_HUB_CACHE). Imported here, not at the
+    top: a card file never pays for it."""
+    try:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+    except ImportError:
+        raise CardError(model_id, 0, "no such file; reading a model id needs huggingface_hub "
+                                     "(pip install huggingface_hub)") from None
+    try:
+        return hf_hub_download(model_id, "README.md")
+    except LocalEntryNotFoundError:
+        offline = " and HF_HUB_OFFLINE forbids downloading it" if _offline() else " and it could not be downloaded"
+        raise CardError(model_id, 0, f"no such file, and the model's README.md is not in the Hugging Face cache{offline}") from None
+    except (HfHubHTTPError, OSError, ValueError) as err:  # no such repo or file, gated, a bad id, a network error
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise CardError(model_id, 0, f"no such file, and the model's README.md could not be read from the "
+                                     f"Hugging Face Hub: {type(err).__name__}: {first}") from None
+
+
+def _offline():
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "on", "yes", "true")
+
+
+def parse_model_or_card(arg):
+    """The spec of a card file, or of a Hub model's README.md (the spec's name from the model id,
+    `org_name` as the corpus names its files; card.path is the file read)."""
+    from cardrepro.spec import parse_card
+    if not is_model_id(arg):
+        return parse_card(arg)
+    spec = parse_card(hub_readme(arg))
+    spec["name"] = slug(arg.replace("/", "_") + ".md")
+    return spec
+
+
+@click.command(help="Print the spec of a model card (a file, or a Hub model id `org/name` whose README.md is read "
+                    "through huggingface_hub and its cache): every training fact with where it came from.")
 @click.argument("card", type=click.Path(dir_okay=True))
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml", "text"]), default="text", show_default=True,
               help="json/yaml for machines (validates against `cardrepro schema`), text for reading.")
 def parse(card, fmt):
-    from cardrepro.spec import parse_card
-    spec = parse_card(card)
+    spec = parse_model_or_card(card)
     click.echo(text_view(spec) if fmt == "text" else dump(spec, fmt))
 
 
