@@ -78,6 +78,7 @@ def _datasets(doc, facts, trained, stage_list):
     out = []
     if trained:
         entries, fact = trained["datasets"]
+        entries = facts.capped(entries, ds_extract.MAX_DATASETS, "datasets", fact.line)
         defaults = trained["profile"].get("dataset_option_defaults", {})
         names = {e["name"] for e in entries}
         block_lines = {}  # dataset name -> (block, path of its entry, card line)
@@ -108,6 +109,7 @@ def _datasets(doc, facts, trained, stage_list):
         sft = next((s for s in stage_list if s.get("method") == "sft" and s.get("_datasets")), None)
         described = sft["_datasets"] if sft else (ds_extract.config_datasets(doc) or ds_extract.phrase_datasets(doc)
                                                       or prose.datasets(doc))
+        described = facts.capped(described, ds_extract.MAX_DATASETS, "datasets", described[0]["line"] if described else None)
         for i, d in enumerate(described):
             e = {"name": d["name"], "options": dict(d.get("options") or {})}
             if d.get("availability_text"):
@@ -184,6 +186,13 @@ def build_spec(path):
         no, said = stage_list[0]["_prov"]["num_gpus"]
         facts.put("training.num_gpus", stage_list[0]["num_gpus"], no, around=said)
     return _assemble(path, doc, facts, trained, stage_list, method, method_fact, datasets, ds_prov, ds_block)
+
+
+def _truncated(doc, facts):
+    """The lists the reader and the extractors cut at their limits, in card order."""
+    commands = [{"path": "command.args", "line": b.start, "kept": len(b.value), "left_out": b.left_out}
+                for b in doc.of_kind("shell") if b.left_out]
+    return sorted(commands + facts.truncated, key=lambda t: (t["line"] or 0, t["path"]))
 
 
 def _nested(flat):
@@ -265,6 +274,9 @@ def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datase
         spec["conflicts"] = facts.conflicts
     if doc.redactions.get("secrets") or doc.redactions.get("absolute_paths"):
         spec["hygiene"] = doc.redactions
+    truncated = _truncated(doc, facts)
+    if truncated:
+        spec["hygiene"] = {**spec.get("hygiene", {}), "truncated": truncated}
     spec["provenance"] = {k: prov[k] for k in sorted(prov)}
     return {k: spec[k] for k in TOP_ORDER if k in spec}
 

@@ -136,19 +136,37 @@ def _drop(spec, parts, value, why):
 
 
 def drop_unusable_values(spec):
+    """Drop the numbers no run can use; returns the schema errors left, in path order. The schema
+    is walked once for a spec that fits it (a spec of many provenance entries costs one pass)."""
     for parts, value, why in bad_values(spec):
         _drop(spec, parts, value, why)
-    for e in errors(spec):
-        if _is_number(e.instance) and e.path and e.path[0] not in NOT_SCANNED:
-            _drop(spec, list(e.path), e.instance, f"the spec schema refuses it: {e.message}")
+    found = errors(spec)
+    refused = [e for e in found if _is_number(e.instance) and e.path and e.path[0] not in NOT_SCANNED]
+    for e in refused:
+        _drop(spec, list(e.path), e.instance, f"the spec schema refuses it: {message(e)}")
+    return errors(spec) if refused else found
 
 
 def check(spec, path):
     """Drop the numbers no run can use, then raise CardError at the card line of the first value
     that does not fit the schema."""
-    drop_unusable_values(spec)
-    if validator("spec").is_valid(spec):
+    left = drop_unusable_values(spec)
+    if not left:
         return
-    e = errors(spec)[0]
+    e = left[0]
     parts = list(e.path)
-    raise CardError(path, card_line(spec, parts), f"{_dotted(parts) or 'spec'}: {e.message}")
+    raise CardError(path, card_line(spec, parts), f"{_dotted(parts) or 'spec'}: {message(e)}")
+
+
+MAX_QUOTED = 80  # characters of a card value an error message repeats
+
+
+def clip(text, limit=MAX_QUOTED):
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def message(e):
+    """The schema error's message, the value it quotes clipped to MAX_QUOTED characters (a
+    5,000-digit value is not repeated whole)."""
+    quoted = repr(e.instance)
+    return e.message.replace(quoted, clip(quoted)) if len(quoted) > MAX_QUOTED else e.message

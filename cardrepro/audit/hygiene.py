@@ -1,5 +1,6 @@
-"""CR6xx: secrets and absolute machine paths. Reported by line and kind; never emitted as they
-are: every string of every finding passes through `scrub` before it is rendered."""
+"""CR6xx: secrets, absolute machine paths and lists cut at the parser's limits. Reported by line
+and kind; never emitted as they are: every string of every finding passes through `scrub` before
+it is rendered."""
 from __future__ import annotations
 
 from cardrepro.audit.findings import finding
@@ -31,4 +32,18 @@ def check(ctx):
             lines=[p.get("line")],
             action="the build replaces it with a path relative to the project (e.g. .cache)",
             basis=["card"], paths=["hygiene.absolute_paths"]))
+    out.extend(_truncated(t) for t in hy.get("truncated") or [])
     return out
+
+
+def _truncated(cut):
+    """CR603: a list longer than the parser reads (a command's words, a dataset list)."""
+    kept, left = cut.get("kept"), cut.get("left_out")
+    return finding(
+        "CR603", "warning",
+        f"{cut.get('path')}: the card lists {kept + left} entries, more than the parser reads; "
+        f"the first {kept} are kept and {left} left out",
+        lines=[cut.get("line")],
+        action="check the card: no training run lists this many; the spec, audit and build use the first "
+               f"{kept} only",
+        basis=["card"], paths=["hygiene.truncated", str(cut.get("path"))], data={"kept": kept, "left_out": left})

@@ -8,12 +8,11 @@ flags map to spec paths through data/keys.yaml, the rest of the vocabulary is da
 import ast
 import functools
 import re
-import shlex
 from dataclasses import dataclass, field
 
 from cardrepro import data
 from cardrepro.extract.util import keymap, norm_dtype, norm_key
-from cardrepro.read import yamlsafe
+from cardrepro.read import shellwords, yamlsafe
 
 SOURCE = "cli"
 MAX_CONTINUATION = 200  # `\` lines joined into one command
@@ -166,10 +165,7 @@ def _int_expr(node):
 
 def _tokens(text):
     try:
-        lex = shlex.shlex(text, posix=True, punctuation_chars=False)
-        lex.whitespace_split = True
-        lex.commenters = "#"
-        toks = list(lex)
+        toks = shellwords.split(text, comments=True)
     except ValueError:  # an unbalanced quote (`--save_step 2000"`): words as they are, quotes dropped
         toks = [t.strip("\"'") for t in text.split()]
     out = []

@@ -1,11 +1,47 @@
 """The dataset mix: names and per-dataset options in card order, and each dataset's
 availability from the registry and from the card's own words."""
+import bisect
+import itertools
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import lines_containing, prose_lines
+from cardrepro.extract.util import prose_lines, search_lines
 
 WINDOW = 15  # characters around a dataset's name in which "internal" must appear
+MAX_DATASETS = 1000  # entries of a dataset list read (real cards list at most a few hundred)
+
+
+def _said_lines(doc):
+    """(lower-cased text, start offsets, prose-line indices) of the lines where a dataset can be
+    called internal: a line with an internal or remove word, and the line before it (a sentence
+    split over two lines). Built once per card; each name is then looked for in these lines
+    only, not in the whole card."""
+    cached = getattr(doc, "_said_lines", None)
+    if cached is None:
+        conf = data.load("stages")
+        words = re.compile("|".join(re.escape(w) for w in conf["internal_words"] + conf["remove_words"]))
+        said = {no for no, _, _ in search_lines(doc, words)}  # one search of the whole card
+        lines = prose_lines(doc)
+        nos = [no for no, _ in lines] + [None]
+        index = [i for i in range(len(lines)) if nos[i] in said or nos[i + 1] in said]
+        lowered = [lines[i][1].lower() for i in index]
+        starts = list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
+        cached = doc._said_lines = ("\n".join(lowered), starts, index)
+    return cached
+
+
+def _lines_naming(doc, name):
+    """Indices into prose_lines(doc) of the _said_lines that contain `name`, case aside."""
+    text, starts, index = _said_lines(doc)
+    needle = name.lower()
+    if not needle or "\n" in needle:
+        return []
+    found, pos = [], text.find(needle)
+    while pos != -1:
+        k = bisect.bisect_right(starts, pos) - 1
+        found.append(index[k])
+        pos = text.find(needle, starts[k + 1])
+    return found
 
 
 def card_says_internal(doc, name):
@@ -13,10 +49,11 @@ def card_says_internal(doc, name):
     conf = data.load("stages")
     words = conf["internal_words"] + conf["remove_words"]
     lines = prose_lines(doc)
-    hits = lines_containing(doc, name.lower())
+    hits = _lines_naming(doc, name)
+    named = re.compile(r"(?<![A-Za-z0-9_\-])" + re.escape(name) + r"(?![A-Za-z0-9_\-])", re.I)
     for i in hits:
         no, text = lines[i]
-        for m in re.finditer(r"(?<![A-Za-z0-9_\-])" + re.escape(name) + r"(?![A-Za-z0-9_\-])", text, re.I):
+        for m in named.finditer(text):
             window = text[max(0, m.start() - WINDOW): m.end() + WINDOW]
             if any(w in window for w in words) and not re.match(r"^\s*-\s*" + re.escape(name), text):
                 return no, text

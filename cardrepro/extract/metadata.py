@@ -2,6 +2,7 @@
 metadata's dataset list, widget example prompts, library."""
 import re
 
+from cardrepro.extract.datasets import MAX_DATASETS
 from cardrepro.extract.facts import Fact
 from cardrepro.extract.util import prose_lines
 
@@ -18,8 +19,9 @@ def extract(doc, facts):
         if langs:
             facts.put("languages", [str(x) for x in (langs if isinstance(langs, list) else [langs])], line("language"))
         if isinstance(meta.get("datasets"), list):
-            facts.put("metadata_datasets", [str(d) for d in meta["datasets"]], line("datasets"))
-            for i, item in enumerate(meta["datasets"]):
+            listed = facts.capped(meta["datasets"], MAX_DATASETS, "metadata_datasets", line("datasets"))
+            facts.put("metadata_datasets", [str(d) for d in listed], line("datasets"))
+            for i, item in enumerate(listed):
                 no = block.where.get(("datasets", i), line("datasets"))
                 facts.note(f"metadata_datasets[{i}]", Fact(item, "card", no, facts.text_of(no)))
         if meta.get("library_name"):

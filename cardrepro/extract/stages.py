@@ -269,7 +269,15 @@ def _fine_tuned(doc, out):
 
 
 def stated_methods(doc):
-    """{method: (card line, the words stating it)} for each method the card states for its model."""
+    """{method: (card line, the words stating it)} for each method the card states for its model
+    (read once per card: every sentence is matched against every method's pattern)."""
+    cached = getattr(doc, "_stated_methods", None)
+    if cached is None:
+        cached = doc._stated_methods = _stated_methods(doc)
+    return dict(cached)
+
+
+def _stated_methods(doc):
     out = _said_methods(doc)
     _option_methods(doc, out)
     if "sft_option" in out:

@@ -2,12 +2,11 @@
 shell commands, tables, and prose. Each block keeps its card lines."""
 import ast
 import re
-import shlex
 from dataclasses import dataclass, field
 
 
 from cardrepro.errors import CardError
-from cardrepro.read import jsonblock, yamlish, yamlsafe
+from cardrepro.read import jsonblock, shellwords, yamlish, yamlsafe
 from cardrepro.read.source import Line
 
 LAUNCHERS = ("deepspeed", "torchrun", "accelerate", "python", "python3", "axolotl", "llamafactory-cli")
@@ -18,6 +17,7 @@ MAX_PYTHON_DEPTH = 100  # AST levels; `f(x)[0].y` is 5
 MAX_PYTHON_RUN = 200  # lines of unfenced code parsed as one block
 MAX_PYTHON_TRIES = 6
 MAX_PYTHON_LINES = 20_000
+MAX_ARGS = 1000  # words of a command kept; the rest are counted in Block.left_out
 _CODE_START = re.compile(r"^(from\s+[\w.]+\s+import\s|import\s+\w|[A-Za-z_][\w.]*\s*=\s*\S|[A-Za-z_][\w.]*\(|print\()")
 
 
@@ -29,6 +29,7 @@ class Block:
     value: object = None
     where: dict = field(default_factory=dict)
     duplicates: list = field(default_factory=list)
+    left_out: int = 0  # entries of the value beyond the reader's limit, not kept
 
 
 @dataclass
@@ -127,10 +128,10 @@ def _shell_commands(lines):
         for m in _LAUNCH.finditer(l.text):
             cmd = m.group(1).strip().rstrip("`").strip()
             try:
-                argv = shlex.split(cmd)
+                argv = shellwords.split(cmd)
             except ValueError:
                 continue
-            out.append(Block("shell", l.no, [l], argv))
+            out.append(Block("shell", l.no, [l], argv[:MAX_ARGS], left_out=max(0, len(argv) - MAX_ARGS)))
     return out
 
 
