@@ -1,6 +1,6 @@
 """Compiler speed: cold start, corpus throughput, incremental regeneration (issue 6, `bench/compile`).
 
-    .venv/bin/python bench/compile.py [--reps 7] [--corpus 1000] [--regen-cards 100] [--profile]
+    .venv/bin/python bench/compile.py [--reps 7] [--corpus 1000] [--hub-corpus DIR] [--regen-cards 100] [--profile]
 
 Every figure that the machine's noise could move is measured side by side with its baseline in
 this one run (interleaved repetitions, medians) and reported as a ratio; absolute times are only
@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus  # noqa: E402  (bench/corpus.py)
+import hub_corpus  # noqa: E402  (bench/hub_corpus.py)
 from common import machine, print_table  # noqa: E402  (bench/common.py)
 
 SEED = ROOT / "cards" / "stablelm-7b-sft.md"
@@ -237,6 +238,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=7, help="repetitions of each whole-process timing")
     ap.add_argument("--corpus", type=int, default=1000, help="card variants for the throughput figures")
+    ap.add_argument("--hub-corpus", type=Path, default=hub_corpus.DEFAULT_CORPUS,
+                    help="the real READMEs for the hub-corpus rows (skipped when the folder is absent)")
+    ap.add_argument("--hub-passes", type=int, default=1, help="passes over the hub corpus (bench/hub_corpus.py: 2)")
     ap.add_argument("--regen-cards", type=int, default=100)
     ap.add_argument("--regen-reps", type=int, default=5)
     ap.add_argument("--profile", action="store_true", help="print parse/audit hot spots and import times")
@@ -249,6 +253,10 @@ def main(argv=None):
     cs = cold_start(a.reps)
     print("corpus throughput ...", flush=True)
     tp = throughput(a.corpus)
+    hub = None
+    if a.hub_corpus.is_dir():
+        print("hub corpus throughput ...", flush=True)
+        hub = hub_corpus.measure(a.hub_corpus, a.hub_passes)
     print("incremental regen ...", flush=True)
     rg = regen_bench(a.regen_cards, a.regen_reps)
 
@@ -270,6 +278,7 @@ def main(argv=None):
          ">= 200 cards/s", verdict(tp["parse_seed_cards_per_s"] >= 200)),
         ("  reference: parse minus the jsonschema check", f"{tp['parse_unvalidated_cards_per_s']:.0f} cards/s",
          f"check = {100 * tp['validate_share']:.0f}% of parse", "", ""),
+        *(hub_corpus.rows(hub) if hub else []),
         (f"throughput: audit ({tp['parsed']} specs)", f"{tp['audit_cards_per_s']:.0f} cards/s", "", "(none)", ""),
         (f"regen: {rg['cards']} cards, 1 changed", f"{rg['median_regen_s']:.3f} s",
          f"{rg['ratio']:.2f}x build alone ({rg['median_build_s']:.3f} s)", "<= 2x build alone", verdict(rg["ratio"] <= 2)),
@@ -284,11 +293,13 @@ def main(argv=None):
         print(f"audit raised on {len(tp['audit_exceptions'])} of {tp['parsed']} specs (audit bugs, timed anyway):")
         for e in tp["audit_exceptions"][:10]:
             print(f"  ! audit: {e}")
+    if hub:
+        hub_corpus.report(hub)
     print(f"regen: initial build of all {rg['cards']} projects {rg['initial_regen_s']:.1f} s; "
           f"regen --check clean afterwards: {rg['clean_after']}")
     print(f"whole-process medians over {a.reps} interleaved repetitions; throughput: best of 2 passes")
 
-    result = {"machine": m, "cold_start": cs, "throughput": tp, "regen": rg}
+    result = {"machine": m, "cold_start": cs, "throughput": tp, "hub_corpus": hub, "regen": rg}
     if a.profile:
         prof = profile()
         for k, v in prof.items():

@@ -145,3 +145,17 @@ def test_docs_coverage_lists_every_family():
     assert "python -m cardrepro.coverage" in doc
     for name, _ in families():
         assert f"| {name} |" in doc
+
+
+def test_hub_corpus_bench_counts_a_small_corpus(small_corpus, tmp_path):
+    import json
+    import subprocess
+    import sys
+    out = tmp_path / "hub.json"
+    res = subprocess.run([sys.executable, str(ROOT / "bench" / "hub_corpus.py"), str(small_corpus), "--passes", "1",
+                          "--json", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    r = json.loads(out.read_text())["hub_corpus"]
+    assert r["cards"] == 4 and r["parsed"] + r["refused"] == 4 and r["exceptions"] == []
+    assert r["refusals"]["empty card"] == 1
+    assert "hub corpus: parse (4 READMEs)" in res.stdout
