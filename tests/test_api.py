@@ -149,3 +149,11 @@ def test_parse_model_id_stays_light(tmp_path):
                          env={**__import__("os").environ, **offline_env(tmp_path)})
     assert res.returncode == 0 and "HEAVY []" in res.stdout, res.stdout[-1000:] + res.stderr[-1000:]
     assert '"name": "someorg-some-model-v2"' in res.stdout
+
+
+def test_parse_of_a_file_never_imports_huggingface_hub(tmp_path):
+    out = fresh_python(
+        "import sys\nfrom cardrepro.cli import main\n"
+        f"try:\n    main(['parse', {str(SEED)!r}, '--format', 'json'])\nexcept SystemExit:\n    pass\n"
+        "print('HUB', 'huggingface_hub' in sys.modules)\n", tmp_path)
+    assert out.rstrip().endswith("HUB False")
