@@ -66,9 +66,11 @@ def hub_readme(model_id):
     try:
         from huggingface_hub import hf_hub_download
         from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+        from huggingface_hub.utils import logging as hf_logging
     except ImportError:
         raise CardError(model_id, 0, "no such file; reading a model id needs huggingface_hub "
                                      "(pip install huggingface_hub)") from None
+    hf_logging.set_verbosity_error()  # its retry warnings would break the one-line error
     try:
         return hf_hub_download(model_id, "README.md")
     except LocalEntryNotFoundError:
