@@ -48,3 +48,57 @@ def test_lines_report_every_secret_and_path():
     # line 2's HF_TOKEN= is not a second finding: its value is already [REDACTED:huggingface_token]
     assert found["secrets"] == [{"line": 2, "kind": "huggingface_token"}, {"line": 4, "kind": "assigned_secret"}]
     assert found["absolute_paths"] == [{"line": 3, "path": "<local>/train.json"}]
+
+
+# Values and lines are searched as one joined text (one regex pass per pattern, not one per
+# string); a string comes out as redacting it alone does, whatever its neighbours hold.
+TEXTS = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), max_size=8).map("".join)
+
+
+def _nest(strings, shape):
+    """The strings in nested lists and dicts (strings as keys too), as `shape` says."""
+    out, i = [], 0
+    for depth in shape:
+        piece = strings[i:i + 2]
+        i += 2
+        out.append({piece[0]: piece[1:]} if depth % 2 and piece else [piece] * (depth % 3))
+    return out + [strings[i:]]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(TEXTS, max_size=10), st.lists(st.integers(0, 5), max_size=4))
+def test_a_value_is_redacted_string_by_string(strings, shape):
+    value = _nest(strings, shape)
+
+    def reference(v):
+        if isinstance(v, dict):
+            return {reference_redact(k): reference(x) for k, x in v.items()}
+        return [reference(x) for x in v] if isinstance(v, list) else reference_redact(v)
+
+    assert R.redact_value(value) == reference(value)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(TEXTS.map(lambda t: t.replace("\n", " ")), max_size=10))
+def test_lines_are_redacted_line_by_line(texts):
+    out, found = R.redact_lines([Line(i + 1, t) for i, t in enumerate(texts)])
+    assert [l.text for l in out] == [reference_redact(t) for t in texts]
+    assert len(found["secrets"]) == sum(t.count("[REDACTED:") for t in map(reference_redact, texts)) \
+        - sum(t.count("[REDACTED:") for t in texts)
+
+
+def test_a_secret_after_a_line_that_ends_in_a_secret_word_is_redacted():
+    # "password:" and the line break before the next line once matched as one secret that
+    # started on line 1, and line 2 (which was never searched alone) kept its secret
+    lines = [Line(1, "password:"), Line(2, "secret=abcdefghijklmnop")]
+    out, found = R.redact_lines(lines)
+    assert out[1].text == "secret=[REDACTED:assigned_secret]"
+    assert found["secrets"] == [{"line": 2, "kind": "assigned_secret"}]
+    assert R.redact_value(["password:", "secret=abcdefghijklmnop"]) == ["password:", "secret=[REDACTED:assigned_secret]"]
+
+
+def test_a_value_that_holds_itself_is_redacted_once():
+    value = ["token: abcdefghijklmnop"]
+    value.append(value)
+    out = R.redact_value(value)
+    assert out[0] == "token: [REDACTED:assigned_secret]" and out[1] is out

@@ -91,22 +91,64 @@ def redact_text(text):
     return text
 
 
-def redact_value(value, _done=None):
+def redact_value(value):
     """`redact_text` over every string (keys included) of nested dicts and lists. A container
     met twice (a YAML alias, even one that holds itself) is redacted once and shared again."""
+    if not isinstance(value, (dict, list)):
+        return redact_text(value) if isinstance(value, str) else value
+    strings = list(dict.fromkeys(_strings_in(value)))
+    _, hit = _texts_with_matches(strings)
+    redacted = {s: redact_text(s) for s in (strings[i] for i in hit)}
+    return _copy(value, redacted, {})
+
+
+def _strings_in(value):
+    """Every string of nested dicts and lists, keys included; each container walked once."""
+    out, seen, todo = [], set(), [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, (dict, list)) and id(v) not in seen:
+            seen.add(id(v))
+            todo.extend(itertools.chain.from_iterable(v.items()) if isinstance(v, dict) else v)
+    return out
+
+
+def _copy(value, redacted, done):
+    """`value` copied, each string in `redacted` replaced; a container met twice copied once."""
     if isinstance(value, str):
-        return redact_text(value)
+        return redacted.get(value, value)
     if not isinstance(value, (dict, list)):
         return value
-    done = {} if _done is None else _done
     if id(value) in done:
         return done[id(value)]
     out = done[id(value)] = type(value)()
     if isinstance(value, dict):
-        out.update((redact_value(k, done), redact_value(v, done)) for k, v in value.items())
+        out.update((_copy(k, redacted, done), _copy(v, redacted, done)) for k, v in value.items())
     else:
-        out.extend(redact_value(v, done) for v in value)
+        out.extend(_copy(v, redacted, done) for v in value)
     return out
+
+
+def _texts_with_matches(texts):
+    """(the secret patterns (kind, pattern) found, the indices of the texts that may hold a secret
+    or a path), from one search of their joined text per pattern rather than one per text. A
+    match that runs on across a joint marks every text it touches: it may have covered the start
+    of a match in the next one. None is missed: the line break between two texts borders each as
+    its ends do (no pattern looks for a line break around a match), so a pattern that matches in
+    a text matches in the joined one."""
+    whole = "\n".join(texts)
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    active, hit = [], set()
+    paths = [(None, ABS_PATH, _may_hold_path)]
+    for kind, pat, check in SECRET_PATTERNS + paths:
+        spans = [m.span() for m in pat.finditer(whole)] if check(whole) else []
+        if spans and kind:
+            active.append((kind, pat))
+        for a, b in spans:
+            hit.update(range(bisect.bisect_right(starts, a) - 1, bisect.bisect_right(starts, b - 1)))
+    return active, sorted(hit)
 
 
 def redact_lines(lines):
@@ -126,16 +168,9 @@ def redact_lines(lines):
 
 
 def _redact_plain(lines, found):
-    whole = "\n".join(l.text for l in lines)
-    active = [(kind, pat) for kind, pat, check in SECRET_PATTERNS
-              if check(whole) and pat.search(whole)]
-    hit = set()  # indices of the lines that hold something to redact
-    starts = list(itertools.accumulate((len(l.text) + 1 for l in lines), initial=0))
-    for pat in [p for _, p in active] + ([ABS_PATH] if _may_hold_path(whole) else []):
-        for m in pat.finditer(whole):
-            hit.add(bisect.bisect_right(starts, m.start()) - 1)
+    active, hit = _texts_with_matches([l.text for l in lines])
     out = list(lines)
-    for i in sorted(hit):
+    for i in hit:
         l = lines[i]
         text = l.text
         for kind, pat in active:
