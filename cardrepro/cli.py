@@ -13,11 +13,13 @@ SUBCOMMANDS = {
     "parse": ("cardrepro.spec_command", "parse"),
     "schema": ("cardrepro.spec_command", "schema"),
     "audit": ("cardrepro.audit.command", "audit"),
+    "report": ("cardrepro.report.command", "report"),
     "build": ("cardrepro.build.command", "build"),
     "regen": ("cardrepro.build.command", "regen"),
     "diff": ("cardrepro.build.command", "diff"),
     "run": ("cardrepro.train.command", "run"),
     "infer": ("cardrepro.train.command", "infer"),
+    "export": ("cardrepro.export.command", "export"),
 }
 
 HELP = """Compile a model card into a validated spec, an audit, and a runnable project.
