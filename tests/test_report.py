@@ -253,3 +253,14 @@ def test_report_to_stdout(tmp_path, write_card):
     res = run_cli("report", CARDS / "ziya-llama-13b-v1.md")
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("<!DOCTYPE html>") and 'id="L1"' in res.stdout
+
+
+def test_page_refuses_a_card_changed_after_parsing(write_card):
+    """The highlights rest on the parsed card's line numbers: another text would misplace them."""
+    from cardrepro import CardError, parse_card
+    from cardrepro.report import html_report
+    card = write_card(HOSTILE_CARD, name="hostile.md")
+    spec = parse_card(str(card))
+    card.write_text("\n" + HOSTILE_CARD, encoding="utf-8")
+    with pytest.raises(CardError, match="changed after it was parsed"):
+        html_report(spec)

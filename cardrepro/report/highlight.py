@@ -9,6 +9,7 @@ from cardrepro.paths import get
 
 SHOWN_CHARS = 160  # a value longer than this is clipped in titles and tables
 CARD_ORIGINS = ("card", "cli")   # values in the card's words (derived ones are ours)
+ORIGIN_CLASSES = ("card", "derived", "default")   # a highlight naming several paths shows the first that applies
 LOOKAHEAD = 40     # lines below a key (`datasets:`) searched for the values it heads
 
 
@@ -148,4 +149,4 @@ def _mark(entries):
     title = "\n".join(f"{e['path']} = {e['value']}  ({e['origin']}{'; ' + e['rule'] if e['rule'] else ''})"
                       for e in entries)
     return {"href": "#" + first["anchor"], "title": title, "paths": " ".join(e["path"] for e in entries),
-            "origin": _origin_class(first["origin"])}
+            "origin": min((_origin_class(e["origin"]) for e in entries), key=ORIGIN_CLASSES.index)}

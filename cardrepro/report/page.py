@@ -18,16 +18,20 @@ from cardrepro.errors import CardError
 from cardrepro.paths import get
 from cardrepro.printable import escape_controls
 from cardrepro.read import redact
-from cardrepro.read.source import decode, load_bytes
+from cardrepro.read.source import decode, load_bytes, sha256 as sha256_of
 from cardrepro.report import highlight
 
 TEMPLATE = "report.html.j2"
 SVG_SIZE = re.compile(r'<svg [^>]*width="(\d+)" height="(\d+)"')
 
 
-def card_lines(path) -> list[str]:
-    """The card's lines as the reader numbers them, secrets and machine paths redacted."""
-    lines = decode(path, load_bytes(path)).split("\n")
+def card_lines(path, sha256=None) -> list[str]:
+    """The card's lines as the reader numbers them, secrets and machine paths redacted; the card
+    must still be the one the spec was read from (its line numbers)."""
+    data = load_bytes(path)
+    if sha256 and sha256_of(data) != sha256:
+        raise CardError(path, None, "the card changed after it was parsed: run the report again")
+    lines = decode(path, data).split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
     return [redact.redact_text(line.rstrip()) for line in lines]
@@ -108,7 +112,7 @@ def html(spec: dict, report: dict) -> str:
     """The page for one parsed card and its audit report."""
     name = spec.get("name") or "card"
     path = get(spec, "card.path")
-    lines = card_lines(path)
+    lines = card_lines(path, get(spec, "card.sha256"))
     findings = _findings(report)
     assumed, refusal = _assumptions(spec)
     return _env().get_template(TEMPLATE).render(
