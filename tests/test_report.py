@@ -4,6 +4,7 @@ import json
 import shutil
 import struct
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -249,9 +250,14 @@ def test_report_bad_output_is_one_line_exit_2(tmp_path):
     assert not (tmp_path / "missing").exists()
 
 
-def test_report_to_stdout(tmp_path, write_card):
-    res = run_cli("report", CARDS / "ziya-llama-13b-v1.md")
-    assert res.returncode == 0, res.stderr
+def test_report_to_stdout_never_imports_torch():
+    """Without -o the page goes to stdout; like parse/audit/build, the report path stays light."""
+    heavy = ["torch", "transformers", "datasets", "deepspeed", "peft", "accelerate"]
+    code = ("import sys\nfrom cardrepro.cli import main\n"
+            f"try:\n    main(['report', {str(CARDS / 'ziya-llama-13b-v1.md')!r}])\nexcept SystemExit:\n    pass\n"
+            f"print('HEAVY', sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "HEAVY []" in res.stderr, res.stderr[-2000:]
     assert res.stdout.startswith("<!DOCTYPE html>") and 'id="L1"' in res.stdout
 
 
