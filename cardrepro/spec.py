@@ -6,7 +6,7 @@ from cardrepro.extract import datasets as ds_extract
 from cardrepro.extract import code, command, metadata, model, prompt, settings, stages
 from cardrepro.extract import prose
 from cardrepro.extract.facts import Fact, Facts
-from cardrepro.extract.util import norm_dtype
+from cardrepro.extract import canonical
 from cardrepro.read import read_card
 from cardrepro import resolve as resolver
 from cardrepro import validate
@@ -29,18 +29,17 @@ def _apply_trainer(doc, facts, skip):
     if not profile:
         return None
     r = resolver.resolve(doc, facts, profile, shell, skip)
-    paths = profile.get("spec_paths", {})
     merged = r["merged"]
     options = {}
     for key, fact in merged.items():
         if key in ("datasets", "datasets_extra"):
             continue
-        target = paths.get(key)
+        target = canonical.trainer_path(profile["name"], key)
         if target == "deepspeed.config_ref" and not r["cli_state"].get("deepspeed"):
             continue
         if target:
             if target == "training.dtype":
-                fact.value = norm_dtype(fact.value)
+                fact.value = canonical.dtype(fact.value)
             facts.items[target] = fact
         elif fact.value is not None:
             options[key] = fact

@@ -7,6 +7,7 @@ import re
 from cardrepro.audit import context as C
 from cardrepro.audit.findings import finding
 from cardrepro.estimate.memory import fmt_b, param_breakdown
+from cardrepro.extract import canonical
 
 TRAINER_PRECEDENCE = {
     "oa-trainer-sft": "oa-trainer-sft.md §1.2: defaults, then --configs left to right, then CLI flags win",
@@ -216,18 +217,6 @@ def _save_strategy(ctx):
         paths=["training.save_strategy", "training.save_steps"])]
 
 
-_DS_KEYS = [
-    ("train_micro_batch_size_per_gpu", "training.per_device_train_batch_size"),
-    ("gradient_accumulation_steps", "training.gradient_accumulation_steps"),
-    ("gradient_clipping", "training.max_grad_norm"),
-    ("optimizer.params.lr", "training.learning_rate"),
-    ("optimizer.params.weight_decay", "training.weight_decay"),
-    ("optimizer.params.eps", "training.adam_epsilon"),
-    ("scheduler.params.warmup_max_lr", "training.learning_rate"),
-    ("scheduler.params.warmup_num_steps", "training.warmup_steps"),
-]
-
-
 def _deepspeed_mismatch(ctx):
     """HF Trainer fills DeepSpeed "auto" values from TrainingArguments and raises on non-auto
     values that disagree (oa-trainer-sft.md §6.2)."""
@@ -235,8 +224,7 @@ def _deepspeed_mismatch(ctx):
     if not isinstance(cfg, dict):
         return []
     out = []
-    pairs = list(_DS_KEYS)
-    for ds_key, tr_path in pairs:
+    for ds_key, tr_path, _ in canonical.deepspeed_keys():
         dv = C.get(cfg, ds_key)
         tv = ctx.get(tr_path)
         if dv is None or tv is None or dv == "auto":

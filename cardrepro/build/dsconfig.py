@@ -11,6 +11,7 @@ import jsonschema
 
 from cardrepro.build.data import build_defaults, deepspeed_schema
 from cardrepro.errors import CardError
+from cardrepro.extract import canonical
 
 
 def generated_config(stage: int) -> dict:
@@ -36,6 +37,15 @@ def _set_auto(node: dict, key: str, value, filled: list, path: str):
         filled.append(path)
 
 
+_CAST = {"int": int, "float": float}
+
+
+def _fill(node: dict, ds_key: str, training: dict, filled: list):
+    """An "auto" at `ds_key` from the TrainingArguments value it holds (data/keys.yaml deepspeed_config)."""
+    field, kind = canonical.deepspeed_field(ds_key)
+    _set_auto(node, ds_key.rsplit(".", 1)[-1], _CAST[kind](training[field]), filled, ds_key)
+
+
 def warmup_steps(training: dict, total_num_steps: int) -> int:
     """TrainingArguments.get_warmup_steps: warmup_steps >= 1 is a step count, below 1 a ratio."""
     warmup = float(training.get("warmup_steps") or 0)
@@ -50,24 +60,23 @@ def resolve_autos(config: dict, *, world_size: int, training: dict, dtype: str |
     filled: list[str] = []
     micro = int(training["per_device_train_batch_size"])
     accum = int(training["gradient_accumulation_steps"])
-    lr = float(training["learning_rate"])
     dtype = dtype or "fp32"
 
-    _set_auto(cfg, "train_micro_batch_size_per_gpu", micro, filled, "train_micro_batch_size_per_gpu")
-    _set_auto(cfg, "gradient_accumulation_steps", accum, filled, "gradient_accumulation_steps")
+    _fill(cfg, "train_micro_batch_size_per_gpu", training, filled)
+    _fill(cfg, "gradient_accumulation_steps", training, filled)
     _set_auto(cfg, "train_batch_size", world_size * micro * accum, filled, "train_batch_size")
-    _set_auto(cfg, "gradient_clipping", float(training["max_grad_norm"]), filled, "gradient_clipping")
+    _fill(cfg, "gradient_clipping", training, filled)
     opt = (cfg.get("optimizer") or {}).get("params")
     if isinstance(opt, dict):
-        _set_auto(opt, "lr", lr, filled, "optimizer.params.lr")
+        _fill(opt, "optimizer.params.lr", training, filled)
         _set_auto(opt, "betas", [float(training["adam_beta1"]), float(training["adam_beta2"])], filled,
                   "optimizer.params.betas")
-        _set_auto(opt, "eps", float(training["adam_epsilon"]), filled, "optimizer.params.eps")
-        _set_auto(opt, "weight_decay", float(training["weight_decay"]), filled, "optimizer.params.weight_decay")
+        _fill(opt, "optimizer.params.eps", training, filled)
+        _fill(opt, "optimizer.params.weight_decay", training, filled)
     sched = (cfg.get("scheduler") or {}).get("params")
     if isinstance(sched, dict):
         _set_auto(sched, "warmup_min_lr", 0, filled, "scheduler.params.warmup_min_lr")
-        _set_auto(sched, "warmup_max_lr", lr, filled, "scheduler.params.warmup_max_lr")
+        _fill(sched, "scheduler.params.warmup_max_lr", training, filled)
     if isinstance(cfg.get("fp16"), dict):
         _set_auto(cfg["fp16"], "enabled", dtype == "fp16", filled, "fp16.enabled")
     if isinstance(cfg.get("bf16"), dict):

@@ -12,7 +12,8 @@ import re
 
 from cardrepro import data
 from cardrepro.extract.command import is_placeholder
-from cardrepro.extract.util import keymap, norm_dtype
+from cardrepro.extract import canonical
+from cardrepro.extract.util import norm_dtype
 
 SOURCE = "code"
 _NO_VALUE = object()
@@ -103,7 +104,7 @@ def _switch_facts(call, section, names, first, block):
         return []
     out = []
     for kw in call.keywords:
-        switch = _conf()["switches"].get(kw.arg or "")
+        switch = canonical.switches().get(kw.arg or "")
         if switch and _literal(kw.value, names) is True:
             no = first + kw.value.lineno - 1
             out.append((switch["path"], switch["value"], no, _text(block, no), SOURCE))
@@ -113,10 +114,7 @@ def _switch_facts(call, section, names, first, block):
 def _path(section, key):
     if not key:
         return None
-    if section == "generation":
-        return "generation." + key if key in data.load("keys").get("generation", []) else None
-    target = keymap(section).get(key.lower())
-    return f"{section}.{target}" if target else None
+    return canonical.path(key, (section,))
 
 
 def _literal(node, names):

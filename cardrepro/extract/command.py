@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 
 from cardrepro import data
-from cardrepro.extract.util import keymap, norm_dtype, norm_key
+from cardrepro.extract import canonical
+from cardrepro.extract.util import norm_dtype, norm_key
 from cardrepro.read import shellwords, yamlsafe
 
 SOURCE = "cli"
@@ -289,19 +290,15 @@ def _has_word(script, words):
 
 
 def _training_path(key):
-    for section in ("training", "peft", "quantization"):
-        target = keymap(section).get(key)
-        if target:
-            return f"{section}.{target}"
-    return None
+    return canonical.path(key, canonical.SETTING_SECTIONS)
 
 
 def _base_model_path(key):
-    return "base_model." + keymap("base_model")[key] if key in keymap("base_model") else None
+    return canonical.path(key, ("base_model",))
 
 
 def _generation_path(key):
-    return "generation." + key if key in data.load("keys").get("generation", []) else None
+    return canonical.path(key, ("generation",))
 
 
 def _typed(raw):
@@ -339,16 +336,16 @@ def candidates(cmd):
 
 def _flag_facts(k, raw, training, gen_ok):
     conf = _conf()
-    if training and k in conf["switches"] and (raw is True or str(raw).lower() == "true"):
-        s = conf["switches"][k]
+    if training and k in canonical.switches() and canonical.switched_on(raw):
+        s = canonical.switches()[k]
         return [(s["path"], s["value"])]
-    if training and k in conf["valued"]:
-        implied = conf["valued"][k].get(str(raw).lower())
+    if training and k in canonical.valued():
+        implied = canonical.valued()[k].get(str(raw).lower())
         return list(implied.items()) if implied else []
     path = (_training_path(k) or _base_model_path(k)) if training else None
     if path is None and gen_ok and not training:
         path = _generation_path(k)
-    if path is None or k in conf["switches"]:
+    if path is None or k in canonical.switches():
         return []
     value = _typed(raw)
     if value is None or isinstance(value, str) != (path in _STRING_PATHS) or is_placeholder(value):

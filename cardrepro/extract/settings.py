@@ -4,8 +4,8 @@ import ast
 import functools
 import re
 
-from cardrepro import data
-from cardrepro.extract.util import keymap, norm_dtype, norm_key, prose_lines, walk
+from cardrepro.extract import canonical
+from cardrepro.extract.util import prose_lines, walk
 from cardrepro.read import jsonblock, yamlsafe
 
 _LORA = re.compile(r"(?i)\blora\b")
@@ -14,7 +14,7 @@ _LORA = re.compile(r"(?i)\blora\b")
 @functools.lru_cache(maxsize=None)
 def _package_line():
     """`- PEFT 0.4.0`: a package that data/keys.yaml knows, then its version."""
-    names = "|".join(re.escape(n) for n in sorted(data.load("keys")["packages"], key=len, reverse=True))
+    names = "|".join(re.escape(n) for n in sorted(canonical.package_names(), key=len, reverse=True))
     return re.compile(rf"^-?\s*({names})\s+v?(\d+(?:\.\d+)+\S*)", re.I)
 
 
@@ -24,55 +24,53 @@ def _value(v):
     return v
 
 
-def _put_key(facts, key, value, line, origin="card"):
-    k = norm_key(key)
-    for section, prefix in (("training", "training."), ("peft", "peft."), ("quantization", "quantization.")):
-        target = keymap(section).get(k)
-        if target:
-            if target == "dtype":
-                value = norm_dtype(value)
-            facts.put(prefix + target, _value(value), line, origin=origin, around=str(key))
-            return True
-    if k in data.load("keys").get("generation", []):
-        facts.put("generation." + k, _value(value), line, origin=origin, around=str(key))
-        return True
-    return False
+# A setting in a block, list or table may name any of these sections, tried in order.
+_SECTIONS = canonical.SETTING_SECTIONS + ("generation",)
+
+
+def _put_key(facts, key, value, line):
+    """Put what `key: value` states (extract/canonical.py); the paths put."""
+    if _deepspeed_ref(facts, key, value, line):
+        return ["deepspeed.config_ref"]
+    stated = canonical.facts(key, value, _SECTIONS)
+    for path, v in stated:
+        facts.put(path, _value(v), line, around=str(key))
+    return [path for path, _ in stated]
 
 
 def extract(doc, facts, skip_blocks=()):
     for block in doc.of_kind("yaml", "json"):
         if id(block) in skip_blocks:
             continue
-        for path, leaf in walk(block.value):
+        for path, leaf in walk(block.value, whole=_list_setting):
             keys = [p for p in path if isinstance(p, str)]
             if not keys:
                 continue
             line = block.where.get(tuple(path[:len(path)]), None) or _line_of(block, keys[-1])
             if isinstance(path[0], str) and path[0] in ("datasets", "deepspeed_config") and len(path) > 1:
                 continue  # a dataset entry's or a DeepSpeed file's own keys are not training facts
-            if not _special_key(facts, keys[-1], leaf, line):
-                _put_key(facts, keys[-1], leaf, line)
-            if keys[-1] in ("load_in_8bit", "load_in_4bit") and leaf is True:
+            stated = _put_key(facts, keys[-1], leaf, line)
+            if leaf is True and any(p in _BNB_SWITCHES for p in stated):
                 facts.put("quantization.method", "bitsandbytes", line, rule=None)
     for block in doc.of_kind("table"):
         for no, cells in block.value:
-            if len(cells) == 2 and not _special_key(facts, cells[0], yamlsafe.scalar(cells[1]), no):
+            if len(cells) == 2:
                 _put_key(facts, cells[0], yamlsafe.scalar(cells[1]), no)
     for block in doc.of_kind("python"):
         for node in ast.walk(block.value):
             if isinstance(node, ast.Call):
                 for kw in node.keywords:
-                    if kw.arg and kw.arg in data.load("keys").get("generation", []):
+                    path = canonical.path(kw.arg, ("generation",)) if kw.arg else None
+                    if path:
                         value = _json_literal(kw.value)
                         if value is _NOT_JSON:
                             continue
                         no = block.lines[0].no + kw.value.lineno - 1
-                        facts.put("generation." + kw.arg, value, no, text=facts.text_of(no, kw.arg))
+                        facts.put(path, value, no, text=facts.text_of(no, kw.arg))
     for no, text in prose_lines(doc):
         m = _package_line().search(text)
         if m:
-            name = data.load("keys")["packages"].get(m.group(1).lower(), m.group(1).lower())
-            facts.put(f"environment.{name}", m.group(2), no)
+            facts.put(f"environment.{canonical.package(m.group(1))}", m.group(2), no)
     _peft_and_quant(doc, facts)
     if any(p.startswith("peft.") for p in facts.items) and not facts.has("peft.type"):
         f = next(f for p, f in facts.items.items() if p.startswith("peft."))
@@ -117,36 +115,28 @@ def _json_typed(value):
 _KEY_AT_START = re.compile(r"^\s*-?\s*\"?([^\s\":：]+)\"?\s*[:：]")
 
 
-_ADAM_PROSE = re.compile(r"betas=\(\s*([\d.]+)\s*,\s*([\d.]+)\s*\)\s*and\s*epsilon=([\d.eE\-+]+)")
 _ZERO_STAGE = re.compile(r"zero[_\-]?(?:stage)?[_\-]?([0-3])", re.I)
+# Paths whose true value means bitsandbytes quantization.
+_BNB_SWITCHES = ("quantization.load_in_8bit", "quantization.load_in_4bit")
 
 
-def _special_key(facts, key, value, line):
-    """Keys whose value says more than one spec field (Axolotl, HF auto-cards). True if handled."""
-    k = norm_key(key)
-    if k == "adapter" and str(value).lower() in ("lora", "qlora"):
-        facts.put("peft.type", "lora", line)
-        return True
-    if k == "lora_target_linear" and value is True:
-        facts.put("peft.target_modules", "all-linear", line)
-        return True
-    if k in ("bf16", "fp16") and (value is True or str(value).lower() == "auto"):
-        facts.put("training.dtype", k, line)
-        return True
-    if k in ("deepspeed", "deepspeed_config") and isinstance(value, str) and value.endswith(".json"):
-        facts.put("deepspeed.config_ref", value, line)
-        m = _ZERO_STAGE.search(value.rsplit("/", 1)[-1])
-        if m:
-            facts.put("deepspeed.stage", int(m.group(1)), line, origin="derived",
-                      rule=f"the config file's name {value!r} names ZeRO stage {m.group(1)}")
-        return True
-    if k in ("optimizer", "optim") and isinstance(value, str) and (m := _ADAM_PROSE.search(value)):
-        facts.put("training.optim", value.split(" with ")[0].strip().lower(), line)
-        facts.put("training.adam_beta1", float(m.group(1)), line)
-        facts.put("training.adam_beta2", float(m.group(2)), line)
-        facts.put("training.adam_epsilon", float(m.group(3)), line)
-        return True
-    return False
+def _list_setting(path, value):
+    """A list of scalars under a key whose field holds a list: one value, not one per item."""
+    return (isinstance(value, list) and bool(path) and isinstance(path[-1], str) and canonical.holds_list(path[-1])
+            and not any(isinstance(v, (dict, list)) for v in value))
+
+
+def _deepspeed_ref(facts, key, value, line):
+    """A DeepSpeed config file named in a training config (`deepspeed: ds_z3.json`), and the ZeRO
+    stage its name says. True if handled."""
+    if not (isinstance(value, str) and value.endswith(".json")) or not canonical.path(key, ("deepspeed",)):
+        return False
+    facts.put("deepspeed.config_ref", value, line)
+    m = _ZERO_STAGE.search(value.rsplit("/", 1)[-1])
+    if m:
+        facts.put("deepspeed.stage", int(m.group(1)), line, origin="derived",
+                  rule=f"the config file's name {value!r} names ZeRO stage {m.group(1)}")
+    return True
 
 
 def _line_of(block, key):

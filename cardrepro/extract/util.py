@@ -1,20 +1,16 @@
 """Small helpers shared by extractors."""
 import bisect
-import functools
 import itertools
 import re
 
 from cardrepro import data
+from cardrepro.extract import canonical
 from cardrepro.read.source import fold_case
 
-
-def norm_key(key):
-    return re.sub(r"[\s\-_]+", "_", str(key).strip().strip("*").strip()).lower()
-
-
-@functools.lru_cache(maxsize=None)
-def keymap(section):
-    return {norm_key(k): v for k, v in data.load("keys").get(section, {}).items()}
+# The spelling table's readers, under the names extractors import (extract/canonical.py).
+norm_key = canonical.fold
+keymap = canonical.section
+norm_dtype = canonical.dtype
 
 
 def prose_lines(doc):
@@ -25,24 +21,22 @@ def prose_lines(doc):
     return cached
 
 
-def walk(value, path=()):
-    """Yield (path, leaf) for every scalar inside nested dicts/lists."""
-    if isinstance(value, dict):
+def walk(value, path=(), whole=None):
+    """Yield (path, leaf) for every scalar inside nested dicts/lists; a value for which
+    `whole(path, value)` is true is yielded as it is, not walked into."""
+    if whole is not None and whole(path, value):
+        yield path, value
+    elif isinstance(value, dict):
         for k, v in value.items():
-            yield from walk(v, path + (k,))
+            yield from walk(v, path + (k,), whole)
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from walk(v, path + (i,))
+            yield from walk(v, path + (i,), whole)
     else:
         yield path, value
 
 
 family_of = data.model_family
-
-
-def norm_dtype(value):
-    """`float16`, `half`, `FP16` → `fp16` (data/keys.yaml dtypes); other values as they are."""
-    return data.load("keys").get("dtypes", {}).get(str(value).lower().replace(" ", ""), value)
 
 
 def number(text):

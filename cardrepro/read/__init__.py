@@ -14,7 +14,7 @@ def card_shape():
         options.update(p.get("dataset_options", []))
         scalars.update(k for k, v in p.get("defaults", {}).items() if not isinstance(v, (dict, list)))
     scalars.update({"license", "language", "tags", "pipeline_tag", "library_name"})
-    return Shape(labels=data.load("labels").get("labels", {}), item_options=options,
+    return Shape(labels=data.load("keys").get("labels", {}), item_options=options,
                  scalar_keys=scalars, container_keys={"datasets", "datasets_extra", "widget"})
 
 

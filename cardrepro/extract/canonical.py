@@ -1,0 +1,150 @@
+"""Key as written -> spec path, and the value maps: the one reader of the spelling table
+(data/keys.yaml). No other module maps a card's names to the spec's."""
+import functools
+import re
+
+from cardrepro import data
+
+# Where a key of a config block, list or table may belong, in the order tried.
+SETTING_SECTIONS = ("training", "peft", "quantization")
+_DTYPES = ("fp16", "bf16", "fp32")
+
+
+def fold(key):
+    """`Learning Rate`, `learning-rate`, `**learning_rate**` -> `learning_rate`."""
+    return re.sub(r"[\s\-_]+", "_", str(key).strip().strip("*").strip()).lower()
+
+
+def _table():
+    return data.load("keys")
+
+
+@functools.lru_cache(maxsize=None)
+def section(name):
+    """{folded spelling: field} of one spec section (`training`, `peft`, ...)."""
+    rows = _table().get(name) or {}
+    if isinstance(rows, list):  # generation: spelled as the spec's own fields
+        return {fold(k): k for k in rows}
+    return {fold(k): v for k, v in rows.items()}
+
+
+def path(key, sections=SETTING_SECTIONS):
+    """The spec path a key names, trying `sections` in order; None when none spells it."""
+    k = fold(key)
+    for name in sections:
+        field = section(name).get(k)
+        if field:
+            return f"{name}.{field}"
+    return None
+
+
+def facts(key, value, sections=SETTING_SECTIONS):
+    """[(path, value)] that `key: value` states: a switch (`bf16: true`), a key whose value says
+    other facts (`adapter: qlora`), or the key's own path with its value mapped (`Native AMP` ->
+    fp16, the auto-card optimizer line -> optim and Adam betas). [] when it states nothing."""
+    k = fold(key)
+    if k in switches():
+        entry = switches()[k]
+        return [(entry["path"], entry["value"])] if switched_on(value) else []
+    if k in valued():
+        return list((valued()[k].get(str(value).strip().lower()) or {}).items())
+    target = path(k, sections)
+    return value_facts(target, value) if target else []
+
+
+def value_facts(target, value):
+    """[(path, value)] for a value stated at `target`, through the value maps."""
+    if target == "training.dtype":
+        mapped = dtype(value)
+        return [(target, mapped)] if mapped in _DTYPES else []
+    if target == "training.optim":
+        return optimizer(value)
+    if target in list_fields() and isinstance(value, str) and "," in value:
+        return [(target, [v.strip() for v in value.split(",") if v.strip()])]
+    return [(target, value)]
+
+
+def list_fields():
+    return _table().get("list_fields") or []
+
+
+def holds_list(key, sections=SETTING_SECTIONS):
+    """Whether `key` names a field whose value is a list (`lora_target_modules`)."""
+    return path(key, sections) in list_fields()
+
+
+def switched_on(value):
+    return value is True or str(value).strip().lower() in ("true", "auto")
+
+
+def switches():
+    return _table().get("switches") or {}
+
+
+def valued():
+    return _table().get("valued") or {}
+
+
+def dtype(value):
+    """`float16`, `half`, `FP16`, `Native AMP` -> `fp16`; other values as they are."""
+    return _table().get("dtypes", {}).get(str(value).lower().replace(" ", ""), value)
+
+
+@functools.lru_cache(maxsize=None)
+def _optimizer_patterns():
+    return [re.compile(p, re.I) for p in _table().get("optimizer_text") or []]
+
+
+def optimizer(value):
+    """An optimizer as a card writes it: the HF auto-card line gives the TrainingArguments name
+    when it names one (`Use OptimizerNames.ADAMW_TORCH_FUSED` -> adamw_torch_fused) and Adam's
+    betas and epsilon; any other word is the name itself. A mapping or list says nothing here."""
+    if isinstance(value, (dict, list)) or value is None:
+        return []
+    for pattern in _optimizer_patterns():
+        m = pattern.search(str(value))
+        if m:
+            return [(f"training.{field}", _number_or_name(field, said))
+                    for field, said in m.groupdict().items() if said is not None]
+    return [("training.optim", value)]
+
+
+def _number_or_name(field, said):
+    return said.lower() if field == "optim" else float(said)
+
+
+@functools.lru_cache(maxsize=None)
+def metadata_paths():
+    """{folded front-matter key: spec path it fills} (`license` -> licence), in table order."""
+    return {fold(k): v for k, v in (_table().get("metadata") or {}).items()}
+
+
+def trainer_path(trainer, key):
+    """The spec path a named trainer's config key fills, or None (then it is a trainer option)."""
+    return ((_table().get("trainers") or {}).get(trainer) or {}).get(key)
+
+
+def deepspeed_keys():
+    """[(DeepSpeed config key, dotted; spec path; type it holds)] for the keys that hold a
+    TrainingArguments value."""
+    return [(k, row["path"], row["type"]) for k, row in (_table().get("deepspeed_config") or {}).items()]
+
+
+def deepspeed_field(ds_key):
+    """(training field, type) that DeepSpeed key `ds_key` holds."""
+    row = _table()["deepspeed_config"][ds_key]
+    return row["path"].split(".", 1)[1], row["type"]
+
+
+def package(name):
+    """`PyTorch` -> torch: the environment name of a package a framework list names."""
+    return _table()["packages"].get(str(name).lower(), str(name).lower())
+
+
+def package_names():
+    return list(_table()["packages"])
+
+
+def labels():
+    """{label as a card writes it (`学习率`): English key (`learning_rate`)}."""
+    return _table().get("labels") or {}
