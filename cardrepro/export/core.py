@@ -215,5 +215,5 @@ def header(spec, framework_conf, run):
              f"run: {run}"]
     gpus = get(spec, "training.num_gpus")
     if gpus:
-        lines.append(f"the card trains on {gpus} GPUs: launch on as many for its batch size")
+        lines.append(f"the card trains on {gpus} GPU{'s' if gpus != 1 else ''}: launch on as many for its batch size")
     return lines
