@@ -59,12 +59,27 @@ def unmet_facts(spec, train_config):
     out = []
     if not get(spec, "base_model.name"):
         out.append({"path": "base_model.name", "line": None, "why": "the card states no base model"})
-    if not train_config["datasets"]:
+    pref = (train_config.get("stages") or [{}])[-1]
+    if train_config.get("stages") and not pref["datasets"]:
+        out.append({"path": "datasets", "line": (prov.get("method") or {}).get("line"),
+                    "why": f"the {pref['method']} stage has no preference data the build can load (a registry "
+                           "dataset in a preference format, cardrepro/data/preference.yaml formats)"})
+    elif not train_config["datasets"]:
         left = "; ".join(f"{d['name']}: {d['reason']}" for d in train_config["left_out"])
         out.append({"path": "datasets", "line": (prov.get("datasets[0]") or {}).get("line"),
                     "why": "nothing trainable is left: no dataset the build can load ("
                            + (left or "the card names none") + ")"})
     return out
+
+
+def _card_datasets(spec, A):
+    """The spec's training mix; for a preference card that states none, its front-matter `datasets:`
+    list (Zephyr names its SFT and preference sets only there)."""
+    listed = spec.get("datasets") or []
+    meta = spec.get("metadata_datasets") or []
+    if listed or not meta or not training_mod.preference_method(spec):
+        return listed
+    return A.add("datasets", [{"name": n} for n in meta], "the card's front-matter `datasets:` list (it states no other mix)")
 
 
 def load_bearing(assumed):
@@ -131,7 +146,9 @@ def resolve(spec: dict) -> dict:
     architecture = A.apply("base_model.architecture", *assume.architecture(spec))
     card_method = spec.get("method") or "sft"
     method = card_method
-    if method not in TRAINABLE_METHODS:
+    if training_mod.preference_method(spec):     # the stages section names the method; this is the weights' update
+        method = "lora" if get(spec, "peft.type") == "lora" else "sft"
+    elif method not in TRAINABLE_METHODS:
         method = "sft"
         notes.append(f"The card's last training step is `{card_method}`, which the embedded trainer does not run; "
                      "this project reproduces the supervised fine-tuning (SFT) stage on the card's public data, "
@@ -160,7 +177,7 @@ def resolve(spec: dict) -> dict:
 
     # ---- datasets
     datasets, left_out = [], []
-    for i, ds in enumerate(spec.get("datasets") or []):
+    for i, ds in enumerate(_card_datasets(spec, A)):
         if isinstance(ds, str):
             ds = {"name": ds}
         dname = str(ds.get("name"))
@@ -226,6 +243,7 @@ def resolve(spec: dict) -> dict:
     # ---- training: TrainingArguments names verbatim, and the loop's own settings (cardrepro/build/training.py)
     training = training_mod.training_arguments(spec, D, A, notes)
     loop = training_mod.loop_settings(spec, D, A, notes)
+    stages = training_mod.preference_stages(spec, datasets, A, notes)
 
     # ---- PEFT and quantization
     peft = None
@@ -310,5 +328,7 @@ def resolve(spec: dict) -> dict:
         "generation": generation, "inference": inference, "smoke": smoke,
         "assumed": A.items, "notes": notes,
     }
+    if stages is not None:
+        train_config["stages"] = stages
     return {"train_config": train_config, "ds_card": ds_card, "ds_base": ds_base, "ds_resolved": ds_resolved,
             "assumed": A.items, "notes": notes, "unmet": unmet_facts(spec, train_config)}

@@ -3,7 +3,7 @@ cardrepro/train/contract.py). `training` holds TrainingArguments field names ver
 embedded loop's own keys. A card value neither section can hold becomes a note, never silence."""
 from __future__ import annotations
 
-from cardrepro import assume
+from cardrepro import assume, data
 from cardrepro.paths import get
 
 # spec training keys every project writes (a TrainingArguments default is assumed where the card is silent)
@@ -69,3 +69,48 @@ def deepspeed_notes(ds_card, training, spec, notes):
 
 def _show(value):
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def preference_method(spec):
+    """The card's last training step when it is a preference method TRL trains (data/preference.yaml), else None."""
+    method = spec.get("method")
+    return method if method in data.load("preference")["methods"] else None
+
+
+def preference_stages(spec, datasets, A, notes):
+    """The `stages` section for a card whose last step is a preference method: an SFT stage on the
+    card's SFT data when it names any (Zephyr: UltraChat), then the preference stage on its preference
+    pairs, started from the SFT stage's final/ (else from the base model). None for other cards."""
+    method = preference_method(spec)
+    if method is None:
+        return None
+    formats = data.load("preference")["formats"]
+    pairs = [d["name"] for d in datasets if d.get("format") in formats]
+    sft = [d["name"] for d in datasets if d.get("format") not in formats]
+    stages = [{"method": "sft", "trainer": "embedded", "datasets": sft, "init": "base_model"}] if sft else []
+    stages.append(_preference_stage(spec, method, pairs, "previous_stage" if sft else "base_model", A, notes))
+    return stages
+
+
+def _preference_stage(spec, method, pairs, init, A, notes):
+    table = data.load("preference")
+    row = table["methods"][method]
+    stated = {**(get(spec, "training") or {}), **(_last_stage(spec))}
+    config = {}
+    for key in row["card_keys"]:
+        if stated.get(key) is not None:
+            config[key] = stated[key]
+        elif key in row["defaults"]:
+            config[key] = A.add(f"stages[-1].{key}", row["defaults"][key], table["defaults_source"])
+    config.update(row["fixed"])
+    for key, why in table["unplaced"].items():
+        if stated.get(key) is not None:
+            notes.append(f"The card's `{key}: {stated[key]}` has no place in TRL's {row['config']}: {why}.")
+    return {"method": method, "trainer": row["trainer"], "datasets": pairs, "init": init,
+            "reference_model": row["reference_model"], "config": config}
+
+
+def _last_stage(spec):
+    stages = spec.get("stages") or []
+    last = stages[-1] if stages and isinstance(stages[-1], dict) else {}
+    return {k: v for k, v in last.items() if k != "method"}

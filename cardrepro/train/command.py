@@ -34,12 +34,17 @@ def run(project_dir, smoke, nproc, max_steps, resume, dry_run, output, packing, 
     train.claim_run_dir(run_dir, project, cfg["name"], mode)
     opts = {"project": str(project), "mode": mode, "max_steps": max_steps, "resume": resume,
             "output": str(run_dir), "save_steps": save_steps, "packing": packing, "zero_stage": int(zero_stage) if zero_stage else None}
+    if cfg.get("stages"):    # a preference card: its stages in order (TRL for the preference stage)
+        from cardrepro.train import stages
+        stages.refuse_unsupported(cfg, {**opts, "nproc": nproc})
     if mode == "smoke" and nproc > 1:   # build the tokenizer and tiny model once, before the workers start
         train.prepare_data(cfg, project, mode, [])
     opts["resume_ckpt"] = train.plan_run_dir(run_dir, resume)
     train.mark_run_dir(run_dir, cfg["name"], mode)
     if train.finished_already(opts, cfg):
         sys.exit(0)
+    if cfg.get("stages"):
+        sys.exit(stages.main(opts))
     if nproc == 1:
         sys.exit(train.main(opts))
     import torch

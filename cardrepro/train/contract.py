@@ -3,6 +3,9 @@
   training  TrainingArguments field names verbatim; the trainer calls
             TrainingArguments(**training, **runtime overrides) (cardrepro/train/train.py)
   loop      what the embedded loop reads by name and TrainingArguments has no field for
+  stages    (preference cards) the stages in order: an embedded SFT stage, then a TRL preference
+            stage whose `config` holds TRL config field names (data/preference.yaml), read by
+            cardrepro/train/stages.py and cardrepro/train/preference.py
 
 A key in either section that the trainer would not consume is a CardError at load time: a project
 never carries a value that silently does nothing."""
@@ -36,7 +39,54 @@ class TrainConfig:
         unknown = sorted(set(loop) - {f.name for f in dataclasses.fields(Loop)})
         if unknown:
             raise ValueError(f"loop.{unknown[0]} is not a setting the training loop reads")
+        check_stages(cfg.get("stages"), {d.get("name") for d in cfg.get("datasets") or [] if isinstance(d, dict)})
         return cls(training=dict(cfg["training"]), loop=Loop(**loop))
+
+
+STAGE_KEYS = {"sft": {"method", "trainer", "datasets", "init"},
+              "preference": {"method", "trainer", "datasets", "init", "reference_model", "config"}}
+INITS = ("base_model", "previous_stage")
+
+
+def check_stages(stages, dataset_names):
+    """Raises ValueError for a stages section the stage runner would misread or partly ignore."""
+    if stages is None:
+        return
+    from cardrepro import data
+    methods = data.load("preference")["methods"]
+    if not isinstance(stages, list) or not stages or not all(isinstance(s, dict) for s in stages):
+        raise ValueError("stages must be a non-empty list of objects")
+    for i, stage in enumerate(stages):
+        last = i == len(stages) - 1
+        kind = "preference" if last else "sft"
+        if (stage.get("method") in methods) != last or (not last and stage.get("method") != "sft"):
+            raise ValueError(f"stages.method of stage {i} ({stage.get('method')!r}): only the last stage is a "
+                             f"preference stage ({', '.join(methods)}), the ones before it are sft")
+        unknown = sorted(set(stage) - STAGE_KEYS[kind])
+        if unknown:
+            raise ValueError(f"stages.{unknown[0]} (stage {i}) is not a key the stage runner reads")
+        if stage.get("init") not in INITS or (i == 0 and stage["init"] != "base_model"):
+            raise ValueError(f"stages.init of stage {i} must be {'base_model' if i == 0 else ' or '.join(INITS)}")
+        missing = [d for d in stage.get("datasets") or [] if d not in dataset_names]
+        if not isinstance(stage.get("datasets"), list) or missing:
+            raise ValueError(f"stages.datasets of stage {i} must list datasets of the config's `datasets`"
+                             + (f" ({missing[0]!r} is not one)" if missing else ""))
+        if last:
+            _check_preference_stage(stage, methods[stage["method"]])
+
+
+def _check_preference_stage(stage, row):
+    if stage.get("trainer") != row["trainer"]:
+        raise ValueError(f"stages.trainer must be {row['trainer']} for {stage['method']} (got {stage.get('trainer')!r})")
+    if stage.get("reference_model") != row["reference_model"]:
+        raise ValueError(f"stages.reference_model of a {stage['method']} stage is {row['reference_model']!r} in TRL "
+                         f"(got {stage.get('reference_model')!r})")
+    config = stage.get("config")
+    if not isinstance(config, dict):
+        raise ValueError("stages.config must be an object of TRL config fields")
+    unknown = sorted(set(config) - set(row["card_keys"]) - set(row["fixed"]))
+    if unknown:
+        raise ValueError(f"stages.{unknown[0]} is not a {row['config']} field the stage runner passes")
 
 
 @functools.lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ import gzip
 import json
 from pathlib import Path
 
+from cardrepro import data
 from cardrepro.errors import CardError
 from cardrepro.train import config as config_mod
 from cardrepro.train import loaders, options, registry
@@ -53,7 +54,8 @@ def hub_records(ds, entry, notices):
         path = hf_hub_download(hub_id, hub_file, repo_type="dataset", revision=ds.get("revision") or entry.get("revision"))
         return read_jsonl(path)
     import datasets
-    d = datasets.load_dataset(hub_id, entry.get("hub_config"), split="train", revision=ds.get("revision") or entry.get("revision"))
+    d = datasets.load_dataset(hub_id, entry.get("hub_config"), split=entry.get("hub_split") or "train",
+                              revision=ds.get("revision") or entry.get("revision"))
     return list(d)
 
 
@@ -73,6 +75,9 @@ def build(cfg, project, mode, notices):
             continue
         if entry.get("kind", "text") != "text":
             notices.append(f"left out {name}: kind {entry.get('kind')} is not text")
+            continue
+        if fmt in data.load("preference")["formats"]:
+            notices.append(f"{name}: preference pairs, trained in the preference stage")
             continue
         if fmt not in loaders.LOADERS:
             raise CardError(cfg["_path"], config_mod.line_of(cfg, name),

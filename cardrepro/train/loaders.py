@@ -215,7 +215,23 @@ def text_dialogue(records, options):
     return out
 
 
+# ------------------------------------------------------------------ role-tagged message lists
+def chat_messages(records, options):
+    """{"messages": [{"role", "content"}]} (UltraChat-200k): system turns kept, a trailing user turn
+    dropped so a dialogue ends on an assistant turn; dialogues with an empty assistant turn skipped."""
+    out = []
+    for i, rec in enumerate(records):
+        msgs = [{"role": m.get("role"), "content": m.get("content") or ""} for m in rec.get("messages") or []]
+        if msgs and msgs[-1]["role"] == USER:
+            msgs.pop()
+        if not any(m["role"] == ASSISTANT for m in msgs) or any(m["role"] == ASSISTANT and not m["content"].strip() for m in msgs):
+            continue
+        out.append({"messages": msgs, "group": rec.get("prompt_id", i)})
+    return out
+
+
 LOADERS = {
+    "chat_messages": chat_messages,
     "oasst_tree": oasst_tree,
     "sharegpt": sharegpt,
     "instruction_response": instruction_response,

@@ -175,7 +175,7 @@ def average_loss_per_micro_batch(trainer):
 
 
 def main(opts):
-    """opts: project, mode, max_steps, resume, output, save_steps, zero_stage (test hook)."""
+    """opts: project, mode, max_steps, resume, output, save_steps, zero_stage (test hook), datasets (a stage's)."""
     import torch
     import transformers
     from transformers import Trainer, TrainerCallback, TrainingArguments
@@ -184,6 +184,8 @@ def main(opts):
     t0 = time.time()
     mode = opts["mode"]
     cfg, project = config_mod.load(opts["project"])
+    if opts.get("datasets") is not None:     # one stage of a staged project (cardrepro/train/stages.py)
+        cfg["datasets"] = [d for d in cfg["datasets"] if d["name"] in opts["datasets"]]
     notices = []
     on_cpu = not torch.cuda.is_available()
     rank = int(os.environ.get("RANK", "0"))
