@@ -27,6 +27,7 @@ HELP = """Compile a model card into a validated spec, an audit, and a runnable p
 \b
   cardrepro parse cards/stablelm-7b-sft.md --format json   # the spec, with provenance
   cardrepro audit cards/*.md                                # gaps, internal data, conflicts, cost
+  cardrepro report cards/stablelm-7b-sft.md -o r.html       # the audit as one HTML page
   cardrepro build cards/stablelm-7b-sft.md                  # writes generated/stablelm-7b-sft/
   cardrepro run generated/stablelm-7b-sft --smoke           # trains the tiny embedded default
   cardrepro infer generated/stablelm-7b-sft --prompt "Hi"   # answers in the card's format
