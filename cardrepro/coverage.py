@@ -1,25 +1,34 @@
-"""What a corpus of model cards states: the share of cards stating each fact family.
+"""What a corpus of model cards states: one row per card, and the share of cards stating each
+fact family, overall, by `library_name` and by year, with the most common audit findings.
 
-    python -m cardrepro.coverage CORPUS_DIR [-o docs/coverage.md]
+    cardrepro audit --corpus CORPUS [--scheduler ADDRESS] [--out rows.parquet] [--summary FILE.md]
+    python -m cardrepro.coverage CORPUS_DIR [-o docs/coverage.md]     # one process, no Dask
 
-Every `*.md` in CORPUS_DIR (sorted by name) goes through `parse_card` in this one process; the
-families and the spec paths that count for each are data (`cardrepro/data/coverage.yaml`). The
-report is Markdown and depends only on the files' names and bytes, never on the machine or the
-time: rerunning it on the same corpus writes the same file.
+`card_row` is the per-card work (card → row dict, a pure function: it needs the card only);
+`Summary` folds rows, in corpus order, into the counts `render` writes as Markdown. The families,
+the spec paths that count for each and the summary's sizes are data (`cardrepro/data/coverage.yaml`).
+The report depends only on the cards' names and bytes, never on the machine, the time or the
+number of workers: rerunning it on the same corpus writes the same file.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import sys
+import tempfile
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 from cardrepro import data
 from cardrepro.errors import CardError
 
 PARENT = re.compile(r"(\.[^.\[]+|\[\d+\])$")
+UNKNOWN = "unknown"     # the year of a card with no date (a folder of cards has none)
+NO_LIBRARY = "(none)"
+OUTCOMES = ("parsed", "refused", "error")
 
 
 def corpus_files(folder):
@@ -27,9 +36,14 @@ def corpus_files(folder):
     return sorted(Path(folder).glob("*.md"), key=lambda p: p.name)
 
 
+@lru_cache(maxsize=None)
 def families():
     """[(family name, [compiled path patterns])] from cardrepro/data/coverage.yaml."""
     return [(f["name"], [_pattern(p) for p in f["paths"]]) for f in data.load("coverage")["families"]]
+
+
+def summary_sizes():
+    return data.load("coverage")["summary"]
 
 
 def _pattern(path):
@@ -55,9 +69,11 @@ def stated_paths(spec):
             if value is not None and not _origin(prov, path).startswith("default:")]
 
 
-def stated_families(spec, fams):
+def stated_families(spec, fams=None):
+    """The names of the families SPEC states, in the order of coverage.yaml."""
     paths = stated_paths(spec)
-    return {name for name, patterns in fams if any(p.match(path) for p in patterns for path in paths)}
+    return [name for name, patterns in fams or families()
+            if any(p.match(path) for p in patterns for path in paths)]
 
 
 def refusal_reason(err):
@@ -66,66 +82,201 @@ def refusal_reason(err):
     return err.message.split(":", 1)[0].split(" (", 1)[0].strip()[:80]
 
 
-def measure(folder):
-    """Parse every card of FOLDER; the counts the report is made of."""
+@lru_cache(maxsize=None)
+def _front_matter_library():
+    return re.compile(data.load("coverage")["front_matter_library"])
+
+
+def front_matter_library(raw):
+    """The `library_name:` of the card's front matter (bytes), or None."""
+    m = _front_matter_library().search(raw[:65536].decode("utf-8", "replace"))
+    return m.group(1) if m else None
+
+
+# --- one card -------------------------------------------------------------------------------------
+def card_row(card, card_id, library_name=None, year=UNKNOWN):
+    """CARD (a path to a card file, or the card's text) parsed and audited: one row. Never raises:
+    a card cardrepro refuses (CardError) is a row with its `refusal`, any other exception (a
+    cardrepro bug) a row with its `error`. The library is LIBRARY_NAME, else the front matter's."""
+    row = {"id": str(card_id), "library_name": library_name, "year": str(year or UNKNOWN), "sha256": None,
+           "outcome": "error", "families": [], "score": None, "findings": [], "refusal": None, "error": None}
+    try:
+        if isinstance(card, str):
+            _fill_from_text(row, card)
+        else:
+            _fill(row, Path(card))
+    except CardError as err:
+        row.update(outcome="refused", refusal=refusal_reason(err))
+    except Exception as err:  # a cardrepro bug: one row says so, the run goes on
+        row.update(outcome="error", error=f"{type(err).__name__}: {err}"[:300])
+    return row
+
+
+def _fill_from_text(row, text):
+    # parse_card reads files (with its size and type checks): the text goes through a private file
+    fd, tmp = tempfile.mkstemp(suffix=".md", prefix="cardrepro-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8", "surrogatepass"))
+        _fill(row, Path(tmp))
+    finally:
+        os.unlink(tmp)
+
+
+def _fill(row, path):
+    from cardrepro.audit import audit_report
+    from cardrepro.read import source
     from cardrepro.spec import parse_card
-    fams = families()
-    paths = corpus_files(folder)
-    counts, first, refused, crashed = Counter(), {}, Counter(), []
-    fingerprint = hashlib.sha256()
-    for p in paths:
-        fingerprint.update(p.name.encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
-        try:
-            spec = parse_card(p)
-        except CardError as err:
-            refused[refusal_reason(err)] += 1
-            continue
-        except Exception as err:  # a cardrepro bug: counted and named, never hidden
-            crashed.append(f"{p.name}: {type(err).__name__}")
-            continue
-        for name in stated_families(spec, fams):
-            counts[name] += 1
-            first.setdefault(name, p.name)
-    return {"corpus": Path(folder).name, "cards": len(paths), "fingerprint": fingerprint.hexdigest()[:16],
-            "parsed": len(paths) - sum(refused.values()) - len(crashed), "refused": refused,
-            "crashed": crashed, "families": [name for name, _ in fams], "counts": counts, "first": first}
+    raw = source.load_bytes(path)
+    row["sha256"] = hashlib.sha256(raw).hexdigest()
+    row["library_name"] = row["library_name"] or front_matter_library(raw)
+    spec = parse_card(path)
+    report = audit_report(spec)
+    row.update(outcome="parsed", families=stated_families(spec), score=report["score"]["score"],
+               findings=sorted({f["code"] for f in report["findings"]}))
+
+
+# --- the summary ----------------------------------------------------------------------------------
+class Summary:
+    """Counts over rows, added in corpus order; its size is the number of distinct libraries,
+    years and finding codes, never the number of cards."""
+
+    MAX_ERRORS_LISTED = 50
+
+    def __init__(self, corpus):
+        self.corpus = corpus
+        self.families = [name for name, _ in families()]
+        self.cards = 0
+        self.outcomes = Counter()
+        self.refused = Counter()
+        self.errors, self.error_count = [], 0
+        self.stating = Counter()                        # family -> cards
+        self.first = {}                                 # family -> first card id stating it
+        self.groups = {"library_name": Counter(), "year": Counter()}          # group -> cards
+        self.group_parsed = {"library_name": Counter(), "year": Counter()}
+        self.group_stating = {"library_name": Counter(), "year": Counter()}   # (group, family) -> cards
+        self.findings = Counter()                       # code -> cards
+        self._fingerprint = hashlib.sha256()
+
+    def add(self, row):
+        self.cards += 1
+        self.outcomes[row["outcome"]] += 1
+        self._fingerprint.update(f"{row['id']}\0{row['sha256'] or '-'}\n".encode("utf-8", "surrogatepass"))
+        if row["outcome"] == "refused":
+            self.refused[row["refusal"]] += 1
+        elif row["outcome"] == "error":
+            self.error_count += 1
+            if len(self.errors) < self.MAX_ERRORS_LISTED:
+                self.errors.append(f"{row['id']}: {row['error']}")
+        keys = {"library_name": row["library_name"] or NO_LIBRARY, "year": row["year"]}
+        for dim, key in keys.items():
+            self.groups[dim][key] += 1
+            self.group_parsed[dim][key] += row["outcome"] == "parsed"
+        for name in row["families"]:
+            self.stating[name] += 1
+            self.first.setdefault(name, row["id"])
+            for dim, key in keys.items():
+                self.group_stating[dim][key, name] += 1
+        self.findings.update(row["findings"])
+        return self
+
+    @property
+    def parsed(self):
+        return self.outcomes["parsed"]
+
+    @property
+    def fingerprint(self):
+        return self._fingerprint.hexdigest()[:16]
+
+    def top_groups(self, dim):
+        """The rows of the by-DIM table: [(label, cards, parsed, {family: cards})], the largest
+        groups first; by library, groups past the top N are summed into `other`."""
+        counts = self.groups[dim]
+        if dim == "year":
+            keys = sorted(counts, key=lambda k: (k == UNKNOWN, k))
+        else:
+            keys = sorted(counts, key=lambda k: (-counts[k], k))
+        top, rest = (keys, []) if dim == "year" else (keys[:summary_sizes()["top_libraries"]],
+                                                       keys[summary_sizes()["top_libraries"]:])
+        out = [(k, counts[k], self.group_parsed[dim][k],
+                {f: self.group_stating[dim][k, f] for f in self.families}) for k in top]
+        if rest:
+            out.append((f"other ({len(rest)} libraries)", sum(counts[k] for k in rest),
+                        sum(self.group_parsed[dim][k] for k in rest),
+                        {f: sum(self.group_stating[dim][k, f] for k in rest) for f in self.families}))
+        return out
+
+    def top_findings(self):
+        """[(code, cards)], most cards first, then by code."""
+        return sorted(self.findings.items(), key=lambda kv: (-kv[1], kv[0]))[:summary_sizes()["top_findings"]]
+
+
+def summarise(rows, corpus):
+    s = Summary(corpus)
+    for row in rows:
+        s.add(row)
+    return s
 
 
 def _share(n, of):
     return f"{100 * n / of:.1f} %" if of else "–"
 
 
-def render(m):
-    """The Markdown report of `measure`'s counts."""
+def _cell(text):
+    return str(text).replace("|", "/")
+
+
+def render(s, plots=()):
+    """The Markdown report of a Summary; PLOTS: [(caption, relative path)] shown under the heading."""
     from cardrepro import __version__
     out = [
         "# Coverage: which training facts published model cards state",
         "",
-        "Generated by `python -m cardrepro.coverage CORPUS_DIR -o docs/coverage.md` (cardrepro "
-        f"{__version__}); do not edit by hand. Families and the spec paths that count for each: "
-        "`cardrepro/data/coverage.yaml`.",
+        "Generated by `cardrepro audit --corpus CORPUS --summary FILE` (on Dask; in one process: "
+        f"`python -m cardrepro.coverage CORPUS -o FILE`, cardrepro {__version__}); do not edit by hand. "
+        "Families and the spec paths that count for each: `cardrepro/data/coverage.yaml`.",
         "",
-        f"Corpus `{m['corpus']}`: {m['cards']:,} cards (fingerprint `{m['fingerprint']}`: sha256 over the "
-        f"sorted names and the sha256 of each file). Parsed: {m['parsed']:,}; refused with exit 2 "
-        f"(`CardError`): {sum(m['refused'].values()):,}; other exceptions: {len(m['crashed'])}.",
+        f"Corpus `{s.corpus}`: {s.cards:,} cards (fingerprint `{s.fingerprint}`: sha256 over the card ids "
+        f"and the sha256 of each card, in corpus order). Parsed: {s.parsed:,}; refused with exit 2 "
+        f"(`CardError`): {s.outcomes['refused']:,}; other exceptions: {s.error_count}.",
         "",
         "A card states a family when the spec `parse_card` returns has a value for one of the family's "
         "paths that is not a trainer default. A refused card states nothing.",
         "",
-        "| fact family | cards stating it | share of the corpus | share of parsed cards | first card (by name) |",
-        "| --- | ---: | ---: | ---: | --- |",
     ]
-    for name in m["families"]:
-        n = m["counts"][name]
-        out.append(f"| {name} | {n:,} | {_share(n, m['cards'])} | {_share(n, m['parsed'])} | "
-                   f"{m['first'].get(name, '–')} |")
+    out += [f"![{caption}]({path})" for caption, path in plots] + ([""] if plots else [])
+    out += ["| fact family | cards stating it | share of the corpus | share of parsed cards | first card |",
+            "| --- | ---: | ---: | ---: | --- |"]
+    for name in s.families:
+        n = s.stating[name]
+        out.append(f"| {name} | {n:,} | {_share(n, s.cards)} | {_share(n, s.parsed)} | "
+                   f"{_cell(s.first.get(name, '–'))} |")
+    out += _group_table(s, "library_name", "By `library_name` (front matter for a folder of cards; the "
+                        "`library_name` column for parquet)")
+    out += _group_table(s, "year", f"By year (`createdAt`; `{UNKNOWN}`: a folder of cards carries no date)")
+    out += ["", "## Most common findings", "",
+            "Cards whose audit (`cardrepro audit`) has the finding, of the parsed cards.", "",
+            "| code | family | cards | share of parsed cards |", "| --- | --- | ---: | ---: |"]
+    from cardrepro.audit.findings import FAMILIES
+    for code, n in s.top_findings():
+        out.append(f"| {code} | {FAMILIES.get(code[2:3], '?')} | {n:,} | {_share(n, s.parsed)} |")
     out += ["", "## Refused cards", "", "| reason (the error message up to its first colon or parenthesis) | cards |",
             "| --- | ---: |"]
-    for reason, n in sorted(m["refused"].items(), key=lambda kv: (-kv[1], kv[0])):
-        out.append(f"| {reason.replace('|', '/')} | {n:,} |")
-    if m["crashed"]:
-        out += ["", "## Other exceptions (cardrepro bugs)", ""] + [f"- {c}" for c in m["crashed"]]
+    for reason, n in sorted(s.refused.items(), key=lambda kv: (-kv[1], kv[0])):
+        out.append(f"| {_cell(reason)} | {n:,} |")
+    if s.error_count:
+        out += ["", f"## Other exceptions (cardrepro bugs): {s.error_count}", ""] + [f"- {e}" for e in s.errors]
     return "\n".join(out) + "\n"
+
+
+def _group_table(s, dim, heading):
+    out = ["", f"## {heading}", "", "Share of each group's cards that state the family.", "",
+           "| group | cards | parsed | " + " | ".join(s.families) + " |",
+           "| --- | ---: | ---: | " + " | ".join("---:" for _ in s.families) + " |"]
+    for label, cards, parsed, stating in s.top_groups(dim):
+        out.append(f"| {_cell(label)} | {cards:,} | {parsed:,} | "
+                   + " | ".join(_share(stating[f], cards) for f in s.families) + " |")
+    return out
 
 
 def main(argv=None):
@@ -137,7 +288,7 @@ def main(argv=None):
     if not a.corpus.is_dir() or not corpus_files(a.corpus):
         print(f"{a.corpus}:0: not a folder of model cards (*.md)", file=sys.stderr)
         return 2
-    report = render(measure(a.corpus))
+    report = render(summarise((card_row(p, p.stem) for p in corpus_files(a.corpus)), a.corpus.name))
     if a.output:
         a.output.write_text(report, encoding="utf-8")
     else:
