@@ -184,7 +184,8 @@ def test_deterministic(tmp_path, monkeypatch):
     # the card path the build was run with does not leak into the output
     spec2 = copy.deepcopy(spec)
     spec2["card"]["path"] = str(tmp_path / "elsewhere" / "stablelm-7b-sft.md")
-    monkeypatch.chdir(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")     # outside the projects: each README names its folder `p`
     c = build_project(None, tmp_path / "c" / "p", spec=spec2, findings=None)
     assert tree(a) == tree(c)
     assert tree(build_project(None, a, spec=spec, findings=None)) == tree(b)    # rebuild in place

@@ -78,11 +78,10 @@ def text(reports):
 
 # ----------------------------------------------------------------------------- json
 def document(reports):
-    doc = {"tool": "cardrepro", "version": __version__, "reports": reports}
-    if len(reports) > 1:
-        doc["summary"] = [{"name": n, "errors": e, "warnings": w, "info": i, "score": s}
-                          for n, e, w, i, s in summary_rows(reports)]
-    return doc
+    """One shape for one card or many: scripts read `reports` and `summary` without a branch."""
+    return {"tool": "cardrepro", "version": __version__, "reports": reports,
+            "summary": [{"name": n, "errors": e, "warnings": w, "info": i, "score": s}
+                        for n, e, w, i, s in summary_rows(reports)]}
 
 
 def validate(doc):

@@ -56,14 +56,26 @@ def regen(cards_dir: Path, generated: Path | None, check: bool):
         sys.exit(1)
 
 
-@click.command("diff", help="Spec-level changes between two versions of a card, and the generated files "
-                            "that would change.")
+@click.command("diff", help="Spec-level changes between two versions of a card, the derived numbers they move "
+                            "(global batch, GPU count, steps per epoch) and the generated files that would "
+                            "change. Exit status as `git diff --exit-code`: 0 when nothing differs, 1 when "
+                            "the specs or the generated files differ, 2 for a bad card.")
 @click.argument("old", type=click.Path(path_type=Path))
 @click.argument("new", type=click.Path(path_type=Path))
-def diff(old: Path, new: Path):
-    from cardrepro.build.diff import diff_cards
-    for line in diff_cards(old, new):
-        click.echo(line)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: {old, new, differ, changes, derived, files}")
+def diff(old: Path, new: Path, fmt: str):
+    import json
+
+    from cardrepro.build.diff import diff_cards, text_lines
+    doc = diff_cards(old, new)
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        for line in text_lines(doc):
+            click.echo(line)
+    if doc["differ"]:
+        sys.exit(1)
 
 
 __all__ = ["build", "regen", "diff", "CardError"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cardrepro.build.project import normalize_spec, render_project, run_audit
+from cardrepro.build.project import LOCK_NAME, normalize_spec, render_project, run_audit
 from cardrepro.paths import flatten
 
 IGNORED_TOP = ("provenance", "card", "name")
@@ -82,32 +82,67 @@ def diff_specs(old: dict, new: dict) -> list[dict]:
 def changed_files(old: dict, new: dict, old_findings=None, new_findings=None) -> list[str]:
     fa = render_project(old, old_findings)
     fb = render_project(new, new_findings)
-    fa.pop("cardrepro.lock.json", None)
-    fb.pop("cardrepro.lock.json", None)
+    fa.pop(LOCK_NAME, None)
+    fb.pop(LOCK_NAME, None)
     return sorted(p for p in set(fa) | set(fb) if fa.get(p) != fb.get(p))
 
 
-def diff_cards(old_path, new_path) -> list[str]:
+# what each derived number is, for the text output
+DERIVED = {"global_batch": "global batch (per-device batch x accumulation x GPUs)",
+           "world_size": "GPUs the launchers are written for",
+           "steps_per_epoch": "optimizer steps per epoch"}
+
+
+def derived_numbers(spec: dict) -> dict:
+    """The numbers the audit derives from a spec (derive.py) and the GPU count the build plans for
+    (assume.world_size: stated, implied by the card's batch numbers, or the default)."""
+    from cardrepro import assume
+    from cardrepro.audit import context
+    derived = context(spec).derived
+    return {"global_batch": derived.global_batch, "world_size": assume.world_size(spec)[0],
+            "steps_per_epoch": derived.steps_per_epoch}
+
+
+def derived_changes(old: dict, new: dict) -> list[dict]:
+    """Derived numbers that differ: a change of one stated value can move them silently (a larger
+    per-device batch under a stated global batch halves the implied GPU count)."""
+    a, b = derived_numbers(old), derived_numbers(new)
+    return [{"name": key, "old": a[key], "new": b[key]} for key in DERIVED if a[key] != b[key]]
+
+
+def diff_cards(old_path, new_path) -> dict:
+    """The whole comparison as one JSON-ready document; `differ` is what sets the exit status."""
     from cardrepro.spec import parse_card
     parsed = [parse_card(Path(old_path)), parse_card(Path(new_path))]
     findings = [run_audit(spec) for spec in parsed]   # before normalize_spec drops the card's folder
     old, new = (normalize_spec(spec) for spec in parsed)
-    lines = [f"--- {old_path}", f"+++ {new_path}"]
     changes = diff_specs(old, new)
-    if not changes:
+    files = changed_files(old, new, *findings)
+    differ = bool(changes or files)
+    return {"old": str(old_path), "new": str(new_path), "differ": differ, "changes": changes,
+            "derived": derived_changes(old, new), "files": files + [LOCK_NAME] if differ else []}
+
+
+def _where(c: dict) -> str:
+    if c["old_line"] is None and c["new_line"] is None:
+        return ""
+    if c["old_line"] == c["new_line"]:
+        return f"  (card line {c['old_line']})"
+    return f"  (card line {c['old_line'] if c['old_line'] is not None else '-'} -> " \
+           f"{c['new_line'] if c['new_line'] is not None else '-'})"
+
+
+def text_lines(doc: dict) -> list[str]:
+    lines = [f"--- {doc['old']}", f"+++ {doc['new']}"]
+    if not doc["changes"]:
         lines.append("no spec-level changes")
-    for c in changes:
+    for c in doc["changes"]:
         old_s = _show(c["old"]) if c["in_old"] else "(absent)"
         new_s = _show(c["new"]) if c["in_new"] else "(absent)"
-        if c["old_line"] is None and c["new_line"] is None:
-            where = ""
-        elif c["old_line"] == c["new_line"]:
-            where = f"  (card line {c['old_line']})"
-        else:
-            where = f"  (card line {c['old_line'] if c['old_line'] is not None else '-'} -> " \
-                    f"{c['new_line'] if c['new_line'] is not None else '-'})"
-        lines.append(f"{c['path']}: {old_s} -> {new_s}{where}")
-    files = changed_files(old, new, *findings)
+        lines.append(f"{c['path']}: {old_s} -> {new_s}{_where(c)}")
+    for d in doc["derived"]:
+        lines.append(f"derived {d['name']}: {_show(d['old'])} -> {_show(d['new'])}  ({DERIVED[d['name']]})")
+    files = [f for f in doc["files"] if f != LOCK_NAME]
     lines.append("generated files that would change: " + (", ".join(files) if files else "none")
-                 + (" (and cardrepro.lock.json)" if files or changes else ""))
+                 + (f" (and {LOCK_NAME})" if doc["differ"] else ""))
     return lines

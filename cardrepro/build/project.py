@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -138,9 +139,22 @@ def _refuse_guesses(card_file, unmet):
                     "defaults (the README then says which values were guessed)")
 
 
-def render_project(spec: dict, findings=None, *, assume=True) -> dict[str, bytes]:
+def shown_folder(out_dir) -> tuple[str, bool]:
+    """How the README names the project folder, and whether that is only the folder's name. The
+    path relative to the current directory when the folder is inside it; else just its name (its
+    commands then run from the folder that holds it): an absolute path would make one card give
+    different bytes on different machines."""
+    path = Path(os.path.abspath(out_dir))
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix(), False
+    except ValueError:
+        return path.name, True
+
+
+def render_project(spec: dict, findings=None, *, assume=True, folder=None) -> dict[str, bytes]:
     """Everything the build writes, as {relative posix path: bytes}, lock file included. With
-    assume=False a card without a base model or without loadable data is refused (CardError)."""
+    assume=False a card without a base model or without loadable data is refused (CardError).
+    `folder` is shown_folder() of where it will be written (default: generated/<name>)."""
     spec_n = normalize_spec(spec)
     card_file = get(spec, "card.path") or safe_slug(spec.get("name"))   # the path as given, for error messages only
     try:
@@ -173,7 +187,9 @@ def render_project(spec: dict, findings=None, *, assume=True) -> dict[str, bytes
 
     num_gpus = int(tc["loop"]["num_gpus"])
     per_node = min(num_gpus, int(build_defaults()["gpus_per_node"]["value"]))
-    ctx = {"name": name, "tc": tc_out, "spec": scrub(spec_n), "num_gpus": num_gpus,
+    where, by_name = folder or (f"generated/{name}", False)
+    ctx = {"name": name, "folder": shlex.quote(escape_controls(where)), "folder_by_name": by_name, "tc": tc_out,
+           "spec": scrub(spec_n), "num_gpus": num_gpus,
            "per_node": per_node, "nodes": -(-num_gpus // per_node),
            "example": scrub_text(example_user_message(spec_n)), "released": tc["inference"].get("model")}
     files["launch/deepspeed_single_node.sh"] = render("deepspeed_single_node.sh.j2", **ctx).encode()
@@ -417,5 +433,6 @@ def build_project(card_path, out_dir=None, *, spec=None, findings="audit", assum
         findings = run_audit(spec)
     if strict:
         refuse_audit_errors(get(spec, "card.path") or card_path or safe_slug(spec.get("name")), findings)
-    files = render_project(spec, findings, assume=assume)
-    return write_project(files, Path(out_dir) if out_dir else default_out_dir(spec))
+    out_dir = Path(out_dir) if out_dir else default_out_dir(spec)
+    files = render_project(spec, findings, assume=assume, folder=shown_folder(out_dir))
+    return write_project(files, out_dir)
