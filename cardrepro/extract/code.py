@@ -51,9 +51,9 @@ def _loaded_elsewhere(doc, skip_lines):
 class _Code:
     def __init__(self, block):
         self.block = block
-        self.calls = sorted((n for n in ast.walk(block.value) if isinstance(n, ast.Call)),
+        self.calls = sorted((n for n in block.nodes() if isinstance(n, ast.Call)),
                             key=lambda n: (n.lineno, n.col_offset))
-        self.names = _literal_names(block.value)
+        self.names = _literal_names(block.value, block.nodes())
         self.training = any(_callee(c) in _conf()["training_code_calls"] for c in self.calls)
 
     def models(self):
@@ -135,10 +135,11 @@ def _literal(node, names):
     return value if isinstance(value, (str, int, float, bool)) else _NO_VALUE
 
 
-def _literal_names(tree):
-    """{name: literal} for the names the block binds exactly once, at its top level, to a literal."""
+def _literal_names(tree, nodes):
+    """{name: literal} for the names the block binds exactly once, at its top level, to a literal;
+    nodes: every node of the tree."""
     seen, values = {}, {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:

@@ -60,7 +60,9 @@ def _start():
 
 @functools.lru_cache(maxsize=None)
 def _needles():
-    return tuple({name.split()[0] for name in _conf()["launchers"]} | set(_conf()["cli_programs"]))
+    """A regex finding any program name literally: a line without one holds no command."""
+    names = {name.split()[0] for name in _conf()["launchers"]} | set(_conf()["cli_programs"])
+    return re.compile("|".join(re.escape(n) for n in sorted(names)))
 
 
 def commands(doc):
@@ -70,7 +72,7 @@ def commands(doc):
     i = 0
     while i < len(lines):
         text = lines[i].text
-        if not any(n in text for n in _needles()):
+        if not _needles().search(text):
             i += 1
             continue
         m = _start().search(text)

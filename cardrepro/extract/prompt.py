@@ -7,6 +7,7 @@ import re
 
 from cardrepro import data
 from cardrepro.extract.util import family_of, prose_lines, search_lines, walk
+from cardrepro.read.document import ast_nodes
 
 _SPECIAL = re.compile(r"<\|[\w\-]+\|>|</?s>")
 _ENDS_WITH = re.compile(r"(?i)(?:each turn ends with|turns? end with|每轮对话以|每輪對話以|以)\s*(?:an?\s+)?`?(<\|[\w\-]+\|>|</s>)`?")
@@ -50,13 +51,9 @@ def _code_prompts(doc):
     """Prompt templates built by string concatenation in the card's Python code."""
     out = []
     for block in doc.of_kind("python"):
-        consts = {}
-        for node in ast.walk(block.value):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                for t in node.targets:
-                    if isinstance(t, ast.Name):
-                        consts[t.id] = node.value.value
-        for node in ast.walk(block.value):
+        nodes = block.nodes()
+        consts = _string_consts(nodes)
+        for node in nodes:
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
                 parts = _flatten_add(node)
                 slots = [i for i, p in enumerate(parts) if not isinstance(p, str)]
@@ -67,6 +64,17 @@ def _code_prompts(doc):
                     no = block.lines[0].no + node.lineno - 1
                     out.append((before, after, example, no))
     return out
+
+
+def _string_consts(nodes):
+    """{name: string} of the `name = "..."` assignments among nodes, the last one winning."""
+    consts = {}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    consts[t.id] = node.value.value
+    return consts
 
 
 def _flatten_add(node):
@@ -86,15 +94,21 @@ def _slot_value(node, consts):
     return None
 
 
-def _prose_examples(doc):
+@functools.lru_cache(maxsize=None)
+def _example_pattern():
+    """A user marker, then an assistant marker with no user marker between; and the user markers."""
     users, assistants = _roles()
-    out = []
     user_alt = "|".join(re.escape(u) for u in users)
     asst_alt = "|".join(re.escape(a) for a in assistants)
-    pat = re.compile(r"(?:" + user_alt + r")(?:(?!" + user_alt + r").)*?(?:" + asst_alt + r")")
+    return re.compile(r"(?:" + user_alt + r")(?:(?!" + user_alt + r").)*?(?:" + asst_alt + r")"), tuple(users)
+
+
+def _prose_examples(doc):
+    pat, users = _example_pattern()
+    out = []
     code_lines = {l.no for b in doc.of_kind("python") for l in b.lines}
     for no, text in prose_lines(doc):
-        if no in code_lines:
+        if no in code_lines or not any(u in text for u in users):
             continue
         for m in pat.finditer(text):
             s = m.group(0)
@@ -219,7 +233,7 @@ _NAMED = re.compile(r"(?:--template[ =]|\b(?:chat_template|conversation|template
 
 @functools.lru_cache(maxsize=None)
 def _turn_markers():
-    """One regex for every turn marker, its group naming the role; longest markers first."""
+    """(marker, regex, role) for every turn marker; longest markers first."""
     conf = data.load("chat_templates")
     roles = data.load("model_families").get("roles", {})
     alts = []
@@ -228,13 +242,15 @@ def _turn_markers():
             alts.append((m, role))
     alts.sort(key=lambda a: len(a[0]), reverse=True)
     parts = [(r"(?<![\w#])" if m[0].isalnum() else "") + re.escape(m) for m, _ in alts]
-    return [(re.compile(p), role) for p, (_, role) in zip(parts, alts)]
+    return [(m, re.compile(p), role) for p, (m, role) in zip(parts, alts)]
 
 
 def _find_markers(text):
     """[(start, end, role)] of the turn markers in text, left to right, longest first at a place."""
     found = []
-    for pat, role in _turn_markers():
+    for marker, pat, role in _turn_markers():
+        if marker not in text:  # the regex matches the marker literally
+            continue
         for m in pat.finditer(text):
             if not any(s < m.end() and m.start() < e for s, e, _ in found):
                 found.append((m.start(), m.end(), role))
@@ -334,9 +350,9 @@ def _doctest_trees(doc):
     """(first card line, AST) of the `>>> ` sessions in fenced blocks, one per statement."""
     out = []
     for nos, text in _fenced_texts(doc):
-        lines = text.split("\n")
-        if not any(l.startswith(">>> ") for l in lines):
+        if ">>> " not in text:
             continue
+        lines = text.split("\n")
         for no, line in zip(nos, lines):
             if line.startswith(">>> "):
                 try:
@@ -350,19 +366,18 @@ def _doctest_trees(doc):
 def _code_texts(doc):
     """(card line, text) for Python string values that show a format: constants, f-strings (a
     `{}` slot per value) and concatenations of strings and names bound to strings."""
+    return doc.derived("prompt.code_texts", _read_code_texts)
+
+
+def _read_code_texts(doc):
     out = []
-    trees = [(b.lines[0].no, b.value) for b in doc.of_kind("python")]
+    trees = [(b.lines[0].no, b.nodes()) for b in doc.of_kind("python")]
     sessions = _doctest_trees(doc)
     if sessions:  # a session's statements share their names
-        trees.append((1, ast.Module(body=[n for _, t in sessions for n in t.body], type_ignores=[])))
-    for start, tree in trees:
-        consts = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                for t in node.targets:
-                    if isinstance(t, ast.Name):
-                        consts[t.id] = node.value.value
-        for node in ast.walk(tree):
+        trees.append((1, ast_nodes(ast.Module(body=[n for _, t in sessions for n in t.body], type_ignores=[]))))
+    for start, nodes in trees:
+        consts = _string_consts(nodes)
+        for node in nodes:
             text = _code_text(node, consts)
             if text is not None:
                 out.append((start + getattr(node, "lineno", 1) - 1, text))
@@ -386,12 +401,19 @@ def _bound(node, consts):
     return consts.get(node.id, "\x00") if isinstance(node, ast.Name) else "\x00"
 
 
+_FENCE_LINE = re.compile(r"^\s*(```|~~~)")
+
+
 def _fenced_texts(doc):
     """(card line numbers, text) of each fenced block's body, and of the comment lines of code
     blocks (`# <|user|>` transcripts printed by example code); one number per line of text."""
+    return doc.derived("prompt.fenced_texts", _read_fenced_texts)
+
+
+def _read_fenced_texts(doc):
     out, body, inside = [], [], False
     for line in doc.lines:
-        if re.match(r"^\s*(```|~~~)", line.text):
+        if ("```" in line.text or "~~~" in line.text) and _FENCE_LINE.match(line.text):
             while body and not body[-1][1].strip():
                 body.pop()
             if inside and body:

@@ -85,7 +85,7 @@ def narrative_lines(doc):
     in_blocks = {l.no for b in doc.blocks for l in b.lines}
     out, fenced = [], False
     for line in doc.lines:
-        if _FENCE.match(line.text):
+        if ("```" in line.text or "~~~" in line.text) and _FENCE.match(line.text):
             fenced = not fenced
             continue
         if fenced or line.no in in_blocks or line.text.count("|") >= 2 or not line.text.strip():
@@ -177,11 +177,17 @@ def _read(doc):
     active = [r for r in rows() if any(n in folded for n in r.needles)]
     out = []
     for no, text in lines:
+        # a row whose needles are not in the line is in none of its sentences (fold_case maps
+        # each character on its own, but for a final sigma, which no needle holds)
+        low_line = fold_case(text)
+        in_line = [r for r in active if any(n in low_line for n in r.needles)]
+        if not in_line:
+            continue
         for raw in sentences(text):
             raw = raw[:MAX_SENTENCE]
             low = fold_case(raw)
             plain = None
-            for row in active:
+            for row in in_line:
                 if not any(n in low for n in row.needles):
                     continue
                 if plain is None:

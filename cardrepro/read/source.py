@@ -140,7 +140,8 @@ _RUBY = re.compile(r"(?<=[\u3400-\u9fff])\([a-zàáǎâèéěêìíǐòóǒôù�
 
 
 def card_lines(text):
-    text = _RUBY.sub("", text)
+    if not text.isascii():  # a reading follows a CJK character
+        text = _RUBY.sub("", text)
     raw = [Line(i + 1, t.rstrip()) for i, t in enumerate(text.split("\n"))]
     while raw and not raw[-1].text:
         raw.pop()

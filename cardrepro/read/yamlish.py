@@ -226,8 +226,7 @@ def _locate(tree, value, path, lines, start=0):
     pos = start
     if isinstance(value, dict):
         for k, v in value.items():
-            key = re.compile(r"^\s*-?\s*" + re.escape(str(k)) + r"\s*:")
-            at = next((j for j in range(pos, len(lines)) if key.match(lines[j].text)), None)
+            at = _key_at(str(k), lines, pos)
             if at is None:
                 continue
             tree.where[path + (k,)] = lines[at].no
@@ -236,3 +235,16 @@ def _locate(tree, value, path, lines, start=0):
         for idx, v in enumerate(value):
             pos = _locate(tree, v, path + (idx,), lines, pos)
     return pos
+
+
+def _key_at(key, lines, pos):
+    """Index of the first line at or after pos that opens `key:` (`- key:`), or None; the
+    pattern is tried only on lines that hold the key's text."""
+    pattern = None
+    for j in range(pos, len(lines)):
+        text = lines[j].text
+        if key in text:
+            pattern = pattern or re.compile(r"^\s*-?\s*" + re.escape(key) + r"\s*:")
+            if pattern.match(text):
+                return j
+    return None
