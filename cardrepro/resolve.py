@@ -1,10 +1,23 @@
-"""Resolve a card's training command against a known trainer's defaults.
+"""Resolve: one winner per spec path, by a precedence stated once, as data.
 
-Open-Assistant's trainer_sft.py: `defaults` always, then every `--configs` name left to right
-(shallow update, lists replaced), then CLI flags. Each value keeps the layer that set it."""
+Every reader keeps its candidates (extract/facts.py), each tagged with the kind of card text it
+was read from (`Fact.source`). The winner of a path is the candidate whose source comes first in
+the trainer profile's `precedence` (data/trainers/hf-trainer.yaml, inherited by every diff on
+it): the card's command line, then its config blocks, code, tables, lists, front matter, prose,
+then derived values and the trainer's documented defaults. Every loser whose value differs is
+recorded as a conflict the audit reports (CR304).
+
+A trainer with config layering (a profile with `configs_flag`, such as oa-trainer-sft) first
+merges its own layers into one candidate per key: `defaults` always, then every `--configs` name
+left to right (shallow update, lists replaced), then CLI flags; each value keeps the layer that
+set it (`layer`)."""
+import math
+
 from cardrepro import data
-from cardrepro.extract.facts import Fact
+from cardrepro.extract.facts import FILLERS, SOURCES, Fact
 from cardrepro.read import yamlsafe
+
+BASE_PROFILE = "hf-trainer"
 
 
 def detect(doc):
@@ -15,6 +28,47 @@ def detect(doc):
             if any(a.split("/")[-1] in profile.get("scripts", []) for a in argv[:3]):
                 return profile, block
     return None, None
+
+
+def precedence(profile=None):
+    """The profile's ranking of card text kinds, strongest first (the base profile's without one)."""
+    return tuple((profile or {}).get("precedence") or data.trainer_profile(BASE_PROFILE)["precedence"]
+                 or SOURCES + FILLERS)
+
+
+def _same(a, b):
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=0.0) or a == b
+    return a == b
+
+
+def _entry(fact):
+    return {"value": fact.value, "origin": fact.origin, "source": fact.source, "line": fact.line}
+
+
+def pick(facts, profile=None, quiet=()):
+    """Settle every path: the candidate of the strongest source wins (the first put among
+    equals); each loser whose value differs is a `precedence` conflict, once per value (none for
+    the `quiet` paths, which the spec does not show)."""
+    order = " > ".join(precedence(profile))
+    named = (profile or {}).get("name") or BASE_PROFILE
+    already = {c.get("path") for c in facts.conflicts}
+    for path in list(facts.items):  # a path an extractor took back (del facts.items[p]) stays out
+        candidates = facts.candidates.get(path) or [facts.items[path]]
+        winner = min(candidates, key=facts.rank_of)  # min keeps the first of equal rank
+        facts.items[path] = winner
+        if path in already or path in quiet:
+            continue
+        losers = []
+        for fact in candidates:
+            if fact is winner or _same(fact.value, winner.value) or fact.source == "derived":
+                continue
+            if not any(_same(fact.value, l.value) for l in losers):
+                losers.append(fact)
+        if losers:
+            facts.conflicts.append({
+                "kind": "precedence", "path": path, "values": [_entry(winner)] + [_entry(l) for l in losers],
+                "resolution": f"the {winner.source} value {winner.value!r} is used ({named} precedence: {order})"})
 
 
 def named_configs(doc, skip=()):
@@ -69,12 +123,13 @@ def _typed(raw, like):
     return raw
 
 
-def resolve(doc, facts, profile, shell_block, skip_blocks=()):
-    """Merge the layers; returns {oa_key: Fact} plus the command parts."""
+def layer(doc, facts, profile, shell_block, skip_blocks=()):
+    """Merge the trainer's config layers; returns {trainer key: Fact} plus the command parts."""
     origin_default = f"default:{profile['name']}"
     cmd, configs, flags = split_command(shell_block.value, profile)
     line = shell_block.start
-    merged = {k: Fact(v, origin_default, None, f"{profile['name']} defaults: {k}: {v}"[:160]) for k, v in profile["defaults"].items()}
+    merged = {k: Fact(v, origin_default, None, f"{profile['name']} defaults: {k}: {v}"[:160], source="default")
+              for k, v in profile["defaults"].items()}
     found = named_configs(doc, skip_blocks)
     missing = []
     for name in configs:
@@ -86,14 +141,14 @@ def resolve(doc, facts, profile, shell_block, skip_blocks=()):
         block, values, prefix = found[name]
         for key, value in values.items():
             no = block.where.get(prefix + (key,), block.start)
-            merged[key] = Fact(value, "card", no, facts.text_of(no), f"config '{name}'")
+            merged[key] = Fact(value, "card", no, facts.text_of(no), f"config '{name}'", source="config")
     first = profile.get("first_parser", {})
     cli_state = {}
     for key, raw in flags:
         if key in first:
             cli_state[key] = raw if first[key] != "bool" else True
             if key == "rng_seed":
-                merged[key] = Fact(int(raw), "cli", line, facts.text_of(line, f"--{key}"))
+                merged[key] = Fact(int(raw), "cli", line, facts.text_of(line, f"--{key}"), source="cli")
             continue
         like = merged[key].value if key in merged else None
         value = _typed(raw, like)
@@ -104,7 +159,7 @@ def resolve(doc, facts, profile, shell_block, skip_blocks=()):
                 "values": [{"value": prev.value, "origin": "card", "line": prev.line},
                            {"value": value, "origin": "cli", "line": line}],
                 "resolution": f"{profile['name']}: CLI flags beat every config layer; {value!r} is used"})
-        merged[key] = Fact(value, "cli", line, facts.text_of(line, f"--{key}"), None)
+        merged[key] = Fact(value, "cli", line, facts.text_of(line, f"--{key}"), None, source="cli")
     return {"command": cmd, "configs": configs, "missing_configs": missing, "merged": merged,
             "cli_state": cli_state, "command_line": line,
             "config_blocks": {id(block) for block, _, _ in found.values()}}

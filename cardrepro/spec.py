@@ -1,7 +1,6 @@
 """Parse a card into the spec: read → extract → resolve → validate. `parse_card` is the entry
 point every later stage uses."""
 
-from cardrepro.errors import CardError
 from cardrepro.extract import datasets as ds_extract
 from cardrepro.extract import code, command, metadata, model, prompt, settings, stages
 from cardrepro.extract import prose
@@ -24,11 +23,12 @@ def _ds_block(doc):
     return None
 
 
-def _apply_trainer(doc, facts, skip):
-    profile, shell = resolver.detect(doc)
+def _apply_trainer(doc, facts, profile, shell, skip):
+    """The trainer's layered config (resolve.layer) as candidates: mapped keys at their spec paths,
+    the rest as trainer options."""
     if not profile:
         return None
-    r = resolver.resolve(doc, facts, profile, shell, skip)
+    r = resolver.layer(doc, facts, profile, shell, skip)
     merged = r["merged"]
     options = {}
     for key, fact in merged.items():
@@ -38,9 +38,8 @@ def _apply_trainer(doc, facts, skip):
         if target == "deepspeed.config_ref" and not r["cli_state"].get("deepspeed"):
             continue
         if target:
-            if target == "training.dtype":
-                fact.value = canonical.dtype(fact.value)
-            facts.items[target] = fact
+            value = canonical.dtype(fact.value) if target == "training.dtype" else fact.value
+            facts.put(target, value, fact.line, origin=fact.origin, text=fact.text, rule=fact.rule, source=fact.source)
         elif fact.value is not None:
             options[key] = fact
     for key, fixed in (profile.get("fixed") or {}).items():
@@ -147,13 +146,25 @@ def _method(doc, facts, stage_list, trained):
     return stages.stated_method(doc, facts) or (None, None)
 
 
+HIDDEN = {"examples.widget", "library_name", "prompt.user_suffix_absent", "prompt.format_source"}
+
+
 def build_spec(path):
+    """read → extract → resolve → the spec (validate: parse_card)."""
     doc = read_card(path)
-    facts = Facts(doc)
+    profile, shell = resolver.detect(doc)
+    facts = Facts(doc, resolver.precedence(profile))
+    found = _extract(doc, facts, profile, shell)
+    resolver.pick(facts, profile, quiet=HIDDEN)
+    return _assemble(path, doc, facts, *found)
+
+
+def _extract(doc, facts, profile, shell):
+    """Every reader puts its candidates; then what is derived from them (stages, method, datasets)."""
     metadata.extract(doc, facts)
     ds_block = _ds_block(doc)
     skip = {id(ds_block)} if ds_block else set()
-    trained = _apply_trainer(doc, facts, skip)
+    trained = _apply_trainer(doc, facts, profile, shell, skip)
     if trained:
         skip |= trained["config_blocks"]
     trainer_lines = {trained["command_line"]} if trained else set()
@@ -184,7 +195,7 @@ def build_spec(path):
     if len(stage_list) == 1 and "num_gpus" in stage_list[0]:
         no, said = stage_list[0]["_prov"]["num_gpus"]
         facts.put("training.num_gpus", stage_list[0]["num_gpus"], no, around=said)
-    return _assemble(path, doc, facts, trained, stage_list, method, method_fact, datasets, ds_prov, ds_block)
+    return trained, stage_list, method, method_fact, datasets, ds_prov, ds_block
 
 
 def _truncated(doc, facts):
@@ -192,6 +203,13 @@ def _truncated(doc, facts):
     commands = [{"path": "command.args", "line": b.start, "kept": len(b.value), "left_out": b.left_out}
                 for b in doc.of_kind("shell") if b.left_out]
     return sorted(commands + facts.truncated, key=lambda t: (t["line"] or 0, t["path"]))
+
+
+def _malformed(doc, facts):
+    """The blocks the reader could not read, as invalid values of the card (audit CR230)."""
+    return [{"path": "card block", "value": validate.clip(repr(facts.text_of(m["line"]) or "")),
+             "reason": f"{m['reason']}; the block is skipped, the rest of the card is read", "line": m["line"]}
+            for m in doc.malformed]
 
 
 def _nested(flat):
@@ -208,9 +226,8 @@ def _nested(flat):
 def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datasets, ds_prov, ds_block):
     prov = {}
     flat = {}
-    hidden = {"examples.widget", "library_name", "prompt.user_suffix_absent", "prompt.format_source"}
     for p, f in facts.items.items():
-        if p in hidden:
+        if p in HIDDEN:
             continue
         flat[p] = f.value
         prov[p] = f.provenance()
@@ -276,13 +293,16 @@ def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datase
     truncated = _truncated(doc, facts)
     if truncated:
         spec["hygiene"] = {**spec.get("hygiene", {}), "truncated": truncated}
+    if doc.malformed:
+        spec["hygiene"] = {**spec.get("hygiene", {}), "invalid_values": _malformed(doc, facts)}
     spec["provenance"] = {k: prov[k] for k in sorted(prov)}
     return {k: spec[k] for k in TOP_ORDER if k in spec}
 
 
 def parse_card(path):
+    """The spec of a readable card, with what it states (perhaps only `card`): only a card that
+    cannot be read is refused (CardError, from read/); a value of the wrong type is dropped and
+    recorded under hygiene (validate.py)."""
     spec = build_spec(path)
-    if not any(k in spec for k in ("base_model", "training", "datasets", "prompt", "stages", "deepspeed", "peft")):
-        raise CardError(path, 1, "no recognisable training facts (base model, hyperparameters, datasets, prompt format)")
     validate.check(spec, path)
     return spec

@@ -1,7 +1,7 @@
-"""Every spec is checked against schemas/spec.schema.json before it leaves the parser. A number no
-run can use (NaN, an infinity, one the schema or data/audit_rules.yaml `value_rules` refuses) is an
-error of that value, not of the card: it is dropped from the spec and recorded, with its card line,
-under hygiene.invalid_values, which the audit reports (CR230)."""
+"""Every spec is checked against schemas/spec.schema.json before it leaves the parser. A value no
+run can use (NaN, an infinity, one the schema or data/audit_rules.yaml `value_rules` refuses, one
+of the wrong type) is an error of that value, not of the card: it is dropped from the spec and
+recorded, with its card line, under hygiene.invalid_values, which the audit reports (CR230)."""
 import functools
 import json
 import math
@@ -130,7 +130,7 @@ def _drop(spec, parts, value, why):
     for key in [k for k in prov if k == gone or k.startswith((gone + ".", gone + "["))]:
         del prov[key]
     spec.setdefault("hygiene", {}).setdefault("invalid_values", []).append(
-        {"path": _dotted(list(parts)), "value": _shown(value), "reason": why, "line": line})
+        {"path": _dotted(list(parts)), "value": clip(_shown(value)), "reason": why, "line": line})
     if "provenance" in spec:
         spec["provenance"] = spec.pop("provenance")     # keep provenance last, after hygiene
 
@@ -147,15 +147,29 @@ def drop_unusable_values(spec):
     return errors(spec) if refused else found
 
 
+MAX_DROPS = 1000  # schema errors dropped per spec; each drop removes a value, so the loop ends
+
+
 def check(spec, path):
-    """Drop the numbers no run can use, then raise CardError at the card line of the first value
-    that does not fit the schema."""
+    """Drop the numbers no run can use, then every value that does not fit the schema (a value of
+    the wrong type: "Constant learning rate of `1e-5`." as a learning rate), each recorded under
+    hygiene.invalid_values with its card line, the rest of the card kept. Only a spec the parser
+    built wrong at its top is refused (CardError at the first error's line)."""
     left = drop_unusable_values(spec)
-    if not left:
-        return
-    e = left[0]
-    parts = list(e.path)
-    raise CardError(path, card_line(spec, parts), f"{_dotted(parts) or 'spec'}: {message(e)}")
+    for _ in range(MAX_DROPS):
+        droppable = [e for e in left if e.path and e.path[0] not in NOT_SCANNED]
+        if not droppable:
+            break
+        before = len(left)
+        e = droppable[0]
+        _drop(spec, list(e.path), e.instance, f"the spec schema refuses it: {message(e)}")
+        left = errors(spec)
+        if len(left) >= before and any(list(x.path) == list(e.path) for x in left):
+            break  # nothing could be dropped there
+    if left:
+        e = left[0]
+        parts = list(e.path)
+        raise CardError(path, card_line(spec, parts), f"{_dotted(parts) or 'spec'}: {message(e)}")
 
 
 MAX_QUOTED = 80  # characters of a card value an error message repeats

@@ -5,17 +5,17 @@ import pytest
 
 from conftest import run_cli
 
+# Only what cannot be read is refused: a malformed block or a card without training facts is read
+# (tests/test_precedence.py).
 CASES = {
     "missing": (None, r"no such file"),
     "directory": ("DIR", r"is a directory"),
     "non_utf8": (b"# card\nlr: 1e-5\n\xff\xfe bad\n", r":3: not UTF-8"),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00", r"binary content"),
     "empty": (b"  \n\n", r":1: empty card"),
-    "malformed_json": (b"# card\nBase model: org/llama-7b\n```json\n{\"a\": 1,,}\n```\n", r":4: malformed JSON"),
     "alias_bomb": (("---\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8)) + "---\n").encode(),
         r"alias"),
-    "no_facts": (b"# Hello\n\nJust a story about a cat.\n", r":1: no recognisable training facts"),
 }
 
 

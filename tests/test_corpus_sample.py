@@ -75,7 +75,6 @@ def test_refusals_are_reported(sample, capsys):
     assert all("\n" not in o and o.startswith(f"refused: {CORPUS / n}:") for n, o in refused.items())
 
 
-@pytest.mark.xfail(strict=True, reason="spec.py refuses cards without training facts; fixed by the reading redesign")
 def test_no_readable_card_refused(sample):
     refused = [f"{p.name}: {o}" for p, (o, _) in sample.items() if o.startswith("refused") and readable(p)]
     assert not refused, f"{len(refused)} readable cards refused, e.g.\n" + "\n".join(refused[:10])

@@ -35,12 +35,12 @@ ATTACKS = {
     "digits_near_gpu": ("8 " + "1" * 13000 + " GB A100\n", (0,)),
     "alias_bomb": (_alias_bomb(), (2,)),
     "deep_yaml": ("```yaml\nx: " + "[" * 10000 + "]" * 10000 + "\n```\n", (2,)),
-    "deep_json": ("```json\n" + "[" * 10000 + "]" * 10000 + "\n```\n", (2,)),
+    "deep_json": ("```json\n" + "[" * 10000 + "]" * 10000 + "\n```\n", (0,)),  # malformed: a hygiene finding
     "deep_python_sum": ("```python\nx = " + " + ".join(["'a'"] * 10000) + "\n```\n", (0,)),
     "deep_python_unary": ("```python\nmodel.generate(temperature=" + "-" * 10000 + "1)\n```\n", (0,)),
-    "long_int_yaml": ("num_train_epochs: " + "9" * 5000 + "\n", (2,)),
-    "long_int_json": ('```json\n{"learning_rate": ' + "9" * 5000 + "}\n```\n", (2,)),
-    "lone_surrogate_json": ('```json\n{"learning_rate": "\\ud800"}\n```\n', (2,)),
+    "long_int_yaml": ("num_train_epochs: " + "9" * 5000 + "\n", (0,)),  # a value of the wrong type: dropped
+    "long_int_json": ('```json\n{"learning_rate": ' + "9" * 5000 + "}\n```\n", (0,)),
+    "lone_surrogate_json": ('```json\n{"learning_rate": "\\ud800"}\n```\n', (0,)),
     "lone_surrogate_yaml": ('```yaml\nlearning_rate: "\\ud800"\n```\n', (0, 2)),
     "python_set": ("```python\nmodel.generate(temperature={1, 2})\n```\n", (0,)),
     "python_complex": ("```python\nmodel.generate(temperature=1j)\n```\n", (0,)),
@@ -201,14 +201,15 @@ def test_a_list_at_the_limit_is_kept_whole(tmp_path):
     assert len(spec["metadata_datasets"]) == 1000 and "hygiene" not in spec
 
 
-def test_an_error_quotes_a_long_value_clipped(tmp_path):
+def test_an_invalid_value_is_quoted_clipped(tmp_path):
     card = tmp_path / "card.md"
     card.write_text(HEAD + "num_train_epochs: " + "9" * 5000 + "\n", encoding="utf-8")
-    r = run_cli("parse", card)
-    assert r.returncode == 2
-    line = r.stderr.strip()
-    assert line.startswith(f"{card}:8: training.num_train_epochs: '9999") and "9" * 100 not in line
-    assert "..." in line and len(line) < len(str(card)) + 200
+    r = run_cli("parse", card, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    [bad] = json.loads(r.stdout)["hygiene"]["invalid_values"]
+    assert (bad["path"], bad["line"]) == ("training.num_train_epochs", 8)
+    assert bad["value"].startswith("'9999") and bad["value"].endswith("...") and len(bad["value"]) <= 80
+    assert "9" * 100 not in bad["reason"] and "..." in bad["reason"]
 
 
 WORD_PARTS = st.sampled_from(["a", "b", "-", "=", "é", " ", "\t", "\n", "\r", "'", '"', "\\", "#"])

@@ -1,4 +1,5 @@
-"""CR3xx: the card against itself (duplicate keys, CLI against config, prose against command,
+"""CR3xx: the card against itself (duplicate keys, CLI against config, one path stated differently
+by different kinds of card text (CR304), prose against command,
 the released checkpoint against the schedule, DeepSpeed JSON against the training arguments)."""
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ def _parser_conflicts(ctx):
                 lines=lines,
                 action=f"the build uses the winning value (precedence: {prec or res or 'unknown'})",
                 basis=["card"] + ([f"trainer docs: {prec}"] if prec else []), paths=[path]))
+        elif kind == "precedence":
+            out.append(_precedence(path, values, lines, res))
         elif "prose" in kind:
             out.append(finding(
                 "CR303", "warning", f"prose and command disagree on `{path}`: {shown}",
@@ -82,6 +85,17 @@ def _parser_conflicts(ctx):
                 lines=lines, action=res or "ask the authors which value was used",
                 basis=["card"], paths=[path]))
     return out
+
+
+def _precedence(path, values, lines, res):
+    """CR304: the card states a path more than once, differently (or against the trainer's default
+    the command would run with); resolve.py chose by the profile's precedence."""
+    shown = " vs ".join(f"{v.get('value')!r} ({v.get('origin') if v.get('source') == 'default' else v.get('source')}"
+                        + (f", line {v['line']})" if v.get("line") else ")") for v in values if isinstance(v, dict))
+    return finding(
+        "CR304", "warning", f"`{path}` is stated with different values: {shown}", lines=[l for l in lines if l],
+        action=f"resolved: {res}; ask the authors which value the run used" if res else "ask the authors which value the run used",
+        basis=["card", "precedence (cardrepro/data/trainers/hf-trainer.yaml)"], paths=[path])
 
 
 _SIZE_PATTERNS = [

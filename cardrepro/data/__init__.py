@@ -51,7 +51,35 @@ def _store(path, value):
 
 @functools.lru_cache(maxsize=None)
 def trainer_profiles():
-    return {p.stem: load(f"trainers/{p.stem}") for p in sorted((DATA_DIR / "trainers").glob("*.yaml"))}
+    """Every trainer profile by name, each with its base's knowledge folded in (trainer_profile)."""
+    return {p.stem: trainer_profile(p.stem) for p in sorted((DATA_DIR / "trainers").glob("*.yaml"))}
+
+
+INHERIT = "inherit"  # a trainer profile's default stated at its base profile's value
+
+
+@functools.lru_cache(maxsize=None)
+def trainer_profile(name):
+    """A profile of data/trainers/ as its trainer runs: a diff on its `base` (hf-trainer.yaml holds
+    TrainingArguments' defaults) takes the base's precedence unless it states one, and a default
+    it marks `inherit` takes the base's value."""
+    own = load(f"trainers/{name}")
+    if not own.get("base"):
+        return own
+    base = trainer_profile(own["base"])
+    defaults = {k: base["defaults"][k] if v == INHERIT else v for k, v in (own.get("defaults") or {}).items()}
+    return {**own, "precedence": own.get("precedence") or base.get("precedence"), "defaults": defaults}
+
+
+@functools.lru_cache(maxsize=None)
+def trainer_keys():
+    """(per-dataset option names, scalar config keys) the trainer profiles know: words that help
+    the reader shape a de-indented config block, whichever trainer wrote it."""
+    options, scalars = set(), set()
+    for p in trainer_profiles().values():
+        options.update(p.get("dataset_options", []))
+        scalars.update(k for k, v in (p.get("defaults") or {}).items() if not isinstance(v, (dict, list)))
+    return frozenset(options), frozenset(scalars)
 
 
 @functools.lru_cache(maxsize=None)

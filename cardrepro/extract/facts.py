@@ -1,5 +1,7 @@
-"""A fact is a value at a spec path with where it came from. Extractors put facts; the first
-fact for a path wins unless a later one is marked as overriding."""
+"""A fact is a value at a spec path with where it came from. Extractors put facts; every fact
+put is kept as a candidate for its path, and the winner is the candidate whose kind of card text
+(`Fact.source`) comes first in the trainer profile's precedence (cardrepro/resolve.py), the first
+put among equals. `items` holds the winner so far, so that extractors can read earlier facts."""
 import re
 from dataclasses import dataclass
 
@@ -8,8 +10,13 @@ AROUND = 60  # characters kept either side of the words the fact rests on, in a 
 LONG_LINE = 4096
 _TOKEN = re.compile(r"[^\s:=|,;\"'`()\[\]{}<>]+")  # an option `--lr`, a key before `:`, a value
 
-# The kinds of card text a value can be read from (Fact.source).
+# The kinds of card text a value can be read from (Fact.source), and the two kinds of value no
+# card text states: one derived from other facts, one a trainer's documented default.
 SOURCES = ("cli", "config", "code", "table", "list", "frontmatter", "prose")
+FILLERS = ("derived", "default")
+_BLOCK_SOURCE = {"frontmatter": "frontmatter", "yaml": "config", "json": "config", "python": "code",
+                 "shell": "cli", "table": "table"}
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 
 
 @dataclass
@@ -29,9 +36,12 @@ class Fact:
 
 
 class Facts:
-    def __init__(self, doc):
+    def __init__(self, doc, precedence=SOURCES + FILLERS):
         self.doc = doc
-        self.items = {}  # path -> Fact, insertion ordered
+        self.rank = {source: i for i, source in enumerate(precedence)}
+        self.items = {}  # path -> the winning Fact so far, insertion ordered
+        self.candidates = {}  # path -> every Fact put for it, in the order put
+        self._block_source = None  # card line -> kind of the block holding it, built on first use
         self.extra_provenance = {}  # path -> Fact, for list entries (datasets[0]) etc.
         self.conflicts = []
         self.truncated = []  # {path, line, kept, left_out}: lists cut at a limit (hygiene.truncated)
@@ -65,14 +75,44 @@ class Facts:
 
     def put(self, path, value, line=None, origin="card", text=None, rule=None, override=False, around=None,
             source=None):
+        """Keep the fact as a candidate for `path`; True if it is the winner so far (it outranks
+        the current one, or `override` says the extractor replaces its own earlier value)."""
         if value is None:
-            return False
-        if path in self.items and not override:
             return False
         if text is None:
             text = self.text_of(line, around or (str(value) if isinstance(value, (str, int, float)) else None))
-        self.items[path] = Fact(value, origin, line, text, rule, source)
+        fact = Fact(value, origin, line, text, rule, source or self.source_of(origin, line))
+        if override:
+            self.candidates[path] = [fact]
+        else:
+            self.candidates.setdefault(path, []).append(fact)
+        current = self.items.get(path)
+        if current is not None and not override and self.rank_of(fact) >= self.rank_of(current):
+            return False
+        self.items[path] = fact
         return True
+
+    def rank_of(self, fact):
+        return self.rank.get(fact.source, len(self.rank))
+
+    def source_of(self, origin, line):
+        """The kind of card text at `line`, for a fact its reader did not tag: a default or a
+        derived value by its origin, else the block holding the line, else a list item or prose."""
+        if origin.startswith("default:"):
+            return "default"
+        if origin in FILLERS or origin == "cli":
+            return origin
+        if not line:
+            return "prose"
+        if self._block_source is None:
+            self._block_source = {}
+            for block in self.doc.blocks:
+                for l in block.lines:
+                    self._block_source.setdefault(l.no, _BLOCK_SOURCE.get(block.kind))
+        kind = self._block_source.get(line)
+        if kind in (None, "config") and _LIST_ITEM.match(self._line_text.get(line, "")):
+            return "list"
+        return kind or "prose"
 
     def get(self, path, default=None):
         f = self.items.get(path)

@@ -8,13 +8,9 @@ from cardrepro.read.yamlish import Shape
 
 @functools.lru_cache(maxsize=None)
 def card_shape():
-    profiles = data.trainer_profiles()
-    options, scalars = set(), set()
-    for p in profiles.values():
-        options.update(p.get("dataset_options", []))
-        scalars.update(k for k, v in p.get("defaults", {}).items() if not isinstance(v, (dict, list)))
-    scalars.update({"license", "language", "tags", "pipeline_tag", "library_name"})
-    return Shape(labels=data.load("keys").get("labels", {}), item_options=options,
+    options, scalars = data.trainer_keys()
+    scalars = set(scalars) | {"license", "language", "tags", "pipeline_tag", "library_name"}
+    return Shape(labels=data.load("keys").get("labels", {}), item_options=set(options),
                  scalar_keys=scalars, container_keys={"datasets", "datasets_extra", "widget"})
 
 

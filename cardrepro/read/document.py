@@ -63,6 +63,7 @@ class Document:
     lines: list
     blocks: list
     redactions: dict
+    malformed: list = field(default_factory=list)  # {line, reason}: blocks that could not be read, skipped
 
     def of_kind(self, *kinds):
         return [b for b in self.blocks if b.kind in kinds]
@@ -188,7 +189,7 @@ def _sniff(lines, shape):
     return "text"
 
 
-def _fenced(path, body, lang, shape, blocks):
+def _fenced(path, body, lang, shape, blocks, malformed):
     lang = lang.lower()
     kind = {"json": "json", "yaml": "yaml", "yml": "yaml", "python": "python", "py": "python",
             "bash": "shell", "sh": "shell", "shell": "shell", "console": "shell"}.get(lang) or _sniff(body, shape)
@@ -196,7 +197,7 @@ def _fenced(path, body, lang, shape, blocks):
         return
     body = [l for l in body if l.text.strip()] if kind in ("yaml", "json") else body
     if kind == "json":
-        blocks.append(_json_block(path, body))
+        _json_or_malformed(path, body, blocks, malformed)
     elif kind == "yaml":
         blocks.append(_yaml_block(path, body, shape))
     elif kind == "python":
@@ -204,6 +205,15 @@ def _fenced(path, body, lang, shape, blocks):
         if b:
             blocks.append(b)
     blocks.extend(_shell_commands(body))
+
+
+def _json_or_malformed(path, lines, blocks, malformed):
+    """Read a JSON block; one that does not parse is recorded (its line, the parser's reason) and
+    skipped, so that the rest of the card is still read."""
+    try:
+        blocks.append(_json_block(path, lines))
+    except CardError as err:
+        malformed.append({"line": err.line, "reason": err.message})
 
 
 def _frontmatter_end(lines, start):
@@ -214,7 +224,7 @@ def _frontmatter_end(lines, start):
 
 
 def scan(path, sha, lines, shape, redactions=None):
-    blocks = []
+    blocks, malformed = [], []
     object_ends = jsonblock.object_ends([l.text for l in lines])
     budget = [MAX_PYTHON_LINES]  # lines of unfenced code the card may have parsed, all tries together
     i, n = 0, len(lines)
@@ -233,7 +243,7 @@ def scan(path, sha, lines, shape, redactions=None):
             while j < n and not _FENCE.match(lines[j].text):
                 body.append(lines[j])
                 j += 1
-            _fenced(path, body, m.group(2), shape, blocks)
+            _fenced(path, body, m.group(2), shape, blocks, malformed)
             i, seen_content = j + 1, True
             continue
         if s == "---" and (end := _frontmatter_end(lines, i)) is not None and (not seen_content or end - i > 1):
@@ -247,9 +257,11 @@ def scan(path, sha, lines, shape, redactions=None):
                 blocks.append(_json_block(path, lines[i:end + 1]))
                 i, seen_content = end + 1, True
                 continue
-            except CardError:
-                if end > i:  # a malformed multi-line JSON block is an error; one line of braces is prose
-                    raise
+            except CardError as err:
+                if end > i:  # a malformed multi-line JSON block is recorded and skipped; one line of braces is prose
+                    malformed.append({"line": err.line, "reason": err.message})
+                    i, seen_content = end + 1, True
+                    continue
         if s.startswith("|") and s.count("|") >= 2:
             j = i
             while j < n and lines[j].text.strip().startswith("|"):
@@ -279,7 +291,7 @@ def scan(path, sha, lines, shape, redactions=None):
         blocks.extend(_shell_commands([lines[i]]))
         seen_content = True
         i += 1
-    return Document(path, sha, lines, blocks, redactions or {})
+    return Document(path, sha, lines, blocks, redactions or {}, malformed)
 
 
 def _yaml_run_end(lines, i, shape):

@@ -1,5 +1,6 @@
 """Read and check a project's `train_config.json` (contract: docs/design.md, cardrepro/train/contract.py)."""
 import dataclasses
+import functools
 import json
 import math
 import re
@@ -18,14 +19,28 @@ SMOKE_DEFAULTS = {
     "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1,
     "warmup_steps": 3, "samples_per_dataset": 40,
 }
-TRAINING_DEFAULTS = {  # the OA trainer's `defaults` (TrainingArguments names) where the config leaves a key out
-    "learning_rate": 1e-5, "num_train_epochs": 3, "per_device_train_batch_size": 2,
-    "gradient_accumulation_steps": 32, "warmup_steps": 600,
-    "weight_decay": 0.0, "adam_beta1": 0.9, "adam_beta2": 0.95, "adam_epsilon": 1e-12,
-    "max_grad_norm": 2.0, "activation_checkpointing": False, "seed": 42, "logging_steps": 10,
-    "save_strategy": "steps", "save_steps": 1000, "save_total_limit": 4, "eval_strategy": "steps",
-    "eval_steps": 200, "per_device_eval_batch_size": 2,
-}
+EMBEDDED_TRAINER = "oa-trainer-sft"  # the trainer whose behaviour the embedded loop follows (masking "oa")
+
+
+@functools.lru_cache(maxsize=None)
+def training_defaults():
+    """What the embedded trainer uses where the config leaves a TrainingArguments key out: its
+    profile's defaults at their `training.` spec paths (max_length and dtype are `loop` settings),
+    what it passes to TrainingArguments itself, and its fixed facts (data/trainers/), under
+    TrainingArguments' names."""
+    from cardrepro.extract import canonical
+    profile = data.trainer_profile(EMBEDDED_TRAINER)
+    renamed = data.load("build_defaults").get("training_argument_names") or {}
+    loop = {f.name for f in dataclasses.fields(contract.Loop)}
+    out = {}
+    for key, value in profile["defaults"].items():
+        path = canonical.trainer_path(profile["name"], key) or ""
+        name = path.removeprefix("training.")
+        if path.startswith("training.") and name not in loop:
+            out[renamed.get(name, name)] = value
+    out.update(profile.get("training_arguments") or {})
+    out.update({k: fixed["value"] for k, fixed in (profile.get("fixed") or {}).items()})
+    return out
 
 
 def _line_of(text, key):
@@ -76,7 +91,7 @@ def load(project_dir):
     except (ValueError, TypeError) as err:
         key = str(err).split(" ", 1)[0].rsplit(".", 1)[-1]
         raise CardError(path, _line_of(text, key), str(err)) from None
-    cfg["training"] = {**TRAINING_DEFAULTS, **cfg["training"]}
+    cfg["training"] = {**training_defaults(), **cfg["training"]}
     cfg["loop"] = dataclasses.asdict(contract.TrainConfig.from_config(cfg).loop)
     smoke = dict(SMOKE_DEFAULTS)
     if cfg.get("peft"):

@@ -1,6 +1,6 @@
 """Per-dataset options with the Open-Assistant trainer's meaning (oa-trainer-sft.md §3.1, §5).
 
-  val_split     fraction held out for evaluation, default 0.2 where unset (OA's get_one_dataset)
+  val_split     fraction held out for evaluation; where unset, OA's get_one_dataset default (the profile's)
   max_val_set   cap on the eval set (drawn WITHOUT replacement; SLM-era OA drew with replacement)
   max_train_set cap on the train set (iKala-fork behaviour; upstream OA ignored or rejected it)
   fraction      share of a dataset per epoch; only with training.use_custom_sampler (else ignored)
@@ -8,15 +8,22 @@
 """
 import random
 
-VAL_SPLIT_DEFAULT = 0.2
+from cardrepro import data
+
 OASST_SPLIT_SEED = 287631038922   # OA's random_split generator seed for oasst_export / alpaca
 GENERIC_SPLIT_SEED = 666          # OA's train_test_split random_state
 
 
+def val_split_default():
+    """OA's get_one_dataset default, from the trainer profile (dataset_option_defaults)."""
+    from cardrepro.train.config import EMBEDDED_TRAINER
+    return float(data.trainer_profile(EMBEDDED_TRAINER)["dataset_option_defaults"]["val_split"])
+
+
 def split(convs, options, fmt, notices, name, use_custom_sampler):
     """(train, val) lists, honouring val_split / max_val_set / max_train_set / fraction."""
-    val_split = options.get("val_split", VAL_SPLIT_DEFAULT)
-    val_split = VAL_SPLIT_DEFAULT if val_split is None else float(val_split)
+    val_split = options.get("val_split")
+    val_split = val_split_default() if val_split is None else float(val_split)
     seed = OASST_SPLIT_SEED if fmt == "oasst_tree" else GENERIC_SPLIT_SEED
     groups = {}
     for c in convs:                       # split by group: an OA tree never lands on both sides
