@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 
+from cardrepro import data
 from cardrepro.audit import context as C
 from cardrepro.audit.findings import finding
 from cardrepro.estimate.memory import fmt_b, param_breakdown
 from cardrepro.extract import canonical
 
-TRAINER_PRECEDENCE = {
-    "oa-trainer-sft": "oa-trainer-sft.md §1.2: defaults, then --configs left to right, then CLI flags win",
-}
+
+def _layering(trainer):
+    """The trainer profile's documented config layering (data/trainers/), or None."""
+    return (data.trainer_profiles().get(trainer or "") or {}).get("layering")
 
 
 def check(ctx):
@@ -62,7 +64,7 @@ def _parser_conflicts(ctx):
                        + ("" if same else "; ask the authors which value was used"),
                 basis=["card"], paths=[path]))
         elif "cli" in kind or "override" in kind:
-            prec = TRAINER_PRECEDENCE.get(ctx.trainer or "")
+            prec = _layering(ctx.trainer)
             settled = bool(res) or bool(prec)
             out.append(finding(
                 "CR302", "info" if settled else "warning",
