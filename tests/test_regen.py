@@ -139,3 +139,48 @@ def test_build_command_writes_default_folder(repo, capsys):
     assert code == 0 and (repo.root / "elsewhere" / "p" / "README.md").is_file()
     assert "| CR100 | info | x | 1 | y |" in (repo.root / "elsewhere" / "p" / "README.md").read_text()
     shutil.rmtree(repo.gen)
+
+
+def test_projects_are_matched_to_cards_by_their_lock(repo, capsys):
+    """--projects: every folder holding a lock is judged against the card its lock names."""
+    run(["build", "cards/stablelm-7b-sft.md", "-o", "runs/a"], capsys)
+    run(["build", "cards/stablelm-7b-sft.md", "-o", "runs/b"], capsys)
+    (repo.root / "runs" / "notes").mkdir()                                  # no lock: not a project
+    code, out = run(["regen", "cards", "--projects", "runs", "--check"], capsys)
+    assert code == 0 and "up to date: runs/a" in out and "up to date: runs/b" in out
+    assert "note: cards/bloomz-mona-lora.md has no project in the folders given" in out
+    assert "runs/notes" not in out and not repo.gen.exists()
+    card = repo.cards / "stablelm-7b-sft.md"
+    spec = json.loads(card.read_text())
+    spec["training"]["learning_rate"] = 3e-5
+    card.write_text(json.dumps(spec, indent=1, sort_keys=True))
+    code, out = run(["regen", "cards", "--projects", "runs/a", "--check"], capsys)   # one project, given itself
+    assert code == 1 and "stale: runs/a: card bytes changed; spec changed" in out and "runs/b" not in out
+    code, out = run(["regen", "cards", "--projects", "runs"], capsys)
+    assert code == 0 and out.count("rebuilt runs/") == 2
+    for p in ("a", "b"):
+        tc = json.loads((repo.root / "runs" / p / "train_config.json").read_text())
+        assert tc["training"]["learning_rate"] == 3e-5
+
+
+def test_projects_whose_card_is_gone_are_noted_not_built(repo, capsys):
+    run(["build", "cards/bloomz-mona-lora.md", "-o", "runs/old"], capsys)
+    lock_path = repo.root / "runs" / "old" / "cardrepro.lock.json"
+    lock = json.loads(lock_path.read_text())
+    lock["card"]["file"] = "renamed-away.md"
+    lock_path.write_text(json.dumps(lock))
+    before = mtimes(repo.root / "runs" / "old")
+    code, out = run(["regen", "cards", "--projects", "runs"], capsys)
+    assert code == 0 and "note: runs/old has no card in cards" in out
+    assert mtimes(repo.root / "runs" / "old") == before
+
+
+def test_projects_bad_input_exits_2(repo, capsys):
+    code, out = run(["regen", "cards", "--projects", "no-such-dir"], capsys)
+    assert code == 2 and "no-such-dir:0: projects folder not found" in out
+    code, out = run(["regen", "cards", "--projects", "cards", "--generated", "generated"], capsys)
+    assert code == 2 and "not both" in out
+    run(["build", "cards/stablelm-7b-sft.md", "-o", "runs/a"], capsys)
+    (repo.cards / "stablelm-7b-sft.md").write_text("{not json")
+    code, out = run(["regen", "cards", "--projects", "runs"], capsys)
+    assert code == 2 and "cards/stablelm-7b-sft.md:1:" in out

@@ -111,7 +111,7 @@ def test_diff_shows_no_secret(card, write_card):
     new = write_card(CARD.replace("--learning_rate 2e-5", "--learning_rate 3e-5")
                      .replace("Zq8vWmK2pLx9", "Yy7uVnJ1oKw8"), name="new.md")
     out = run_cli("diff", card, new)
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr           # the specs differ (exit status as git diff --exit-code)
     assert '"2e-5" -> "3e-5"' in out.stdout
     assert "Yy7uVnJ1oKw8" not in out.stdout + out.stderr
     assert_no_leak(out.stdout, out.stderr)

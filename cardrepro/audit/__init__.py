@@ -16,12 +16,18 @@ from cardrepro.audit.findings import counts, score, sort_findings, verdict
 
 FAMILIES = (availability, conflicts, derived, missing, values, cost, hygiene)   # any order: each reads ctx only
 
-__all__ = ["audit_spec", "audit_report", "render_markdown", "render_text", "render_json"]
+__all__ = ["audit_spec", "audit_report", "derived_numbers", "render_markdown", "render_text", "render_json"]
 
 
 def context(spec):
     """The rules' view of a spec, with the numbers derived from it (once, frozen)."""
     return Context(spec, derive(Context(spec)))
+
+
+def derived_numbers(spec):
+    """The numbers the audit derives from a spec (derive.Derived: global batch, world size, steps per
+    epoch, ...), for `cardrepro diff`."""
+    return context(spec).derived
 
 
 def _findings(ctx):

@@ -40,15 +40,24 @@ def assumed_lines(project: Path) -> list[str]:
             for a in tc.get("assumed") or []]
 
 
-@click.command("regen", help="Rebuild the projects in GENERATED whose card, cardrepro version, spec, audit "
-                             "or build templates changed (from each project's cardrepro.lock.json).")
+@click.command("regen", help="Rebuild the projects whose card, cardrepro version, spec, audit or build "
+                             "templates changed (from each project's cardrepro.lock.json). By default each "
+                             "card's project is GENERATED/<card name>; a project built with `build -o` is "
+                             "found with --projects: the folders given and their direct subfolders are "
+                             "searched for cardrepro.lock.json, and each project found is rebuilt in place "
+                             "from the card in CARDS_DIR its lock names (card.file).")
 @click.argument("cards_dir", required=False, default="cards", type=click.Path(path_type=Path))
 @click.option("--generated", "generated", type=click.Path(path_type=Path), default=None,
               help="folder of built projects (default: generated/ next to CARDS_DIR)")
+@click.option("--projects", "projects", multiple=True, type=click.Path(path_type=Path),
+              help="a project folder, or a folder of projects, built with -o (repeatable); replaces the "
+                   "GENERATED/<card name> lookup, and builds no project that is not there yet")
 @click.option("--check", is_flag=True, help="rebuild nothing; exit 1 listing stale projects")
-def regen(cards_dir: Path, generated: Path | None, check: bool):
+def regen(cards_dir: Path, generated: Path | None, projects: tuple[Path, ...], check: bool):
     from cardrepro.build.regen import regen_all
-    outcome = regen_all(cards_dir, generated, check=check, echo=click.echo,
+    if projects and generated:
+        raise click.UsageError("give --generated or --projects, not both")
+    outcome = regen_all(cards_dir, generated, projects=projects, check=check, echo=click.echo,
                         warn=lambda line: click.echo(line, err=True))
     if outcome.failed:
         sys.exit(2)

@@ -93,12 +93,12 @@ DERIVED = {"global_batch": "global batch (per-device batch x accumulation x GPUs
            "steps_per_epoch": "optimizer steps per epoch"}
 
 
-def derived_numbers(spec: dict) -> dict:
+def planned_numbers(spec: dict) -> dict:
     """The numbers the audit derives from a spec (derive.py) and the GPU count the build plans for
     (assume.world_size: stated, implied by the card's batch numbers, or the default)."""
     from cardrepro import assume
-    from cardrepro.audit import context
-    derived = context(spec).derived
+    from cardrepro.audit import derived_numbers
+    derived = derived_numbers(spec)
     return {"global_batch": derived.global_batch, "world_size": assume.world_size(spec)[0],
             "steps_per_epoch": derived.steps_per_epoch}
 
@@ -106,7 +106,7 @@ def derived_numbers(spec: dict) -> dict:
 def derived_changes(old: dict, new: dict) -> list[dict]:
     """Derived numbers that differ: a change of one stated value can move them silently (a larger
     per-device batch under a stated global batch halves the implied GPU count)."""
-    a, b = derived_numbers(old), derived_numbers(new)
+    a, b = planned_numbers(old), planned_numbers(new)
     return [{"name": key, "old": a[key], "new": b[key]} for key in DERIVED if a[key] != b[key]]
 
 

@@ -60,16 +60,36 @@ class Outcome(NamedTuple):
     failed: list[CardError]         # cards that could not be regenerated; the others still were
 
 
-def regen_all(cards_dir, generated=None, *, check=False, echo=print, warn=print) -> Outcome:
-    """Rebuild (or with check=True only report) stale projects. A card that fails is reported through
+def regen_all(cards_dir, generated=None, *, projects=(), check=False, echo=print, warn=print) -> Outcome:
+    """Rebuild (or with check=True only report) stale projects: each card's generated/<name>, or with
+    `projects` the projects found there by their lock files. A card that fails is reported through
     `warn` and the rest go on."""
     cards_dir = Path(cards_dir)
+    cards = _cards(cards_dir)
+    if projects:
+        stale, failed = _regen_found(cards, cards_dir, find_projects(projects), check, echo, warn)
+    else:
+        stale, failed = _regen_generated(cards, cards_dir, generated, check, echo, warn)
+    if check and stale:
+        echo(f"{len(stale)} stale project(s); run `cardrepro regen {cards_dir}"
+             + "".join(f" --projects {p}" for p in projects) + "`")
+    if failed:
+        echo(f"{len(failed)} card(s) failed")
+    return Outcome(stale, failed)
+
+
+def _cards(cards_dir: Path) -> list[Path]:
     if not cards_dir.is_dir():
         raise CardError(cards_dir, None, "cards folder not found")
-    generated = Path(generated) if generated else cards_dir.resolve().parent / "generated"
     cards = sorted(cards_dir.glob("*.md"))
     if not cards:
         raise CardError(cards_dir, None, "no cards (*.md) in this folder")
+    return cards
+
+
+def _regen_generated(cards, cards_dir, generated, check, echo, warn):
+    """Each card's project is generated/<its name>; projects there without a card are noted."""
+    generated = Path(generated) if generated else cards_dir.resolve().parent / "generated"
     stale, failed, claimed = [], [], {}
     for card in cards:
         try:
@@ -84,11 +104,48 @@ def regen_all(cards_dir, generated=None, *, check=False, echo=print, warn=print)
         for lock in sorted(generated.glob(f"*/{LOCK_NAME}")):
             if lock.parent.name not in claimed:
                 echo(f"note: {_shown(lock.parent)} has no card in {cards_dir}")
-    if check and stale:
-        echo(f"{len(stale)} stale project(s); run `cardrepro regen {cards_dir}`")
-    if failed:
-        echo(f"{len(failed)} card(s) failed")
-    return Outcome(stale, failed)
+    return stale, failed
+
+
+def find_projects(folders) -> list[Path]:
+    """Projects (folders holding a lock file) among `folders` and their direct subfolders: where
+    `build -o` wrote them."""
+    found = []
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            raise CardError(folder, None, "projects folder not found")
+        candidates = [folder] + sorted(p.parent for p in folder.glob(f"*/{LOCK_NAME}"))
+        found += [p for p in candidates if (p / LOCK_NAME).is_file() and p not in found]
+    return found
+
+
+def _card_of(project: Path, cards: list[Path]) -> Path | None:
+    """The card a project was built from: its lock's `card.file` (the card's file name)."""
+    lock = read_lock(project) or {}
+    wanted = (lock.get("card") or {}).get("file")
+    return next((card for card in cards if card.name == wanted), None)
+
+
+def _regen_found(cards, cards_dir, projects, check, echo, warn):
+    """Bring each found project up to date with its card, in place; a project whose card is not in
+    `cards_dir` and a card without a project are noted, neither is built."""
+    stale, failed, matched = [], [], set()
+    for project in projects:
+        card = _card_of(project, cards)
+        if card is None:
+            echo(f"note: {_shown(project)} has no card in {cards_dir}")
+            continue
+        matched.add(card)
+        try:
+            if _update(card, project, None, check, echo):
+                stale.append(_shown(project))
+        except CardError as err:
+            failed.append(err)
+            warn(str(err))
+    for card in cards:
+        if card not in matched:
+            echo(f"note: {_shown(card)} has no project in the folders given")
+    return stale, failed
 
 
 def _regen_card(card: Path, generated: Path, claimed: dict, check: bool, echo) -> str | None:
@@ -100,18 +157,28 @@ def _regen_card(card: Path, generated: Path, claimed: dict, check: bool, echo) -
     from cardrepro.spec import parse_card
     spec = parse_card(card)
     name = _claim(safe_slug(spec.get("name")), card, claimed)
-    project = generated / name
+    return name if _update(card, generated / name, spec, check, echo) else None
+
+
+def _update(card: Path, project: Path, spec, check: bool, echo) -> bool:
+    """Rebuild `project` from `card` when stale (check: only report it). True when it was stale."""
+    if spec is None:
+        if unchanged(card, project):
+            echo(f"up to date: {_shown(project)}")
+            return False
+        from cardrepro.spec import parse_card
+        spec = parse_card(card)
     findings = run_audit(spec)
     reasons = stale_reasons(project, spec, findings)
     if not reasons:
         echo(f"up to date: {_shown(project)}")
-        return None
+        return False
     if check:
         echo(f"stale: {_shown(project)}: {'; '.join(reasons)}")
     else:
         build_project(card, project, spec=spec, findings=findings)
         echo(f"rebuilt {_shown(project)}: {'; '.join(reasons)}")
-    return name
+    return True
 
 
 def _claim(name: str, card: Path, claimed: dict) -> str:
