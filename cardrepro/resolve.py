@@ -3,9 +3,10 @@
 Every reader keeps its candidates (extract/facts.py), each tagged with the kind of card text it
 was read from (`Fact.source`). The winner of a path is the candidate whose source comes first in
 the trainer profile's `precedence` (data/trainers/hf-trainer.yaml, inherited by every diff on
-it): the card's command line, then its config blocks, code, tables, lists, front matter, prose,
-then derived values and the trainer's documented defaults. Every loser whose value differs is
-recorded as a conflict the audit reports (CR304).
+it): the card's command line, then its config blocks and code, front matter, tables and lists,
+prose, then derived values and the trainer's documented defaults; among kinds that rank alike
+the first stated wins. Every loser whose value differs is recorded as a conflict the audit
+reports (CR304).
 
 A trainer with config layering (a profile with `configs_flag`, such as oa-trainer-sft) first
 merges its own layers into one candidate per key: `defaults` always, then every `--configs` name
@@ -32,7 +33,7 @@ def detect(doc):
 
 def precedence(profile=None):
     """The profile's ranking of card text kinds, strongest first (the base profile's without one)."""
-    return tuple((profile or {}).get("precedence") or data.trainer_profile(BASE_PROFILE)["precedence"]
+    return tuple((profile or {}).get("precedence") or data.trainer_profile(BASE_PROFILE).get("precedence")
                  or SOURCES + FILLERS)
 
 
@@ -50,7 +51,7 @@ def pick(facts, profile=None, quiet=()):
     """Settle every path: the candidate of the strongest source wins (the first put among
     equals); each loser whose value differs is a `precedence` conflict, once per value (none for
     the `quiet` paths, which the spec does not show)."""
-    order = " > ".join(precedence(profile))
+    order = " > ".join(" = ".join(e) if isinstance(e, (list, tuple)) else e for e in precedence(profile))
     named = (profile or {}).get("name") or BASE_PROFILE
     already = {c.get("path") for c in facts.conflicts}
     for path in list(facts.items):  # a path an extractor took back (del facts.items[p]) stays out

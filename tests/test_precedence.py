@@ -60,7 +60,7 @@ def test_config_block_beats_table_and_the_table_value_is_recorded(write_card):
     assert spec["training"]["num_train_epochs"] == 2
     c = conflict(spec, "training.num_train_epochs")
     assert [(v["value"], v["source"], v["line"]) for v in c["values"]] == [(2, "config", 13), (5, "table", 21)]
-    assert "config > code > table" in c["resolution"]
+    assert "cli > config = code > frontmatter > table = list > prose" in c["resolution"]
 
 
 def test_audit_reports_each_precedence_conflict_with_its_lines(write_card):
@@ -80,19 +80,23 @@ def test_same_value_in_two_places_is_no_conflict(write_card):
     assert "conflicts" not in spec
 
 
-def test_table_beats_a_list_item_whichever_comes_first(write_card):
+def test_table_and_list_rank_alike_the_first_stated_wins(write_card):
     text = ("# m\nBase model: org/llama-7b\n\n- learning_rate: 3e-05\n\n"
-            "| Hyperparameter | Value |\n|---|---|\n| learning_rate | 2e-5 |\n")
+            "| Hyperparameter | Value |\n|---|---|\n| learning_rate | 2e-5 |\n\n"
+            "```yaml\nnum_train_epochs: 2\n```\n\n- num_train_epochs: 5\n")
     spec = parsed(write_card, text)
-    assert spec["training"]["learning_rate"] == 2e-05
+    assert spec["training"]["learning_rate"] == 3e-05
     values = conflict(spec, "training.learning_rate")["values"]
-    assert [(v["value"], v["source"]) for v in values] == [(2e-05, "table"), (3e-05, "list")]
+    assert [(v["value"], v["source"]) for v in values] == [(3e-05, "list"), (2e-05, "table")]
+    assert spec["training"]["num_train_epochs"] == 2  # a config block outranks a later list
+    values = conflict(spec, "training.num_train_epochs")["values"]
+    assert [(v["value"], v["source"]) for v in values] == [(2, "config"), (5, "list")]
 
 
 def test_precedence_is_stated_once_in_the_base_profile_and_inherited():
     base = data.trainer_profile("hf-trainer")
     oa = data.trainer_profile("oa-trainer-sft")
-    assert base["precedence"][:2] == ["cli", "config"] and base["precedence"][-1] == "default"
+    assert base["precedence"][:2] == ["cli", ["config", "code"]] and base["precedence"][-1] == "default"
     assert "precedence" not in data.load("trainers/oa-trainer-sft")
     assert precedence(oa) == tuple(base["precedence"]) == precedence(None)
 

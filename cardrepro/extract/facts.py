@@ -38,7 +38,9 @@ class Fact:
 class Facts:
     def __init__(self, doc, precedence=SOURCES + FILLERS):
         self.doc = doc
-        self.rank = {source: i for i, source in enumerate(precedence)}
+        # source -> rank; an entry of the precedence may be a group of sources that rank alike
+        self.rank = {source: i for i, entry in enumerate(precedence)
+                     for source in (entry if isinstance(entry, (list, tuple)) else [entry])}
         self.items = {}  # path -> the winning Fact so far, insertion ordered
         self.candidates = {}  # path -> every Fact put for it, in the order put
         self._block_source = None  # card line -> kind of the block holding it, built on first use
