@@ -84,13 +84,23 @@ def refusal_reason(err):
 
 @lru_cache(maxsize=None)
 def _front_matter_library():
-    return re.compile(data.load("coverage")["front_matter_library"])
+    cfg = data.load("coverage")
+    return re.compile(cfg["front_matter_library"]), cfg["front_matter_lines"]
 
 
 def front_matter_library(raw):
-    """The `library_name:` of the card's front matter (bytes), or None."""
-    m = _front_matter_library().search(raw[:65536].decode("utf-8", "replace"))
-    return m.group(1) if m else None
+    """The `library_name:` of the card's front matter (bytes: a `---` first line, up to the next
+    `---`), or None."""
+    pattern, most = _front_matter_library()
+    lines = raw[:65536].decode("utf-8-sig", "replace").splitlines()[:most + 1]
+    if not lines or lines[0].strip() != "---":
+        return None
+    for line in lines[1:]:
+        if line.strip() == "---":
+            return None
+        if m := pattern.match(line):
+            return m.group(1)
+    return None
 
 
 # --- one card -------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from cardrepro.coverage import Summary, render
 from cardrepro.errors import CardError
 
 PARTITIONS_PER_WINDOW = 64       # x 32 cards: ~2,000 rows held at once, whatever the corpus size
+PARTITIONS_PER_WORKER = 4        # ... or more on a big cluster, so that no worker waits for work
 TASK = "audit_partitions"        # the name of the bag's per-partition tasks (progress counts them)
 SCHEMA = pa.schema([
     ("id", pa.string()), ("library_name", pa.string()), ("year", pa.string()), ("sha256", pa.string()),
@@ -39,9 +40,10 @@ def audit_corpus(corpus, out, summary_path=None, scheduler=None, workers=None, p
     tasks = bag.to_delayed(optimize_graph=False)
     summary = Summary(Path(corpus).name)
     bar = _bar(total, progress)
-    with _engine(scheduler, workers, bar) as compute, _RowWriter(out) as writer:
-        for start in range(0, len(tasks), PARTITIONS_PER_WINDOW):
-            for rows in compute(tasks[start:start + PARTITIONS_PER_WINDOW]):
+    with _engine(scheduler, workers, bar) as (compute, slots), _RowWriter(out) as writer:
+        window = max(PARTITIONS_PER_WINDOW, PARTITIONS_PER_WORKER * slots)
+        for start in range(0, len(tasks), window):
+            for rows in compute(tasks[start:start + window]):
                 writer.write(rows)
                 for row in rows:
                     summary.add(row)
@@ -80,7 +82,7 @@ def _local(workers, bar):
             with _Progress(bar):
                 # chunksize 1: a partition is already 32 cards; dask's default of 6 leaves workers idle
                 return dask.compute(*window, scheduler="processes", pool=pool, chunksize=1)
-        yield compute
+        yield compute, workers
 
 
 @contextlib.contextmanager
@@ -98,7 +100,7 @@ def _distributed(address, bar):
                 done[future.key] = rows
                 bar.update(len(rows))
             return [done[f.key] for f in futures]
-        yield compute
+        yield compute, sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
 
 
 class _Progress(Callback):
