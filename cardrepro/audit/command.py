@@ -1,7 +1,10 @@
 """`cardrepro audit CARD... [--format text|json|markdown|html] [--fail-on error|warning|never] [-o FILE]`
 
 Exit 0 when no finding reaches --fail-on (default error), 1 when one does, 2 when a card is bad
-input: its `FILE:LINE: msg` goes to stderr and the other cards are still audited."""
+input: its `FILE:LINE: msg` goes to stderr and the other cards are still audited.
+
+`cardrepro audit --corpus PATH [--scheduler ADDRESS] [--workers N] [--out ROWS.parquet] [--summary FILE.md]`:
+every card of a corpus on Dask (cardrepro/corpus/); Dask is imported on that path only."""
 from __future__ import annotations
 
 import sys
