@@ -6,15 +6,19 @@ import random
 import shlex
 import time
 
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cardrepro.errors import CardError
+from cardrepro.extract import stages
+from cardrepro.read import read_card
 from cardrepro.read import shellwords
 from cardrepro.spec import parse_card
-from conftest import CARDS, run_cli
+from conftest import CARDS, ROOT, run_cli
 
 HEAD = "---\nlicense: mit\nbase_model: EleutherAI/pythia-1b\n---\n# Model\nlearning_rate: 1e-5\n\n"
+SCHEMA = ROOT / "schemas" / "spec.schema.json"
 BUDGET = 3.0  # seconds per card, in process; the promise is "well under a second", the machine is shared
 
 
@@ -34,6 +38,8 @@ ATTACKS = {
     "key_then_long_prose": ("note:\n" + "words that go on\n" * 20000, (0,)),
     "digits_near_gpu": ("8 " + "1" * 13000 + " GB A100\n", (0,)),
     "alias_bomb": (_alias_bomb(), (2,)),
+    "recursive_alias": ("```yaml\nx: &a [*a, 1]\n```\n", (2,)),
+    "recursive_alias_map": ("```yaml\nx: &a {k: *a}\n```\n", (2,)),
     "deep_yaml": ("```yaml\nx: " + "[" * 10000 + "]" * 10000 + "\n```\n", (2,)),
     "deep_json": ("```json\n" + "[" * 10000 + "]" * 10000 + "\n```\n", (0,)),  # malformed: a hygiene finding
     "deep_python_sum": ("```python\nx = " + " + ".join(["'a'"] * 10000) + "\n```\n", (0,)),
@@ -168,11 +174,7 @@ def _many_metadata_datasets(n=60000):
 # name: (card, the list cut: path, card line, entries in all)
 HUGE = {
     "many_flags": pytest.param(_many_flags, ("command.args", 8, 120004)),
-    "many_trainer_datasets": pytest.param(
-        _many_trainer_datasets, ("datasets", 12, 80000),
-        marks=pytest.mark.xfail(reason="about 3.5 s: the reader builds and redacts all 80,000 YAML strings "
-                                       "(read/yamlsafe.load, redact_value) and extract/stages matches each line "
-                                       "against every method before the list is cut", strict=False)),
+    "many_trainer_datasets": pytest.param(_many_trainer_datasets, ("datasets", 12, 80000)),
     "many_metadata_datasets": pytest.param(_many_metadata_datasets, ("metadata_datasets", 4, 60000)),
 }
 
@@ -192,6 +194,43 @@ def test_huge_lists_are_cut_with_a_finding_in_bounded_time(tmp_path, make, cut):
     assert r.returncode in (0, 1), r.stderr
     found = [f for f in json.loads(r.stdout)["reports"][0]["findings"] if f["code"] == "CR603"]
     assert [(f["lines"], f["data"]) for f in found] == [([line], {"kept": 1000, "left_out": total - 1000})]
+
+
+def test_the_spec_schema_declares_what_was_cut(tmp_path):
+    card = tmp_path / "card.md"
+    card.write_text(_many_metadata_datasets(1001), encoding="utf-8")
+    spec = parse_card(card)
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    assert list(validator.iter_errors(spec)) == []
+    for bad in ({"left_out": "1"}, {"kept": -1}, {"left_out": 0}, {"extra": 1}):
+        cut = dict(spec["hygiene"]["truncated"][0], **bad)
+        errors = list(validator.iter_errors(dict(spec, hygiene={"truncated": [cut]})))
+        assert [list(e.path)[:2] for e in errors] == [["hygiene", "truncated"]], bad
+
+
+def test_a_yaml_value_that_holds_itself_is_refused_at_its_line(tmp_path):
+    card = tmp_path / "card.md"
+    card.write_text(HEAD + "```yaml\nx: &a [*a, 1]\n```\n", encoding="utf-8")
+    r = run_cli("parse", card, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"{card}:9: YAML value holds itself through an alias (it would never end)"
+
+
+def test_methods_are_found_among_many_sentences_in_bounded_time(tmp_path):
+    # each method's sentences are found through one search of the card's joined sentences, and
+    # stated as a search of each sentence alone would find them: after 80,000 sentences, a
+    # negated statement is passed over, and a match that starts in one sentence ("is") and runs
+    # on into the next ("a is a reward model") does not hide the next sentence's own match
+    prose = "".join(f"Sentence {i} says nothing. Then another one {i}.\n" for i in range(40000))
+    tail = "This model was not trained with DPO.\nOur critic is\na is a reward model.\nLater it was trained with DPO.\n"
+    card = tmp_path / "card.md"
+    card.write_text(HEAD + prose + tail, encoding="utf-8")
+    start = time.perf_counter()
+    stated = stages.stated_methods(read_card(card))
+    took = time.perf_counter() - start
+    assert took < BUDGET, f"{took:.2f}s"
+    first = HEAD.count("\n") + 40000 + 1
+    assert stated == {"dpo": (first + 3, "trained with DPO"), "reward_model": (first + 2, "is a reward model")}
 
 
 def test_a_list_at_the_limit_is_kept_whole(tmp_path):

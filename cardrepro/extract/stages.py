@@ -1,11 +1,14 @@
 """Training stages the card describes (continual pre-training, SFT, RM + PPO), with what it says
 of each, and the datasets of a mix stated in prose (bullets, names)."""
+import bisect
 import functools
+import itertools
 import re
 
 from cardrepro import data
 from cardrepro.extract.facts import Fact
 from cardrepro.extract.util import norm_dtype, number, prose_lines, search_lines
+from cardrepro.read.source import fold_case
 
 _GPU_PATTERNS = [
     r"(?P<n>\d+)\s*(?:張|张|块|塊)\s*(?P<mem>\d+)\s*G(?:B)?\s*的?\s*(?P<gpu>{gpus})",
@@ -204,27 +207,84 @@ def _method_regexes():
     return said, re.compile(conf["negation"]), options
 
 
+@functools.lru_cache(maxsize=None)
+def _methods_regex(key):
+    """One regex of data/stages.yaml `methods`, compiled."""
+    return re.compile(data.load("stages")["methods"][key])
+
+
+def _needles(key):
+    return data.load("stages")["methods"]["needles"][key]
+
+
+class _Sentences:
+    """The sentences of the card's prose, markdown link targets dropped. Its lines are joined and
+    case-folded once: a few literal searches find the lines that a pattern may match, and only
+    these are split and searched (instead of a regex search of each sentence: a card can have
+    100,000)."""
+
+    def __init__(self, doc):
+        code = {l.no for b in doc.of_kind("python", "json") for l in b.lines}
+        self.lines = [(no, text) for no, text in prose_lines(doc) if no not in code]
+        self.folded, self.starts = _fold_joined([text for _, text in self.lines])
+        self._split = {}
+
+    def matching(self, pattern, needles):
+        """((line index, sentence index), card line, sentence, first match of `pattern`) for each
+        sentence it matches, in card order. `needles`: lower-case literals, one of which the
+        folded sentence holds wherever `pattern` matches in it; other lines are not searched."""
+        for i in sorted(self._holding(needles)):
+            no, _ = self.lines[i]
+            for j, sentence in enumerate(self._sentences_of(i)):
+                m = pattern.search(sentence)
+                if m:
+                    yield (i, j), no, sentence, m
+
+    def _holding(self, needles):
+        """Indices of the lines whose folded text holds one of `needles`."""
+        found = set()
+        for needle in needles:
+            at = self.folded.find(needle)
+            while at != -1:
+                i = bisect.bisect_right(self.starts, at) - 1
+                found.add(i)
+                at = self.folded.find(needle, self.starts[i + 1])
+        return found
+
+    def _sentences_of(self, i):
+        if i not in self._split:
+            text = _LINK_URL.sub("]", self.lines[i][1])
+            self._split[i] = [s for s in _SENTENCE_END.split(text) if s.strip()]
+        return self._split[i]
+
+
+def _fold_joined(texts):
+    """(the texts case-folded and joined by line breaks, where each starts in it)."""
+    whole = "\n".join(texts)
+    if not whole.isascii():  # fold_case may change a non-ASCII text's length
+        texts = [fold_case(t) for t in texts]
+        whole = "\n".join(texts)
+    return whole.lower(), list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+
+
 def _sentences(doc):
-    """(card line, sentence) of the card's prose, markdown link targets dropped."""
-    code = {l.no for b in doc.of_kind("python", "json") for l in b.lines}
-    for no, text in prose_lines(doc):
-        if no in code:
-            continue
-        for sentence in _SENTENCE_END.split(_LINK_URL.sub("]", text)):
-            if sentence.strip():
-                yield no, sentence
+    cached = getattr(doc, "_method_sentences", None)
+    if cached is None:
+        cached = doc._method_sentences = _Sentences(doc)
+    return cached
 
 
 def _said_methods(doc):
-    """{method: (line, text)}: the first sentence stating each method for the model."""
+    """{method: (line, text)}: the first sentence stating each method for the model, in the order
+    the card states them. Only the sentences that may hold one of a method's names are searched."""
     said, negation, _ = _method_regexes()
-    out = {}
-    for no, sentence in _sentences(doc):
-        for method, pat in said.items():
-            m = pat.search(sentence) if method not in out else None
-            if m and not negation.search(sentence[: m.end()]):
-                out[method] = (no, m.group(0))
-    return out
+    found = {}  # method: (sentence's place, method's place, line, text)
+    for order, (method, pat) in enumerate(said.items()):
+        for i, no, sentence, m in _sentences(doc).matching(pat, _needles(method)):
+            if not negation.search(sentence[: m.end()]):
+                found[method] = (i, order, no, m.group(0))
+                break
+    return {method: (no, text) for method, (_, _, no, text) in sorted(found.items(), key=lambda kv: kv[1][:2])}
 
 
 def _option_methods(doc, out):
@@ -248,22 +308,18 @@ def _reward_model(doc, out):
     title = next((l for l in doc.lines if l.text.startswith("# ")), None)
     if title and re.search(conf["reward_title"], title.text):
         out.setdefault("reward_model", (title.no, title.text.strip()))
-    for no, sentence in _sentences(doc):
-        m = re.search(conf["reward_prose"], sentence)
-        if m:
-            out.setdefault("reward_model", (no, m.group(0)))
-            return
+    for _, no, _, m in _sentences(doc).matching(_methods_regex("reward_prose"), _needles("reward_prose")):
+        out.setdefault("reward_model", (no, m.group(0)))
+        return
 
 
 def _fine_tuned(doc, out):
     """`a fine-tuned version of X`: a full fine-tune, on a card that never speaks of adapters."""
-    conf = data.load("stages")["methods"]
-    if "sft" in out or any(re.search(conf["adapter_words"], t) for _, t in prose_lines(doc)):
+    if "sft" in out or next(search_lines(doc, _methods_regex("adapter_words"), tuple(_needles("adapter_words"))), None):
         return
     _, negation, _ = _method_regexes()
-    for no, sentence in _sentences(doc):
-        m = re.search(conf["fine_tuned"], sentence)
-        if m and not negation.search(sentence[: m.end()]):
+    for _, no, sentence, m in _sentences(doc).matching(_methods_regex("fine_tuned"), _needles("fine_tuned")):
+        if not negation.search(sentence[: m.end()]):
             out["sft"] = (no, m.group(0))
             return
 

@@ -1,5 +1,8 @@
 """YAML as data only: `yaml.SafeLoader` plus exponent floats (`8e-6`, YAML 1.2 style), duplicate
 keys reported rather than silently overwritten, and a cap on aliases (no alias bombs)."""
+import contextlib
+import gc
+import itertools
 import re
 
 import yaml
@@ -50,6 +53,14 @@ class CardLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         return super().construct_mapping(node, deep=deep)
 
 
+    def resolve(self, kind, value, implicit):
+        # most scalars of a large block ("- org/ds12") start with a character no implicit
+        # resolver is keyed by: their tag is the default one, as the resolver would find it
+        if (kind is yaml.ScalarNode and not self.yaml_path_resolvers and None not in self.yaml_implicit_resolvers
+                and (not implicit[0] or value[:1] not in self.yaml_implicit_resolvers)):
+            return self.DEFAULT_SCALAR_TAG
+        return super().resolve(kind, value, implicit)
+
     def construct_yaml_int(self, node):
         if sum(c.isdigit() for c in node.value) > MAX_INT_DIGITS:
             return node.value
@@ -67,26 +78,69 @@ def load(text):
         raise YamlTooComplex(f"more than {MAX_ALIASES} YAML aliases (alias bomb?)")
     loader = CardLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, loader.duplicates
-        _check_size(node)
-        value = loader.construct_document(node)
-        return redact_value(value), loader.duplicates
+        with _gc_paused():
+            node = loader.get_single_node()
+            if node is None:
+                return None, loader.duplicates
+            _check_size(node)
+            value = loader.construct_document(node)
+            return redact_value(value), loader.duplicates
     finally:
         loader.dispose()
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """The cyclic garbage collector paused while a block's value is built: a large block makes
+    up to MAX_NODES nodes and as many objects, and each collection on the way would walk every
+    object made so far (a third of the time of a 1 MB block)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_size(root):
     """A few aliases can stand for an exponential number of nodes (each alias of a list of
     aliases...): what counts is the size of the value once every alias is expanded, which each
-    later stage walks. Sizes are summed per node, each node once, so this is linear in the text."""
-    size, depth = {}, {}
+    later stage walks."""
+    if not _within_limits(root):
+        _refuse(root)
+
+
+def _within_limits(root):
+    """Whether the value, its aliases expanded, has at most MAX_NODES nodes and MAX_DEPTH
+    levels and no lone surrogate: a walk of every node as later stages will, which stops once
+    past MAX_NODES (so it is bounded, aliases or not)."""
+    count, stack = 0, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES or depth > MAX_DEPTH:
+            return False
+        if isinstance(node, yaml.ScalarNode):
+            if SURROGATE.search(node.value):
+                return False
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else itertools.chain.from_iterable(node.value)
+            stack.extend(zip(children, itertools.repeat(depth + 1)))
+    return True
+
+
+def _refuse(root):
+    """Raises YamlTooComplex for a value past a limit, saying which. Sizes are summed per node,
+    each node once, so this is linear in the text."""
+    size, depth, open_ = {}, {}, set()
     stack = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         if id(node) in size:
             continue
+        if not children_done and id(node) in open_:
+            raise YamlTooComplex("YAML value holds itself through an alias (it would never end)")
         children = _children(node)
         if children_done:
             size[id(node)] = 1 + sum(size[id(c)] for c in children)
@@ -96,6 +150,7 @@ def _check_size(root):
             if depth[id(node)] > MAX_DEPTH:
                 raise YamlTooComplex(f"YAML nested deeper than {MAX_DEPTH} levels")
             continue
+        open_.add(id(node))
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in size)
 
