@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import re
 import shlex
 import time
 
@@ -10,9 +11,11 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from cardrepro import data
 from cardrepro.errors import CardError
 from cardrepro.extract import stages
 from cardrepro.read import read_card
+from cardrepro.read.source import fold_case
 from cardrepro.read import shellwords
 from cardrepro.spec import parse_card
 from conftest import CARDS, ROOT, run_cli
@@ -20,6 +23,7 @@ from conftest import CARDS, ROOT, run_cli
 HEAD = "---\nlicense: mit\nbase_model: EleutherAI/pythia-1b\n---\n# Model\nlearning_rate: 1e-5\n\n"
 SCHEMA = ROOT / "schemas" / "spec.schema.json"
 BUDGET = 3.0  # seconds per card, in process; the promise is "well under a second", the machine is shared
+# (times are this process's CPU time: what a card costs, not how busy the shared machine is)
 
 
 def _alias_bomb():
@@ -56,13 +60,13 @@ ATTACKS = {
 
 
 def _time_parse(path):
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         parse_card(path)
         code = 0
     except CardError:
         code = 2
-    return code, time.perf_counter() - start
+    return code, time.process_time() - start
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
@@ -184,9 +188,9 @@ def test_huge_lists_are_cut_with_a_finding_in_bounded_time(tmp_path, make, cut):
     name, (path, line, total) = make.__name__, cut
     card = tmp_path / f"{name}.md"
     card.write_text(make(), encoding="utf-8")
-    start = time.perf_counter()
+    start = time.process_time()
     spec = parse_card(card)
-    took = time.perf_counter() - start
+    took = time.process_time() - start
     assert took < BUDGET, f"{name}: {took:.2f}s"
     cut = {"path": path, "line": line, "kept": 1000, "left_out": total - 1000}
     assert spec["hygiene"]["truncated"] == [cut]
@@ -225,12 +229,29 @@ def test_methods_are_found_among_many_sentences_in_bounded_time(tmp_path):
     tail = "This model was not trained with DPO.\nOur critic is\na is a reward model.\nLater it was trained with DPO.\n"
     card = tmp_path / "card.md"
     card.write_text(HEAD + prose + tail, encoding="utf-8")
-    start = time.perf_counter()
+    start = time.process_time()
     stated = stages.stated_methods(read_card(card))
-    took = time.perf_counter() - start
+    took = time.process_time() - start
     assert took < BUDGET, f"{took:.2f}s"
     first = HEAD.count("\n") + 40000 + 1
     assert stated == {"dpo": (first + 3, "trained with DPO"), "reward_model": (first + 2, "is a reward model")}
+
+
+def _needled_patterns():
+    """(name, pattern, needles) of each data/stages.yaml pattern searched only where a needle is."""
+    methods = data.load("stages")["methods"]
+    rows = [(m, "(?:" + "|".join(names) + ")") for m, names in methods["names"].items()]
+    rows += [(key, methods[key]) for key in ("adapter_words", "fine_tuned", "reward_prose")]
+    return [(name, re.compile(pattern), methods["needles"][name]) for name, pattern in rows]
+
+
+@pytest.mark.parametrize("name, pattern, needles", _needled_patterns(), ids=[r[0] for r in _needled_patterns()])
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_every_match_of_a_method_pattern_holds_a_needle(name, pattern, needles, data):
+    text = data.draw(st.from_regex(pattern))
+    said = fold_case(pattern.search(text).group(0))
+    assert any(n in said for n in needles), (name, text)
 
 
 def test_a_list_at_the_limit_is_kept_whole(tmp_path):
