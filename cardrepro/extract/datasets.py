@@ -50,6 +50,8 @@ def card_says_internal(doc, name):
     words = conf["internal_words"] + conf["remove_words"]
     lines = prose_lines(doc)
     hits = _lines_naming(doc, name)
+    if not hits:  # most names: no line to read, no pattern to build
+        return None
     named = re.compile(r"(?<![A-Za-z0-9_\-])" + re.escape(name) + r"(?![A-Za-z0-9_\-])", re.I)
     for i in hits:
         no, text = lines[i]

@@ -6,7 +6,7 @@ import json
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import family_of, prose_lines, search_lines, walk
+from cardrepro.extract.util import family_of, prose_lines, search_lines
 from cardrepro.read.document import ast_nodes
 
 _SPECIAL = re.compile(r"<\|[\w\-]+\|>|</?s>")
@@ -100,15 +100,15 @@ def _example_pattern():
     users, assistants = _roles()
     user_alt = "|".join(re.escape(u) for u in users)
     asst_alt = "|".join(re.escape(a) for a in assistants)
-    return re.compile(r"(?:" + user_alt + r")(?:(?!" + user_alt + r").)*?(?:" + asst_alt + r")"), tuple(users)
+    return re.compile(r"(?:" + user_alt + r")(?:(?!" + user_alt + r").)*?(?:" + asst_alt + r")"), re.compile(user_alt)
 
 
 def _prose_examples(doc):
-    pat, users = _example_pattern()
+    pat, user = _example_pattern()
     out = []
     code_lines = {l.no for b in doc.of_kind("python") for l in b.lines}
     for no, text in prose_lines(doc):
-        if no in code_lines or not any(u in text for u in users):
+        if no in code_lines or not user.search(text):
             continue
         for m in pat.finditer(text):
             s = m.group(0)
@@ -121,6 +121,8 @@ def _prose_examples(doc):
 def _data_samples(doc):
     out = []
     for no, text in prose_lines(doc):
+        if "{" not in text:
+            continue
         for m in _JSON_SAMPLE.finditer(text):
             try:
                 value = json.loads(m.group(0))
@@ -468,12 +470,31 @@ def _shown_formats(doc, facts):
 def _config_formats(doc):
     """(line, text) of format strings in YAML configs (Axolotl `format: '[INST] {instruction} [/INST]'`)."""
     for block in doc.of_kind("yaml", "frontmatter"):
-        lines = {l.no: l.text for l in block.lines}
-        for path, leaf in walk(block.value):
-            if path and path[-1] in ("format", "prompt_template", "template") and isinstance(leaf, str) and _SLOT.search(leaf):
+        lines = None
+        for path, leaf in _format_strings(block.value, ()):
+            if _SLOT.search(leaf):
+                lines = lines or {l.no: l.text for l in block.lines}
                 no = block.where.get(path, block.start)
                 if leaf in lines.get(no, ""):  # a scalar folded over lines loses its exact newlines
                     yield no, leaf
+
+
+_FORMAT_KEYS = ("format", "prompt_template", "template")
+
+
+def _format_strings(value, path):
+    """(path, string) of each string under a format key, in `walk` order."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, str):
+                if k in _FORMAT_KEYS:
+                    yield path + (k,), v
+            elif isinstance(v, (dict, list)):
+                yield from _format_strings(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            if isinstance(v, (dict, list)):
+                yield from _format_strings(v, path + (i,))
 
 
 @functools.lru_cache(maxsize=None)

@@ -43,17 +43,20 @@ def ast_nodes(tree):
     """The nodes `ast.walk(tree)` yields, in the same (breadth-first) order, as a list; a few
     times faster than ast.walk, which builds a generator per node."""
     out, i = [tree], 0
-    AST = ast.AST
     while i < len(out):
-        node = out[i]
+        _add_children(out[i], out)
         i += 1
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, AST):
-                out.append(value)
-            elif isinstance(value, list):
-                out.extend(v for v in value if isinstance(v, AST))
     return out
+
+
+def _add_children(node, out):
+    """Append the node's children to out, in `ast.iter_child_nodes` order."""
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, ast.AST))
 
 
 @dataclass
@@ -107,32 +110,45 @@ def _json_block(path, lines):
 
 
 def _python_block(lines):
-    tree = _parse_python(lines)
-    return Block("python", lines[0].no, lines, tree) if isinstance(tree, ast.AST) else None
+    tree, nodes = _parse_python(lines)
+    return _code_block(lines, tree, nodes) if nodes is not None else None
+
+
+def _code_block(lines, tree, nodes):
+    block = Block("python", lines[0].no, lines, tree)
+    block.__dict__["_nodes"] = nodes  # what Block.nodes() would list
+    return block
 
 
 def _parse_python(lines):
-    """The module's AST, or the SyntaxError. Code nested deeper than the parser allows (the
-    parser runs out of stack: RecursionError, MemoryError) is no more usable than a syntax error;
-    a tree deeper than MAX_PYTHON_DEPTH neither, as the extractors walk it recursively."""
+    """(the module's AST, its nodes in `ast.walk` order), or (the SyntaxError, None). Code nested
+    deeper than the parser allows (the parser runs out of stack: RecursionError, MemoryError) is
+    no more usable than a syntax error; a tree deeper than MAX_PYTHON_DEPTH neither, as the
+    extractors walk it recursively."""
     text = "\n".join(l.text for l in lines)
     try:
         tree = ast.parse(text)
     except SyntaxError as err:
-        return err
+        return err, None
     except (RecursionError, MemoryError):
-        return SyntaxError("nested too deeply")
-    return tree if _depth_at_most(tree, MAX_PYTHON_DEPTH) else SyntaxError("nested too deeply")
+        return SyntaxError("nested too deeply"), None
+    nodes = _nodes_within(tree, MAX_PYTHON_DEPTH)
+    return (tree, nodes) if nodes is not None else (SyntaxError("nested too deeply"), None)
 
 
-def _depth_at_most(tree, limit):
-    stack = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
+def _nodes_within(tree, limit):
+    """The tree's nodes level by level (which is `ast.walk`'s breadth-first order), or None when
+    the tree is more than `limit` levels deep."""
+    out, level, depth = [], [tree], 1
+    while level:
         if depth > limit:
-            return False
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return True
+            return None
+        out.extend(level)
+        below = []
+        for node in level:
+            _add_children(node, below)
+        level, depth = below, depth + 1
+    return out
 
 
 def _python_prefix(lines, i, end, blocks, budget):
@@ -146,9 +162,9 @@ def _python_prefix(lines, i, end, blocks, budget):
         if j <= i or budget[0] < j - i:
             break
         budget[0] -= j - i
-        tree = _parse_python(lines[i:j])
-        if isinstance(tree, ast.AST):
-            blocks.append(Block("python", lines[i].no, lines[i:j], tree))
+        tree, nodes = _parse_python(lines[i:j])
+        if nodes is not None:
+            blocks.append(_code_block(lines[i:j], tree, nodes))
             return j
         bad = getattr(tree, "lineno", None)
         j = i + bad - 1 if bad and 1 <= bad < j - i else j - 1

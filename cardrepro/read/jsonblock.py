@@ -1,5 +1,6 @@
 """JSON blocks (fenced or not) with duplicate keys reported with their line."""
 import json
+import re
 
 from cardrepro.read.redact import redact_value
 from cardrepro.read.yamlsafe import SURROGATE, MAX_DEPTH, MAX_INT_DIGITS
@@ -49,6 +50,9 @@ def check_value(value):
             stack.extend((x, depth + 1) for x in v)
 
 
+_BRACKET_OR_STRING = re.compile(r'[\\"{}\[\]]')
+
+
 def object_ends(lines):
     """{index of a line that starts with `{`: index of the line that closes that `{`}, for all
     such lines in one pass: brackets outside strings are matched with a stack. A JSON string
@@ -59,13 +63,14 @@ def object_ends(lines):
         if "{" not in line and "}" not in line and "[" not in line and "]" not in line:
             continue
         opens_line = line.lstrip().startswith("{")
-        in_str = esc = False
-        for ch in line:
+        in_str, escaped = False, -1  # escaped: the position of a character a backslash escapes
+        for m in _BRACKET_OR_STRING.finditer(line):  # the characters that matter, not every one
+            ch, at = m.group(), m.start()
             if in_str:
-                if esc:
-                    esc = False
-                elif ch == "\\":
-                    esc = True
+                if at == escaped:
+                    continue
+                if ch == "\\":
+                    escaped = at + 1
                 elif ch == '"':
                     in_str = False
             elif ch == '"':

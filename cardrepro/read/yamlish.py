@@ -230,21 +230,33 @@ def _locate(tree, value, path, lines, start=0):
             if at is None:
                 continue
             tree.where[path + (k,)] = lines[at].no
-            pos = max(at + 1, _locate(tree, v, path + (k,), lines, at + 1))
+            pos = max(at + 1, _locate(tree, v, path + (k,), lines, at + 1)) if isinstance(v, (dict, list)) else at + 1
     elif isinstance(value, list):
         for idx, v in enumerate(value):
-            pos = _locate(tree, v, path + (idx,), lines, pos)
+            if isinstance(v, (dict, list)):  # a scalar locates nothing and leaves pos where it is
+                pos = _locate(tree, v, path + (idx,), lines, pos)
     return pos
 
 
 def _key_at(key, lines, pos):
-    """Index of the first line at or after pos that opens `key:` (`- key:`), or None; the
-    pattern is tried only on lines that hold the key's text."""
-    pattern = None
+    """Index of the first line at or after pos that opens `key:` (`- key:`), or None; only lines
+    that hold the key's text are looked at."""
+    opens = _opens_plain_key if key[:1].strip() not in ("", "-") else _opens_key
     for j in range(pos, len(lines)):
         text = lines[j].text
-        if key in text:
-            pattern = pattern or re.compile(r"^\s*-?\s*" + re.escape(key) + r"\s*:")
-            if pattern.match(text):
-                return j
+        if key in text and opens(text, key):
+            return j
     return None
+
+
+def _opens_key(text, key):
+    return re.match(r"^\s*-?\s*" + re.escape(key) + r"\s*:", text) is not None
+
+
+def _opens_plain_key(text, key):
+    """_opens_key for a key that starts with neither a space nor a dash, without compiling a
+    pattern per key (str.strip drops the characters `\\s` matches)."""
+    t = text.lstrip()
+    if t.startswith("-"):
+        t = t[1:].lstrip()
+    return t.startswith(key) and t[len(key):].lstrip().startswith(":")
