@@ -3,6 +3,7 @@ point every later stage uses."""
 
 from cardrepro.extract import datasets as ds_extract
 from cardrepro.extract import code, command, metadata, model, prompt, settings, stages
+from cardrepro.extract import mix as training_mix
 from cardrepro.extract import prose
 from cardrepro.extract.facts import Fact, Facts
 from cardrepro.extract import canonical
@@ -50,6 +51,10 @@ def _apply_trainer(doc, facts, profile, shell, skip):
     for item in mix:
         if isinstance(item, dict) and item:
             name, opts = next(iter(item.items()))
+            if opts is None and len(item) > 1:
+                # `- oasst_export:` with its options written at the name's indent: YAML reads
+                # them as keys beside the name; they are the options the entry states
+                opts = dict(list(item.items())[1:])
         elif item is None or isinstance(item, (dict, list)):
             continue
         else:
@@ -94,7 +99,7 @@ def _datasets(doc, facts, trained, stage_list):
             origin = fact.origin
             prov[f"datasets[{i}]"] = Fact(e["name"], origin, no, facts.text_of(no) if no else fact.text)
             for k, v in e["options"].items():
-                ono = where[0].where.get(where[1] + (k,), no) if where else no
+                ono = (where[0].where.get(where[1] + (k,)) or where[0].where.get(where[1][:-1] + (k,), no)) if where else no
                 prov[f"datasets[{i}].options.{k}"] = Fact(v, origin, ono, facts.text_of(ono) if ono else fact.text)
             for k, v in defaults.items():
                 if k not in e["options"]:
@@ -104,15 +109,17 @@ def _datasets(doc, facts, trained, stage_list):
                         f"{trained['profile']['name']}: {k} defaults to {v} for every dataset that does not set it")
             out.append(e)
     else:
-        sft = next((s for s in stage_list if s.get("method") == "sft" and s.get("_datasets")), None)
-        described = sft["_datasets"] if sft else (ds_extract.config_datasets(doc) or ds_extract.phrase_datasets(doc)
-                                                      or prose.datasets(doc))
+        described = _described_mix(doc, stage_list)
         described = facts.capped(described, ds_extract.MAX_DATASETS, "datasets", described[0]["line"] if described else None)
         for i, d in enumerate(described):
             e = {"name": d["name"], "options": dict(d.get("options") or {})}
             if d.get("availability_text"):
                 e["_internal"] = d["availability_text"]
-            prov[f"datasets[{i}]"] = Fact(d["name"], "card", d["line"], facts.text_of(d["line"], d.get("match") or d["name"]))
+            rule = None
+            if d.get("refines"):
+                rule = (f"the front matter names the hub repository of '{d['refines']['name']}', which line "
+                        f"{d['refines']['line']} says the model was trained on")
+            prov[f"datasets[{i}]"] = Fact(d["name"], "card", d["line"], facts.text_of(d["line"], d.get("match") or d["name"]), rule)
             for k, v in e["options"].items():
                 prov[f"datasets[{i}].options.{k}"] = Fact(v, "card", d["line"], prov[f"datasets[{i}]"].text)
             out.append(e)
@@ -123,6 +130,17 @@ def _datasets(doc, facts, trained, stage_list):
         prov[f"datasets[{i}].availability"] = Fact(av, "card" if no else "derived", no or base.line,
                                                     facts.text_of(no) if no else base.text, None if no else rule)
     return out, prov
+
+
+def _described_mix(doc, stage_list):
+    """The training mix of a card without a trainer profile: the strongest source that states
+    one (extract/mix.py, data/training_data.yaml precedence)."""
+    sft = next((s for s in stage_list if s.get("method") == "sft" and s.get("_datasets")), None)
+    extra = {"config": (ds_extract.config_datasets(doc), "config"),
+             "stage": (sft["_datasets"] if sft else [], "prose"),
+             "phrase": (ds_extract.phrase_datasets(doc), "prose")}
+    entries, _ = training_mix.choose(training_mix.read(doc, extra))
+    return entries
 
 
 def _method(doc, facts, stage_list, trained):

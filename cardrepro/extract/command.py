@@ -66,7 +66,14 @@ def _needles():
 
 
 def commands(doc):
-    """Every command line of the card, in card order."""
+    """Every command line of the card, in card order (found once per card: several readers ask)."""
+    cached = getattr(doc, "_commands", None)
+    if cached is None:
+        cached = doc._commands = _commands(doc)
+    return cached
+
+
+def _commands(doc):
     lines = doc.lines
     out = []
     i = 0

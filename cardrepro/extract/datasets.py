@@ -9,6 +9,9 @@ from cardrepro.extract.util import prose_lines, search_lines
 
 WINDOW = 15  # characters around a dataset's name in which "internal" must appear
 MAX_DATASETS = 1000  # entries of a dataset list read (real cards list at most a few hundred)
+# a name that is a path on the machine that trained: redacted (`<local>/x.jsonl`, read/redact.py),
+# absolute, relative, home, or a data file
+_LOCAL_PATH = re.compile(r"^(?:<local>|/|\./|\.\./|~/)|\.(?:jsonl?|csv|tsv|parquet|arrow|txt)(?:\.gz)?$", re.I)
 
 
 def _said_lines(doc):
@@ -87,6 +90,8 @@ def availability(doc, name, options, stated=None):
             return "public", None, f"registry entry '{key}'"
     if (options or {}).get("input_file_path"):
         return "local_path", None, "read from a local input_file_path"
+    if _LOCAL_PATH.search(name):
+        return "local_path", None, "the name is a file path on the training machine"
     return "unknown", None, "not in the registry and the card does not say"
 
 
