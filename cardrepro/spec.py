@@ -5,6 +5,7 @@ from cardrepro.extract import datasets as ds_extract
 from cardrepro.extract import code, command, metadata, model, prompt, settings, stages
 from cardrepro.extract import mix as training_mix
 from cardrepro.extract import prose
+from cardrepro.extract import lists, tables
 from cardrepro.extract.facts import Fact, Facts
 from cardrepro.extract import canonical
 from cardrepro.read import read_card
@@ -190,6 +191,8 @@ def _extract(doc, facts, profile, shell):
     code.extract(doc, facts)
     model.extract(doc, facts)
     settings.extract(doc, facts, skip_blocks=skip | {id(b) for b in doc.of_kind("frontmatter")})
+    tables.extract(doc, facts)
+    lists.extract(doc, facts)
     prompt.extract(doc, facts)
     prose.extract(doc, facts)  # sentences: the weakest source, so it only fills gaps
     fam = model.architecture(facts)

@@ -48,6 +48,8 @@ def facts(key, value, sections=SETTING_SECTIONS):
         return [(entry["path"], entry["value"])] if switched_on(value) else []
     if k in valued():
         return list((valued()[k].get(str(value).strip().lower()) or {}).items())
+    if k in pairs():
+        return _pair_facts(pairs()[k], value)
     target = path(k, sections)
     return value_facts(target, value) if target else []
 
@@ -71,6 +73,38 @@ def list_fields():
 def holds_list(key, sections=SETTING_SECTIONS):
     """Whether `key` names a field whose value is a list (`lora_target_modules`)."""
     return path(key, sections) in list_fields()
+
+
+def pairs():
+    return _table().get("pairs") or {}
+
+
+_PAIR = re.compile(r"^\s*\(?\s*([\d.eE+\-]+)\s*,\s*([\d.eE+\-]+)\s*\)?\s*$")
+
+
+def _pair_facts(paths, value):
+    """`betas: (0.9, 0.99)` (a list, or the text of a tuple) -> one fact per number."""
+    if isinstance(value, str):
+        m = _PAIR.match(value)
+        value = list(m.groups()) if m else None
+    if not isinstance(value, list) or len(value) != len(paths):
+        return []
+    try:
+        numbers = [float(v) for v in value if not isinstance(v, bool)]
+    except (TypeError, ValueError):
+        return []
+    return list(zip(paths, numbers)) if len(numbers) == len(paths) else []
+
+
+def architecture_key(key):
+    """Whether `key` names a part of a model's architecture (`Layers`, `d_model`)."""
+    return fold(key) in (_table().get("architecture_keys") or ())
+
+
+def word_label(key):
+    """The spec path a setting's name in words (a table header, a bullet label) states where it
+    means other than the identifier it folds to: a table's `Batch size` is the global batch."""
+    return (_table().get("word_labels") or {}).get(" ".join(str(key).strip().strip("*").lower().split()))
 
 
 def switched_on(value):

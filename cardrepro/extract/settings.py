@@ -6,7 +6,7 @@ import re
 
 from cardrepro.extract import canonical
 from cardrepro.extract.util import prose_lines, walk
-from cardrepro.read import jsonblock, yamlsafe
+from cardrepro.read import jsonblock
 
 _LORA = re.compile(r"(?i)\blora\b")
 
@@ -52,10 +52,6 @@ def extract(doc, facts, skip_blocks=()):
             stated = _put_key(facts, keys[-1], leaf, line)
             if leaf is True and any(p in _BNB_SWITCHES for p in stated):
                 facts.put("quantization.method", "bitsandbytes", line, rule=None)
-    for block in doc.of_kind("table"):
-        for no, cells in block.value:
-            if len(cells) == 2:
-                _put_key(facts, cells[0], yamlsafe.scalar(cells[1]), no)
     for block in doc.of_kind("python"):
         for node in ast.walk(block.value):
             if isinstance(node, ast.Call):

@@ -13,6 +13,7 @@ LAUNCHERS = ("deepspeed", "torchrun", "accelerate", "python", "python3", "axolot
 _LAUNCH = re.compile(r"(?:^|`|\$\s*)((?:" + "|".join(LAUNCHERS) + r")\s+[^`\n]*?\.(?:py|yaml|yml)\b[^`\n]*)")
 _JSON_KEY = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*:')
 _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+-]*)\s*(.*)$")
+_DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)+\|?\s*$")  # `---|:---:`
 MAX_PYTHON_DEPTH = 100  # AST levels; `f(x)[0].y` is 5
 MAX_PYTHON_RUN = 200  # lines of unfenced code parsed as one block
 MAX_PYTHON_TRIES = 6
@@ -286,6 +287,13 @@ def scan(path, sha, lines, shape, redactions=None):
                 blocks.append(_table(lines[i:j]))
                 i, seen_content = j, True
                 continue
+        if "|" in s and i + 1 < n and "-" in lines[i + 1].text and _DELIMITER_ROW.match(lines[i + 1].text):
+            j = i + 2  # a table without outer pipes: `Size| Dataset` over `---|---`
+            while j < n and "|" in lines[j].text and lines[j].text.strip():
+                j += 1
+            blocks.append(_table(lines[i:j]))
+            i, seen_content = j, True
+            continue
         if yamlish.is_yaml_line(text, shape):
             j = _yaml_run_end(lines, i, shape)
             run = lines[i:j]

@@ -1,0 +1,138 @@
+"""Settings a card writes as markdown bullets, one `key=value` or `Label: value` a line:
+
+    * learning_rate=5e-5          - **Learning rate:** 1e-5
+    * target_modules=['k_proj']   * Weight decay: 0.1
+
+Keys go through the spelling table (data/keys.yaml, extract/canonical.py); a value is a Python or
+YAML literal of the type its spec field holds (schemas/spec.schema.json), else it states
+nothing (`eval_steps = logging_steps`, `Batch size: 1'024 sequences`). `- key: value` lines the
+reader took as a YAML block are read there, not here. A path the card's bullets give two values
+(one list per model of a multi-model card) is left out: which one holds, the card does not say.
+
+`read(doc)` is pure: candidates (path, value, line, text, source); `extract` puts them."""
+import ast
+import functools
+import re
+
+from cardrepro import validate
+from cardrepro.extract import canonical
+from cardrepro.read import yamlish, yamlsafe
+
+SOURCE = "list"
+SECTIONS = canonical.SETTING_SECTIONS + ("generation",)
+MAX_LINE = 400  # characters of a bullet line looked at: settings are short
+_PLAIN_SHAPE = yamlish.Shape()
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_BULLET = re.compile(r"^\s*[-*+]\s")
+# `* key=value`, `- **Label:** value`, `* `key`: value`: the key (letters, digits, spaces, `_.-/`),
+# then `=`, `:` or `：`, then the value (bold or code marks around it are dropped).
+_SETTING = re.compile(
+    r"^\s*[-*+]\s+(?:\*\*|__)?`?(?P<key>[A-Za-z][\w .\-/]{0,48}?)`?\s*(?:\*\*|__)?\s*(?P<sep>[=:：])\s*"
+    r"(?:\*\*|__)?\s*`?(?P<value>[^`\s*][^`]*?)`?\s*(?:\*\*|__)?\s*$")
+
+
+def read(doc):
+    """Candidates from every bullet line outside code fences and parsed blocks."""
+    in_blocks = _read_elsewhere(doc)
+    found = {}  # path -> [candidate]
+    fenced = False
+    for line in doc.lines:
+        text = line.text
+        if _FENCE.match(text):
+            fenced = not fenced
+            continue
+        if fenced or line.no in in_blocks or not _BULLET.match(text) or len(text) > MAX_LINE:
+            continue
+        m = _SETTING.match(text)
+        if not m:
+            continue
+        key = m.group("key")
+        # a label in words names a generation setting too loosely: `Top K: 4` is a MoE's routing
+        sections = SECTIONS if " " not in key.strip() else canonical.SETTING_SECTIONS
+        for path, value in stated(key, parse_value(m.group("value")), sections):
+            found.setdefault(path, []).append((path, value, line.no, text.strip(), SOURCE))
+    return [c[0] for c in found.values() if len({repr(x[1]) for x in c}) == 1]
+
+
+def _read_elsewhere(doc):
+    """Card lines another reader takes: every line of a parsed block but the items of a YAML
+    list (`- learning_rate = 2e-5` is a YAML string; `- lr: 2e-5` a YAML key, read there)."""
+    out = set()
+    for b in doc.blocks:
+        if b.kind == "yaml":
+            out.update(l.no for l in b.lines if yamlish.key_line(l.text, _PLAIN_SHAPE))
+        else:
+            out.update(l.no for l in b.lines)
+    return out
+
+
+def parse_value(raw):
+    """A value as a card writes it: a Python literal (`['q_proj', 'v_proj']`, `(0.9, 0.99)`,
+    `"cosine"`, `True`) or a YAML scalar (`5e-5`, `cosine`, `true`)."""
+    raw = raw.strip().rstrip(",;").strip()
+    if raw[:1] in "([\"'":
+        try:
+            value = ast.literal_eval(raw)
+            return list(value) if isinstance(value, tuple) else value
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            pass
+    return yamlsafe.scalar(raw)
+
+
+def stated(key, value, sections=SECTIONS):
+    """[(path, value)] that `key` with `value` states through the spelling table, each value of
+    the type its spec field holds."""
+    labelled = canonical.word_label(key) if " " in key.strip() else None
+    out = []
+    for path, v in [(labelled, value)] if labelled else canonical.facts(key, value, sections):
+        v = fitted(path, v)
+        if v is not None:
+            out.append((path, v))
+    return out
+
+
+def fitted(path, value):
+    """`value` as the spec field at `path` holds it (an integral float for an integer field),
+    or None when it is not of that type: a word is no number, a sentence no name."""
+    kinds = _types(path)
+    if isinstance(value, bool):
+        return value if "boolean" in kinds or not kinds else None
+    if isinstance(value, float) and "integer" in kinds and "number" not in kinds:
+        return int(value) if value.is_integer() else None
+    if isinstance(value, (int, float)):
+        if value < 0 and path.startswith("training."):
+            return None  # `max_steps: -1`: the framework's "not set"
+        return value if not kinds or kinds & {"integer", "number"} else None
+    if isinstance(value, str):
+        return value if (not kinds or "string" in kinds or "enum" in kinds) and _one_word(value) else None
+    if isinstance(value, list):
+        ok = kinds & {"array"} and all(isinstance(v, str) and _one_word(v) for v in value)
+        return value if ok and value else None
+    return None
+
+
+_NOT_A_NAME = re.compile(r"[\s\[\](){}<>|]|://")  # spaces, a markdown link, a URL, a placeholder
+
+
+def _one_word(text):
+    return bool(text) and len(text) <= 100 and not _NOT_A_NAME.search(text)
+
+
+@functools.lru_cache(maxsize=None)
+def _types(path):
+    """The JSON types the spec schema allows at a dotted path ({"enum"} for an enumeration);
+    empty when the schema does not describe the field."""
+    node = validate.schema("spec")
+    for part in path.split("."):
+        node = (node.get("properties") or {}).get(part)
+        if node is None:
+            return frozenset()
+    if "enum" in node:
+        return frozenset({"enum"})
+    kind = node.get("type")
+    return frozenset([kind] if isinstance(kind, str) else kind or [])
+
+
+def extract(doc, facts):
+    for path, value, line, _, source in read(doc):
+        facts.put(path, value, line, origin="card", source=source)
