@@ -117,10 +117,11 @@ def test_coverage_counts_what_cards_state(small_corpus):
     # stablelm states its base model, data, schedule and command; its learning rate is the trainer's default
     assert row(report, "base model")[1] == "2"
     assert row(report, "DeepSpeed")[1:3] == ["1", "25.0 %"]
-    assert row(report, "command")[1] == "1" and row(report, "command")[4] == "stablelm-7b-sft.md"
-    assert row(report, "sequence length")[4] == "stablelm-7b-sft.md"
-    assert row(report, "LoRA")[4] == "bloomz-mona-lora.md"
-    assert row(report, "learning rate")[4] != "stablelm-7b-sft.md"
+    # the first card is named by its id: the file name without .md
+    assert row(report, "command")[1] == "1" and row(report, "command")[4] == "stablelm-7b-sft"
+    assert row(report, "sequence length")[4] == "stablelm-7b-sft"
+    assert row(report, "LoRA")[4] == "bloomz-mona-lora"
+    assert row(report, "learning rate")[4] != "stablelm-7b-sft"
 
 
 def test_coverage_is_deterministic(small_corpus, tmp_path):
