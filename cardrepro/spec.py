@@ -5,7 +5,7 @@ from cardrepro.extract import datasets as ds_extract
 from cardrepro.extract import code, command, metadata, model, prompt, settings, stages
 from cardrepro.extract import mix as training_mix
 from cardrepro.extract import prose
-from cardrepro.extract import lists, tables
+from cardrepro.extract import lists, tables, versions
 from cardrepro.extract.facts import Fact, Facts
 from cardrepro.extract import canonical
 from cardrepro.read import read_card
@@ -193,6 +193,7 @@ def _extract(doc, facts, profile, shell):
     settings.extract(doc, facts, skip_blocks=skip | {id(b) for b in doc.of_kind("frontmatter")})
     tables.extract(doc, facts)
     lists.extract(doc, facts)
+    versions.extract(doc, facts)
     prompt.extract(doc, facts)
     prose.extract(doc, facts)  # sentences: the weakest source, so it only fills gaps
     fam = model.architecture(facts)

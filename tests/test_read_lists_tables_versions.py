@@ -173,3 +173,34 @@ The following `bitsandbytes` quantization config was used during training:
 """)
     assert (spec["quantization"]["method"], spec["quantization"]["bits"], spec["quantization"]["group_size"]) == ("gptq", 4, 128)
     assert "total_train_batch_size" not in (spec.get("training") or {})  # GPTQ's calibration batch
+
+
+def test_framework_versions_list_axolotl_header_and_pins(write_card):
+    # trl-dpo-lora-llama32-1b (HF auto-card with colons), senku-70b-qlora (Axolotl header),
+    # WizardLMTeam_WizardCoder-15B-V1.0 (pins in a note), fnlp_moss-moon-003-sft (requirements)
+    env = parse(write_card, """# m
+
+axolotl version: `0.4.0`
+
+(Note: `deepspeed==0.9.2` and `transformers==4.29.2`)
+
+```
+accelerate==0.17.1
+torch==1.13.1+cu117
+```
+
+### Framework versions
+
+- PEFT 0.18.1
+- TRL: 0.27.1
+- Datasets: 4.5.0
+""")["environment"]
+    assert env == {"axolotl": "0.4.0", "deepspeed": "0.9.2", "transformers": "4.29.2", "accelerate": "0.17.1",
+                   "torch": "1.13.1+cu117", "peft": "0.18.1", "trl": "0.27.1", "datasets": "4.5.0"}
+
+
+def test_a_minimum_or_two_pins_state_no_version(write_card):
+    # 01-ai_Yi-34B-Chat writes `deepspeed==0.10`; an install section for two CUDA builds pins torch twice
+    spec = parse(write_card, "# m\n\n```\npip install torch>=1.13 transformers>=4.30\n```\n\n"
+                             "```\npip install torch==1.13.1+cu117\npip install torch==1.13.1+cu116\n```\n")
+    assert not spec.get("environment")

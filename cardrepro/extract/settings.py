@@ -1,7 +1,6 @@
 """Hyperparameters, LoRA, quantization, generation and package versions from blocks that are
 not a named trainer config: `- key: value` lists, YAML/JSON blocks, tables, code, prose."""
 import ast
-import functools
 import re
 
 from cardrepro.extract import canonical
@@ -9,13 +8,6 @@ from cardrepro.extract.util import prose_lines, walk
 from cardrepro.read import jsonblock
 
 _LORA = re.compile(r"(?i)\blora\b")
-
-
-@functools.lru_cache(maxsize=None)
-def _package_line():
-    """`- PEFT 0.4.0`: a package that data/keys.yaml knows, then its version."""
-    names = "|".join(re.escape(n) for n in sorted(canonical.package_names(), key=len, reverse=True))
-    return re.compile(rf"^-?\s*({names})\s+v?(\d+(?:\.\d+)+\S*)", re.I)
 
 
 def _value(v):
@@ -63,10 +55,6 @@ def extract(doc, facts, skip_blocks=()):
                             continue
                         no = block.lines[0].no + kw.value.lineno - 1
                         facts.put(path, value, no, text=facts.text_of(no, kw.arg))
-    for no, text in prose_lines(doc):
-        m = _package_line().search(text)
-        if m:
-            facts.put(f"environment.{canonical.package(m.group(1))}", m.group(2), no)
     _peft_and_quant(doc, facts)
     if any(p.startswith("peft.") for p in facts.items) and not facts.has("peft.type"):
         f = next(f for p, f in facts.items.items() if p.startswith("peft."))
