@@ -204,3 +204,20 @@ def test_a_minimum_or_two_pins_state_no_version(write_card):
     spec = parse(write_card, "# m\n\n```\npip install torch>=1.13 transformers>=4.30\n```\n\n"
                              "```\npip install torch==1.13.1+cu117\npip install torch==1.13.1+cu116\n```\n")
     assert not spec.get("environment")
+
+
+def test_interactive_session_is_read_as_code(write_card):
+    # fnlp_moss-moon-003-sft: a `>>>` session, its output lines between the prompts
+    gen = parse(write_card, """# MOSS
+
+```python
+>>> from transformers import AutoTokenizer, AutoModelForCausalLM
+>>> inputs = tokenizer(query, return_tensors="pt")
+>>> for k in inputs:
+...     inputs[k] = inputs[k].cuda()
+>>> outputs = model.generate(**inputs, do_sample=True, temperature=0.7, top_p=0.8, repetition_penalty=1.02, max_new_tokens=256)
+>>> print(response)
+您好！我是MOSS，有什么我可以帮助你的吗？
+```
+""")["generation"]
+    assert gen == {"do_sample": True, "temperature": 0.7, "top_p": 0.8, "repetition_penalty": 1.02, "max_new_tokens": 256}

@@ -213,6 +213,10 @@ def _fenced(path, body, lang, shape, blocks, malformed):
     if not [l for l in body if l.text.strip()]:
         return
     body = [l for l in body if l.text.strip()] if kind in ("yaml", "json") else body
+    if kind in ("python", "text") and body[0].text.lstrip().startswith(">>>"):
+        kind, body = "python", _session_code(body)
+        if not body:
+            return
     if kind == "json":
         _json_or_malformed(path, body, blocks, malformed)
     elif kind == "yaml":
@@ -222,6 +226,17 @@ def _fenced(path, body, lang, shape, blocks, malformed):
         if b:
             blocks.append(b)
     blocks.extend(_shell_commands(body))
+
+
+def _session_code(lines):
+    """The code of an interactive session (`>>> x = f()`, `...     y`): its prompted lines without
+    the prompts, at their card lines; the output lines between them are not code."""
+    out = []
+    for l in lines:
+        s = l.text.lstrip()
+        if s.startswith((">>>", "...")) and (len(s) == 3 or s[3] == " "):
+            out.append(Line(l.no, s[4:]))
+    return out
 
 
 def _json_or_malformed(path, lines, blocks, malformed):
