@@ -221,3 +221,19 @@ def test_interactive_session_is_read_as_code(write_card):
 ```
 """)["generation"]
     assert gen == {"do_sample": True, "temperature": 0.7, "top_p": 0.8, "repetition_penalty": 1.02, "max_new_tokens": 256}
+
+
+def test_command_names_its_deepspeed_config(write_card):
+    # WizardLMTeam_WizardCoder-15B-V1.0's training command
+    spec = parse(write_card, """# WizardCoder
+
+```bash
+deepspeed train_wizardcoder.py \\
+    --model_name_or_path "bigcode/starcoder" \\
+    --learning_rate 2e-5 \\
+    --deepspeed configs/deepspeed_config.json \\
+    --fp16 True
+```
+""")
+    assert spec["deepspeed"]["config_ref"] == "configs/deepspeed_config.json"
+    assert spec["training"]["learning_rate"] == 2e-5

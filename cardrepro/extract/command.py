@@ -6,7 +6,9 @@ flags map to spec paths through data/keys.yaml, the rest of the vocabulary is da
 
 `read(doc)` is pure: it returns candidates (path, value, line, text, source); `extract` puts them."""
 import ast
+import bisect
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -77,22 +79,33 @@ def _commands(doc):
     lines = doc.lines
     out = []
     i = 0
-    while i < len(lines):
-        text = lines[i].text
-        if not _needles().search(text):
-            i += 1
+    for k in _program_lines(lines):
+        if k < i:  # a continuation line of the command before
             continue
+        text = lines[k].text
         m = _start().search(text)
         if not m:
-            i += 1
             continue
-        parts = _joined(lines, i, m.start(1), inline=text[m.start():m.start() + 1] == "`")
-        used = len(parts)
-        cmd = _parse(parts, _assignments(lines, i))
+        parts = _joined(lines, k, m.start(1), inline=text[m.start():m.start() + 1] == "`")
+        cmd = _parse(parts, _assignments(lines, k))
         if cmd:
             out.append(cmd)
-        i += max(used, 1)
+        i = k + max(len(parts), 1)
     return out
+
+
+def _program_lines(lines):
+    """Indices of the lines that name a program, in order: one search of the joined lines, not
+    one per line."""
+    texts = [l.text for l in lines]
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    joined, found = "\n".join(texts), []
+    m = _needles().search(joined)
+    while m:
+        k = bisect.bisect_right(starts, m.start()) - 1
+        found.append(k)
+        m = _needles().search(joined, starts[k + 1])
+    return found
 
 
 def _joined(lines, i, start, inline):
@@ -306,6 +319,11 @@ def _base_model_path(key):
     return canonical.path(key, ("base_model",))
 
 
+def _deepspeed_path(key, raw):
+    """`--deepspeed configs/ds_config.json`: the DeepSpeed config file the command names."""
+    return canonical.path(key, ("deepspeed",)) if isinstance(raw, str) and raw.endswith(".json") else None
+
+
 def _generation_path(key):
     return canonical.path(key, ("generation",))
 
@@ -351,7 +369,7 @@ def _flag_facts(k, raw, training, gen_ok):
     if training and k in canonical.valued():
         implied = canonical.valued()[k].get(str(raw).lower())
         return list(implied.items()) if implied else []
-    path = (_training_path(k) or _base_model_path(k)) if training else None
+    path = (_training_path(k) or _base_model_path(k) or _deepspeed_path(k, raw)) if training else None
     if path is None and gen_ok and not training:
         path = _generation_path(k)
     if path is None or k in canonical.switches():
@@ -373,7 +391,7 @@ def _flag_facts(k, raw, training, gen_ok):
 # Spec paths whose value is a word; any other path takes only a number or a boolean from a command.
 _STRING_PATHS = {"training.lr_scheduler_type", "training.save_strategy", "training.optim", "training.dtype",
                  "peft.target_modules", "base_model.name", "quantization.bnb_4bit_quant_type",
-                 "quantization.bnb_4bit_compute_dtype"}
+                 "quantization.bnb_4bit_compute_dtype", "deepspeed.config_ref"}
 # `<your-model-path>`, `[MODEL]`, `{path}`, `path/to/model`: a slot for the reader to fill, no value
 _PLACEHOLDER = re.compile(r"[<>\[\]{}]|^/?path/to/|^your[_-]|^\.\.\.$", re.I)
 
