@@ -131,11 +131,20 @@ def test_a_git_sha_is_not_a_wandb_key(card):
     ('learning_rate: "wandb login 0123456789abcdef0123456789abcdef01234567"\n', "0123456789abcdef0123456789abcdef01234567"),
 ])
 def test_error_messages_never_quote_a_secret(write_card, tmp_path, body, quoted):
+    """A value of the wrong type is a CR230 finding that quotes it: redacted, in every output."""
     card = write_card("---\nlicense: apache-2.0\nbase_model: bigscience/bloomz-560m\n---\n# m\n\n" + body)
-    for args in (("parse", card), ("audit", card), ("build", card, "-o", tmp_path / "p", "--assume")):
-        out = run_cli(*args)
-        assert out.returncode == 2 and "is not of type" in out.stderr, out.stderr
-        assert quoted not in out.stderr + out.stdout and "[REDACTED:" in out.stderr
+    parse = run_cli("parse", card, "--format", "json")
+    assert parse.returncode == 0, parse.stderr
+    (bad,) = json.loads(parse.stdout)["hygiene"]["invalid_values"]
+    assert "[REDACTED:" in bad["value"] and quoted not in parse.stdout + parse.stderr
+    audit = run_cli("audit", card, "--format", "json", "--fail-on", "never")
+    findings = json.loads(audit.stdout)["reports"][0]["findings"]
+    assert any(f["code"] == "CR230" and "[REDACTED:" in f["message"] for f in findings), findings
+    build = run_cli("build", card, "-o", tmp_path / "p", "--assume")
+    assert build.returncode == 0, build.stderr
+    written = "".join(p.read_text(errors="replace") for p in (tmp_path / "p").rglob("*") if p.is_file())
+    for out in (audit.stdout + audit.stderr, build.stdout + build.stderr, written):
+        assert quoted not in out
 
 
 @pytest.mark.parametrize("key", ["\\u0073k-proj-DsKeyAbCdEfGhIjKlMnOp8888", "sk-proj-DsKeyAbCdEfGhIjKlMnOp8888"])
