@@ -80,7 +80,7 @@ def test_a_value_for_some_model_sizes_is_not_this_cards(write_card):
     line = ("We set LoRA $r=64$, $\\alpha=16$. We also use Adam beta2 of 0.999, max grad norm of 0.3 and LoRA "
             "dropout of 0.1 for models up to 13B and 0.05 for 33B and 65B models.")
     got = {c.path: c.value for c in _read(write_card, line)}
-    assert got == {"peft.r": 64, "peft.lora_alpha": 16}
+    assert got == {"peft.r": 64, "peft.lora_alpha": 16, "training.adam_beta2": 0.999, "training.max_grad_norm": 0.3}
 
 
 def test_code_fences_and_blocks_are_not_prose(write_card):
@@ -117,3 +117,9 @@ def test_prose_only_fills_gaps(write_card):
     res = run_cli("parse", card, "--format", "json")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["training"]["learning_rate"] == 1e-05
+
+
+def test_one_phase_of_a_schedule_is_not_the_schedule(write_card):
+    # jetmoe_jetmoe-8b: a constant phase, then decay
+    line = "Phase 1 uses a constant learning rate with linear warmup and is trained on 1 trillion tokens."
+    assert not [c for c in _read(write_card, line) if c.path == "training.lr_scheduler_type"]
