@@ -8,8 +8,8 @@ from cardrepro.extract.util import family_of, number, prose_lines, search_lines
 # lower-case literal its matches contain, or a tuple of them (`search_lines` skips a card without it).
 _BASE_PATTERNS = [
     (re.compile(r"(?i)\*{0,2}(?:finetuned|fine-tuned|trained) from(?: model)?:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"),
-     "ed from"),
-    (re.compile(r"(?i)\bbase[ _]model:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"), "base"),
+     ("tuned from", "trained from")),
+    (re.compile(r"(?i)\bbase[ _]model:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"), ("base model", "base_model")),
     (re.compile(r"(?i)on top of the (?:native |original )?([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])\b"), "on top of the "),
     (re.compile(r"(?:原生的|原始的|基于|基於)\s*([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])"), ("原生的", "原始的", "基于", "基於")),
 ]
@@ -18,7 +18,8 @@ _RELEASED = re.compile(r"(?i)checkpoint:?\*{0,2}:?\s*((\d+)\s*epochs?\s*\((\d+)\
 _VOCAB = [
     (re.compile(r"(?i)vocabulary of size\s*([\d,]+)"), "vocabulary of size"),
     (re.compile(r"([\d,]{4,})\s*大小的[词詞]表"), "大小的"),
-    (re.compile(r"(?i)vocab(?:ulary)?[_ ]size\s*(?:of|:|=)?\s*([\d,]+)"), "vocab"),
+    (re.compile(r"(?i)vocab(?:ulary)?[_ ]size\s*(?:of|:|=)?\s*([\d,]+)"),
+     ("vocab_size", "vocab size", "vocabulary_size", "vocabulary size")),
 ]
 _HUB_LOAD = re.compile(r"model\s*=\s*['\"]([\w.\-]+/[\w.\-]+)['\"]")
 _REVISION = re.compile(r"(?:model_)?revision\s*=\s*['\"]([\w.\-]+)['\"]")
@@ -48,7 +49,7 @@ def extract(doc, facts):
             if m and family_of(m.group(1)):
                 facts.put("base_model.name", m.group(1), no, text=facts.text_of(no, m.group(0)))
                 break
-    for no, text, m in search_lines(doc, _RELEASED, "checkpoint"):
+    for no, text, m in search_lines(doc, _RELEASED, "steps)"):
         facts.put("model.released", {"checkpoint": m.group(1), "epochs": int(m.group(2)), "steps": int(m.group(3))}, no)
         break
     for pat, needle in _VOCAB:

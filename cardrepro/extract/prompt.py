@@ -380,10 +380,13 @@ def _read_code_texts(doc):
     for start, nodes in trees:
         consts = _string_consts(nodes)
         for node in nodes:
-            text = _code_text(node, consts)
+            text = _code_text(node, consts) if isinstance(node, _TEXT_NODES) else None
             if text is not None:
                 out.append((start + getattr(node, "lineno", 1) - 1, text))
     return out
+
+
+_TEXT_NODES = (ast.Constant, ast.JoinedStr, ast.BinOp)  # the nodes _code_text reads
 
 
 def _code_text(node, consts):

@@ -82,6 +82,10 @@ def narrative_lines(doc):
     """(line number, text) of the card's running text: not front matter, a parsed block (YAML,
     JSON, code, command, table), a code fence's body, or a table row the reader did not take
     as a table (`7B | OASST1 | 16 | 2e-4`)."""
+    return doc.derived("prose.narrative_lines", _narrative_lines)
+
+
+def _narrative_lines(doc):
     in_blocks = {l.no for b in doc.blocks for l in b.lines}
     out, fenced = [], False
     for line in doc.lines:
@@ -175,11 +179,14 @@ def _read(doc):
     lines = narrative_lines(doc)
     folded = fold_case("\n".join(t for _, t in lines))
     active = [r for r in rows() if any(n in folded for n in r.needles)]
+    any_needle = _any_of(tuple(n for r in active for n in r.needles))
     out = []
     for no, text in lines:
         # a row whose needles are not in the line is in none of its sentences (fold_case maps
         # each character on its own, but for a final sigma, which no needle holds)
         low_line = fold_case(text)
+        if not any_needle.search(low_line):
+            continue
         in_line = [r for r in active if any(n in low_line for n in r.needles)]
         if not in_line:
             continue
@@ -194,6 +201,12 @@ def _read(doc):
                     plain = _unlinked(raw)
                 out.extend(_stated_once(row, raw if row.keep_links else plain, no))
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _any_of(needles):
+    """A regex that finds a text holding any of the literals (none: matches nothing)."""
+    return re.compile("|".join(re.escape(n) for n in sorted(set(needles))) or r"(?!)")
 
 
 def _stated_once(row, sentence, no):
