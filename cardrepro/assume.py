@@ -123,16 +123,48 @@ def dtype(spec):
 
 
 def training_argument(spec, key):
-    """A TrainingArguments value the card leaves out: transformers' default, or (None, None)."""
+    """A TrainingArguments value the card leaves out: the base trainer profile's default (the card's
+    own trainer's documented defaults are already in the spec), a cardrepro assumption where that
+    default is no value the run can use (build_defaults.yaml), or (None, None)."""
     stated = get(spec, f"training.{key}")
     if stated is not None:
         return stated, None
-    ta = _defaults()["training_arguments"]
-    if key not in ta["values"]:
-        return None, None
+    own = _defaults()["training_assumptions"].get(key)
+    if own:
+        return _assumed_training_value(spec, own)
     trainer = get(spec, "trainer.name")
+    base = data.trainer_profile(base_trainer(trainer))
+    if key not in base["defaults"]:
+        return None, None
     named = trainer in data.trainer_profiles()
-    return ta["values"][key], ta["source"] + (f" ({trainer} does not set it)" if named else "")
+    return base["defaults"][key], base["assumption"] + (f" ({trainer} does not set it)" if named else "")
+
+
+def base_trainer(trainer):
+    """The profile every trainer profile is a diff on (data/trainers/hf-trainer.yaml): the root of
+    the card's trainer's `base` chain, or the default trainer when the card names none."""
+    name = trainer if trainer in data.trainer_profiles() else _defaults()["default_trainer"]
+    while data.load(f"trainers/{name}").get("base"):
+        name = data.load(f"trainers/{name}")["base"]
+    return name
+
+
+def _assumed_training_value(spec, entry):
+    """A value TrainingArguments leaves open that the run needs: a fixed value or another training key's."""
+    if "value" in entry:
+        return entry["value"], entry["source"]
+    return training_argument(spec, entry["same_as"])[0], entry["source"]
+
+
+def loop_option(spec, key):
+    """A trainer option the embedded loop applies (build_defaults.yaml trainer_options.applied) that
+    the card leaves out: the embedded trainer's documented default."""
+    stated = get(spec, f"trainer.options.{key}")
+    if stated is not None:
+        return stated, None
+    embedded = _defaults()["embedded_trainer"]
+    default = data.trainer_profile(embedded["name"])["defaults"][key]
+    return default, f"default:{embedded['name']} ({embedded['source']})"
 
 
 def lora(spec, key):
@@ -160,6 +192,8 @@ def value(spec, path):
         return dtype(spec)
     if path.startswith("training."):
         return training_argument(spec, path.split(".", 1)[1])
+    if path.startswith("trainer.options.") and path.rsplit(".", 1)[1] in _defaults()["trainer_options"]["applied"]:
+        return loop_option(spec, path.rsplit(".", 1)[1])
     if path.startswith("peft."):
         return lora(spec, path.split(".", 1)[1])
     return None, None

@@ -32,7 +32,8 @@ def training_arguments(spec, D, A, notes) -> dict:
                      "as in TrainingArguments, warmup_steps wins and the ratio is not used.")
     elif ratio is not None:
         training["warmup_steps"] = float(ratio)        # TrainingArguments: warmup_steps < 1 is a ratio
-    training["eval_strategy"] = A.add("training.eval_strategy", D["eval_strategy"]["value"], D["eval_strategy"]["source"])
+    evaluate = D["training_assumptions"]["eval_strategy"]
+    training["eval_strategy"] = A.add("training.eval_strategy", evaluate["value"], evaluate["source"])
     return training
 
 
@@ -41,14 +42,14 @@ def loop_settings(spec, D, A, notes) -> dict:
     loop = {"max_length": A.apply("training.max_length", *assume.max_length(spec)),
             "dtype": A.apply("training.dtype", *assume.dtype(spec)),
             "num_gpus": int(A.apply("training.num_gpus", *assume.world_size(spec)))}
-    loop.update(_trainer_options(spec, D["trainer_options"], notes))
+    loop.update(_trainer_options(spec, D["trainer_options"], A, notes))
     return loop
 
 
-def _trainer_options(spec, table, notes) -> dict:
-    """The card's trainer options the loop applies; a note for each one it does not."""
+def _trainer_options(spec, table, A, notes) -> dict:
+    """Every trainer option the loop applies (the card's, else assumed); a note for each card option it does not."""
     options = get(spec, "trainer.options") or {}
-    applied = {k: options[k] for k in table["applied"] if options.get(k) is not None}
+    applied = {k: A.apply(f"trainer.options.{k}", *assume.loop_option(spec, k)) for k in table["applied"]}
     unplaced = [f"`{k}: {_show(options[k])}` ({table['not_applied'][k]})" for k in table["not_applied"]
                 if options.get(k) is not None]
     if unplaced:

@@ -13,13 +13,15 @@ from cardrepro.train import contract
 ARCHITECTURES = ("bloom", "gpt_neox", "llama", "mistral", "qwen2")
 REQUIRED = ("name", "architecture", "prompt", "tokenizer", "datasets", "training")
 
-SMOKE_DEFAULTS = {
-    "model": {"hidden_size": 64, "num_layers": 2, "num_heads": 4, "intermediate_size": 256},
-    "max_length": 256, "max_steps": 30, "learning_rate": 3e-3,
-    "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1,
-    "warmup_steps": 3, "samples_per_dataset": 40,
-}
-EMBEDDED_TRAINER = "oa-trainer-sft"  # the trainer whose behaviour the embedded loop follows (masking "oa")
+
+def embedded_trainer():
+    """The trainer whose behaviour the embedded loop follows (data/build_defaults.yaml embedded_trainer)."""
+    return data.load("build_defaults")["embedded_trainer"]["name"]
+
+
+def smoke_defaults():
+    """The smoke run's settings where a hand-written config leaves one out (data/build_defaults.yaml smoke)."""
+    return data.load("build_defaults")["smoke"]["values"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -29,7 +31,7 @@ def training_defaults():
     what it passes to TrainingArguments itself, and its fixed facts (data/trainers/), under
     TrainingArguments' names."""
     from cardrepro.extract import canonical
-    profile = data.trainer_profile(EMBEDDED_TRAINER)
+    profile = data.trainer_profile(embedded_trainer())
     renamed = data.load("build_defaults").get("training_argument_names") or {}
     loop = {f.name for f in dataclasses.fields(contract.Loop)}
     out = {}
@@ -89,15 +91,17 @@ def load(project_dir):
     try:
         contract.TrainConfig.from_config(cfg)
     except (ValueError, TypeError) as err:
-        key = str(err).split(" ", 1)[0].rsplit(".", 1)[-1]
+        where = str(err).split(" ", 1)[0]
+        key = where.split(".", 1)[0] if " is not set" in str(err) else where.rsplit(".", 1)[-1]
         raise CardError(path, _line_of(text, key), str(err)) from None
     cfg["training"] = {**training_defaults(), **cfg["training"]}
     cfg["loop"] = dataclasses.asdict(contract.TrainConfig.from_config(cfg).loop)
-    smoke = dict(SMOKE_DEFAULTS)
+    defaults = smoke_defaults()
+    smoke = {k: v for k, v in defaults.items() if k != "lora_learning_rate"}
     if cfg.get("peft"):
-        smoke["learning_rate"] = 3e-2   # LoRA on a frozen random base needs a high lr to move in 30 steps
+        smoke["learning_rate"] = defaults["lora_learning_rate"]
     smoke.update(cfg.get("smoke") or {})
-    smoke["model"] = {**SMOKE_DEFAULTS["model"], **(smoke.get("model") or {})}
+    smoke["model"] = {**defaults["model"], **(smoke.get("model") or {})}
     cfg["smoke"] = smoke
     cfg.setdefault("masking", "oa")
     cfg.setdefault("left_out", [])

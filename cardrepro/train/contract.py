@@ -17,11 +17,13 @@ import functools
 
 @dataclasses.dataclass(frozen=True)
 class Loop:
-    max_length: int = 512                        # OA trainer_sft defaults where a hand-written config is silent
-    dtype: str = "fp16"
-    num_gpus: int = 1
-    random_offset_probability: float = 0.8
-    use_custom_sampler: bool = False
+    """No defaults: the build writes every setting (cardrepro/build/training.py loop_settings), so a
+    missing one is a config the build did not write, not a value to guess."""
+    max_length: int
+    dtype: str
+    num_gpus: int
+    random_offset_probability: float
+    use_custom_sampler: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +41,10 @@ class TrainConfig:
         unknown = sorted(set(loop) - {f.name for f in dataclasses.fields(Loop)})
         if unknown:
             raise ValueError(f"loop.{unknown[0]} is not a setting the training loop reads")
+        missing = [f.name for f in dataclasses.fields(Loop) if f.name not in loop]
+        if missing:
+            raise ValueError(f"loop.{missing[0]} is not set: the build writes every setting the loop reads "
+                             "(rebuild the project from its card)")
         check_stages(cfg.get("stages"), {d.get("name") for d in cfg.get("datasets") or [] if isinstance(d, dict)})
         return cls(training=dict(cfg["training"]), loop=Loop(**loop))
 

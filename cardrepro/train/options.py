@@ -16,8 +16,8 @@ GENERIC_SPLIT_SEED = 666          # OA's train_test_split random_state
 
 def val_split_default():
     """OA's get_one_dataset default, from the trainer profile (dataset_option_defaults)."""
-    from cardrepro.train.config import EMBEDDED_TRAINER
-    return float(data.trainer_profile(EMBEDDED_TRAINER)["dataset_option_defaults"]["val_split"])
+    from cardrepro.train.config import embedded_trainer
+    return float(data.trainer_profile(embedded_trainer())["dataset_option_defaults"]["val_split"])
 
 
 def split(convs, options, fmt, notices, name, use_custom_sampler):
