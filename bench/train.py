@@ -11,11 +11,17 @@ samples in the same order, same sequence length, same optimizer settings and num
              every row padded to max_length
   packed     padding-free: the same micro-batches concatenated into one row
              (cardrepro/train/packing.py), each sample attending only to itself
+  trl_*      TRL's SFTTrainer on the same rows and labels, loss averaged per micro-batch:
+             trl_padded (dynamic padding), trl_padding_free (the micro-batch flattened, SDPA with
+             transformers' block-diagonal mask from position_ids), trl_bfd and trl_wrapped
+             (packing into max_length bins, one bin per micro-batch: other micro-batches, so their
+             losses are not compared); bench/README.md says why TRL's other modes are left out
 
 Reports non-pad tokens/s (timed from the end of step 1 to the end of the last step), the pad
-share, and ratios; modes run interleaved, `--rounds` times, in rotating order, and ratios are
-medians of per-round ratios. Also reports the largest per-step loss difference against faithful
-(packed must be < 1e-4; tests/test_bench_packing.py is the test of that).
+share, and ratios; modes run in lockstep, `--rounds` times, in rotating order, and ratios are
+medians of per-step tokens/s ratios. Also reports the largest per-step loss difference against
+faithful (packed, trl_padded and trl_padding_free must be < 1e-4; tests/test_bench_packing.py and
+tests/test_bench_trl.py are the tests of that).
 
 Sample lengths follow the published per-dataset statistics of the seed mix (bench/README.md);
 the text is words drawn from the project's sample data, sized to those token counts.
@@ -55,6 +61,22 @@ MIX = {
     "code_alpaca": (19020, 1.0, 35.6, 67.8),
 }
 SIGMA = 1.0          # lognormal shape (the tables give means only); mean matched
+
+
+def versions():
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for name in ("torch", "transformers", "trl"):
+        try:
+            out.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            out.append(f"{name} absent")
+    return ", ".join(out)
+
+
+def fmt_load(avg):
+    return " / ".join(f"{x:.2f}" for x in avg)
 
 
 def lognormal(rng, mean, sigma=SIGMA):
@@ -160,9 +182,57 @@ class Turns:
                 self._advance()
 
 
+# TRL's SFTTrainer modes that run on CPU (bench/README.md says why the others are left out):
+# SFTConfig fields per mode, and whether the mode trains the same targets in the same micro-batches
+# as faithful mode (then its per-step losses must match faithful's within 1e-4).
+TRL_MODES = {
+    "trl_padded": (dict(padding_free=False, packing=False), True),        # dynamic padding (TRL's default)
+    "trl_padding_free": (dict(padding_free=True, packing=False), True),   # the micro-batch flattened, position_ids
+    "trl_bfd": (dict(packing=True, packing_strategy="bfd"), False),        # rows packed into max_length bins
+    "trl_wrapped": (dict(packing=True, packing_strategy="wrapped"), False),  # bins cut at max_length, across rows
+}
+EQUAL_SEMANTICS = {"packed", *(m for m, (_, same) in TRL_MODES.items() if same)}
+DEFAULT_MODES = ["faithful", "stock", "packed", *TRL_MODES]
+
+
+def in_order(trainer_cls):
+    """trainer_cls taking the rows in the order given (pre-shuffled with the seed, the same for
+    every mode): the default RandomSampler draws from the global RNG, which the threads share."""
+    from torch.utils.data import SequentialSampler
+
+    class InOrder(trainer_cls):
+        def _get_train_sampler(self, train_dataset=None):
+            return SequentialSampler(train_dataset if train_dataset is not None else self.train_dataset)
+
+    return InOrder
+
+
+def trl_trainer(mode, model, tokenizer, rows, args_kw, max_length, out_dir, callbacks=()):
+    """TRL's SFTTrainer on the OA rows (already tokenized, truncated and loss-masked: TRL keeps a
+    dataset's own `labels` column, which is what its assistant_only_loss would build), rows in the
+    order given, the loss averaged per micro-batch as the embedded trainer does. Packing modes put
+    one max_length bin in each micro-batch, about a faithful micro-batch's tokens."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from cardrepro.train import train as train_mod
+
+    fields, _ = TRL_MODES[mode]
+    kw = dict(args_kw, bf16=False, fp16=False, dataset_num_proc=None, shuffle_dataset=False)
+    if fields.get("packing"):
+        kw.update(max_length=max_length, per_device_train_batch_size=1)
+    else:
+        kw.update(max_length=None)        # rows are already cut to max_length; None keeps every row
+    args = SFTConfig(output_dir=str(out_dir / mode), **fields, **kw)
+
+    data = Dataset.from_list([{"input_ids": list(r["input_ids"]), "labels": list(r["labels"])} for r in rows])
+    trainer = in_order(SFTTrainer)(model=model, args=args, train_dataset=data, processing_class=tokenizer, callbacks=list(callbacks))
+    train_mod.average_loss_per_micro_batch(trainer)
+    return trainer
+
+
 def make_trainer(mode, cfg, tokenizer, model_dir, rows, args_kw, max_length, out_dir, turns, rec):
     import torch
-    from torch.utils.data import SequentialSampler
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
@@ -178,10 +248,11 @@ def make_trainer(mode, cfg, tokenizer, model_dir, rows, args_kw, max_length, out
         collator = packing.PackingCollator(tokenizer.pad_token_id)
     elif mode == "faithful":
         collator = rows_mod.Collator(tokenizer.pad_token_id)
-    else:
+    elif mode == "stock":
         collator = DataCollatorForSeq2Seq(tokenizer, padding="max_length", max_length=max_length,
                                           label_pad_token_id=-100, return_tensors="pt")
-    rec["meter"] = Meter(collator)
+    else:
+        collator = None                   # TRL's own (it refuses a custom one when padding-free)
     rec["step_s"], rec["losses"] = [], []
 
     class Clock(TrainerCallback):
@@ -200,15 +271,13 @@ def make_trainer(mode, cfg, tokenizer, model_dir, rows, args_kw, max_length, out
             if logs and "loss" in logs:
                 rec["losses"].append(float(logs["loss"]))
 
-    class InOrder(Trainer):
-        """The rows in the order given (pre-shuffled with the seed, the same for every mode): the
-        default RandomSampler draws from the global RNG, which the threads share."""
-
-        def _get_train_sampler(self, train_dataset=None):
-            return SequentialSampler(train_dataset if train_dataset is not None else self.train_dataset)
-
-    args = TrainingArguments(output_dir=str(out_dir / mode), **args_kw)
-    trainer = InOrder(model=model, args=args, train_dataset=rows, data_collator=rec["meter"], callbacks=[Clock()])
+    if mode in TRL_MODES:
+        trainer = trl_trainer(mode, model, tokenizer, rows, args_kw, max_length, out_dir, [Clock()])
+        rec["meter"] = trainer.data_collator = Meter(trainer.data_collator)
+    else:
+        rec["meter"] = Meter(collator)
+        args = TrainingArguments(output_dir=str(out_dir / mode), **args_kw)
+        trainer = in_order(Trainer)(model=model, args=args, train_dataset=rows, data_collator=rec["meter"], callbacks=[Clock()])
     if mode != "stock":   # the embedded trainer's loss averaging; stock keeps transformers' own
         train_mod.average_loss_per_micro_batch(trainer)
     trainer.pop_callback(PrinterCallback)
@@ -243,8 +312,11 @@ def run_lockstep(modes, cfg, tokenizer, model_dir, rows, args_kw, max_length, ou
     out = {}
     for m, rec in recs.items():
         meter, step_s = rec["meter"], rec["step_s"]
-        assert len(meter.real) == len(step_s), (m, len(meter.real), len(step_s))
-        out[m] = {"step_s": step_s, "real": meter.real, "computed": meter.computed, "losses": rec["losses"]}
+        # a packing mode has more bins than steps; the loader fetches one batch ahead, never trained
+        assert len(meter.real) in (len(step_s), len(step_s) + 1) if m in TRL_MODES else len(meter.real) == len(step_s), \
+            (m, len(meter.real), len(step_s))
+        n = len(step_s)
+        out[m] = {"step_s": step_s, "real": meter.real[:n], "computed": meter.computed[:n], "losses": rec["losses"]}
     return out
 
 
@@ -257,7 +329,7 @@ def main(argv=None):
     ap.add_argument("--max-length", type=int, default=2048)
     ap.add_argument("--batch", type=int, default=None, help="per-device batch (default: the project's smoke value)")
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--modes", default="faithful,stock,packed")
+    ap.add_argument("--modes", default=",".join(DEFAULT_MODES))
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
 
@@ -265,6 +337,8 @@ def main(argv=None):
     import transformers
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
+    import datasets
+    datasets.disable_progress_bars()
     import warnings
     warnings.filterwarnings("ignore")
 
@@ -287,9 +361,10 @@ def main(argv=None):
             dataloader_pin_memory=False)
         lens = sorted(len(r["input_ids"]) for r in all_rows)
         setup_s = time.perf_counter() - t_setup
-        m = machine(torch_threads=torch.get_num_threads(), cuda=torch.cuda.is_available())
+        m = machine(torch_threads=torch.get_num_threads(), cuda=torch.cuda.is_available(),
+                    versions=versions(), loadavg=os.getloadavg())
         print(f"machine: {m['nproc']} cores, {m['cpu']}, torch threads {m['torch_threads']}, GPU: "
-              f"{'yes' if m['cuda'] else 'none'}, {m['date']}")
+              f"{'yes' if m['cuda'] else 'none'}, {m['date']}; {m['versions']}; load average {fmt_load(m['loadavg'])}")
         print(f"model: tiny {cfg['architecture']} ({cfg['name']} --smoke: hidden {sm['model']['hidden_size']}, "
               f"{sm['model']['num_layers']} layers, vocab {len(tokenizer)}); max_length {a.max_length}; batch {batch} x "
               f"GA {ga}; {a.steps} steps; activation checkpointing "
@@ -322,11 +397,19 @@ def main(argv=None):
         return sum(x[0] for x in st) / sum(x[2] for x in st)
 
     def ratio(num, den):
-        """Median over steps of the per-step speed ratio (same rows, measured back to back)."""
-        return statistics.median(d[2] / n[2] for n, d in zip(steps(num), steps(den)))
+        """Median over steps of the per-step ratio of non-pad tokens/s, step i of each mode measured
+        back to back (for modes on the same rows, the inverse ratio of step times)."""
+        return statistics.median((n[0] / n[2]) / (d[0] / d[2]) for n, d in zip(steps(num), steps(den)))
 
     def loss_gap(mode):
         return max(abs(x - y) for res in runs for x, y in zip(res[mode]["losses"], res["faithful"]["losses"]))
+
+    def gap_cell(mode):
+        if "faithful" not in modes:
+            return "-"
+        if mode in TRL_MODES and mode not in EQUAL_SEMANTICS:
+            return f"({loss_gap(mode):.1e}: other micro-batches)"
+        return f"{loss_gap(mode):.2e}"
 
     print()
     hdr = ("mode", "non-pad tok/s", "pad share", "computed/non-pad", "max |loss - faithful|")
@@ -334,8 +417,7 @@ def main(argv=None):
     for mode in modes:
         st = steps(mode)
         real, comp = sum(x[0] for x in st), sum(x[1] for x in st)
-        gap = f"{loss_gap(mode):.2e}" if "faithful" in modes else "-"
-        table.append((mode, f"{tok_s(mode):.0f}", f"{1 - real / comp:.1%}", f"{comp / real:.2f}x", gap))
+        table.append((mode, f"{tok_s(mode):.0f}", f"{1 - real / comp:.1%}", f"{comp / real:.2f}x", gap_cell(mode)))
     print_table(hdr, table)
     print()
     checks = []
@@ -345,13 +427,21 @@ def main(argv=None):
         checks.append(("packed / faithful", ratio("packed", "faithful"), 1.5))
     if "packed" in modes and "stock" in modes:
         checks.append(("packed / stock", ratio("packed", "stock"), None))
+    trl = [x for x in modes if x in TRL_MODES]
+    if "packed" in modes and trl:
+        fastest = max(trl, key=tok_s)
+        checks += [(f"packed / {x}", ratio("packed", x), 1.0 if x == fastest else None) for x in trl]
     for name, v, target in checks:
         tgt = f">= {target:.1f}x  {'PASS' if v >= target else 'MISS'}" if target else "(no target)"
-        print(f"{name:<18} {v:5.2f}x  {tgt}")
-    if "packed" in modes and "faithful" in modes:
-        d = loss_gap("packed")
-        print(f"packed vs faithful per-step losses: max |diff| {d:.2e} over {a.rounds} x {a.steps} steps "
+        print(f"{name:<26} {v:5.2f}x  {tgt}")
+    if trl and "packed" in modes:
+        print(f"TRL's fastest CPU mode here: {fastest} (non-pad tok/s over the whole run)")
+    for mode in [x for x in modes if x in EQUAL_SEMANTICS] if "faithful" in modes else []:
+        d = loss_gap(mode)
+        print(f"{mode} vs faithful per-step losses: max |diff| {d:.2e} over {a.rounds} x {a.steps} steps "
               f"({'PASS' if d < 1e-4 else 'MISS'} < 1e-4)")
+    m["loadavg_end"] = os.getloadavg()
+    print(f"load average at the end: {fmt_load(m['loadavg_end'])} (1, 5, 15 min; {m['nproc']} cores)")
     n_steps = len(steps(modes[0]))
     print(f"modes in lockstep (one optimizer step each in turn); ratios: median of {n_steps} per-step ratios; "
           f"tok/s: sum of tokens / sum of step times; step 1 of each run not timed")
