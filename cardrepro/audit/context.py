@@ -35,7 +35,16 @@ def registry_entry(name):
 model_config = data.model_config
 
 
-model_family = assume.family_sizes
+def trainer_doc(trainer, topic):
+    """Where a trainer profile (data/trainers/ `docs`), else the profile it is a diff on, documents
+    `topic`; the base trainer's when the card names no known trainer; None when none does."""
+    name = trainer if trainer in data.trainer_profiles() else assume.base_trainer(None)
+    while name:
+        raw = data.load(f"trainers/{name}")
+        if (raw.get("docs") or {}).get(topic):
+            return raw["docs"][topic]
+        name = raw.get("base")
+    return None
 
 
 def matches(name, patterns):

@@ -2,6 +2,7 @@
 tokens seen, the world size the card's numbers imply)."""
 from __future__ import annotations
 
+from cardrepro.audit import context as C
 from cardrepro.audit.findings import finding
 from cardrepro.estimate.memory import fmt_b
 
@@ -30,7 +31,7 @@ def check(ctx):
             lines=ctx.lines("model.released") + batch_lines + n_lines,
             action=f"the build sets the world size to {best} for the global batch; ask the authors "
                    f"to confirm",
-            basis=["card", "derived", "trainer docs: oa-trainer-sft.md §2.3, §6.2"],
+            basis=["card", "derived", f"trainer docs: {C.trainer_doc(ctx.trainer, 'steps_per_epoch')}"],
             derivation=list(d.implied["derivation"]), paths=["training.num_gpus"],
             data={"world_size": best, "estimate": round(d.implied["estimate"], 3), "train_rows": n_train}))
 
@@ -70,7 +71,7 @@ def check(ctx):
             "CR402", "info",
             f"about {spe:,} optimizer steps per epoch" + (f", {spe * epochs:,} in {epochs} epochs" if epochs else ""),
             lines=n_lines + batch_lines, action="nothing to do",
-            basis=["card", "derived", "trainer docs: oa-trainer-sft.md §2.3, §6.2"],
+            basis=["card", "derived", f"trainer docs: {C.trainer_doc(ctx.trainer, 'steps_per_epoch')}"],
             derivation=deriv, paths=["datasets", "training.num_train_epochs"],
             data={"steps_per_epoch": spe, "train_rows": n_train}))
     elif ctx.datasets() and n_deriv and not n_train:

@@ -2,12 +2,10 @@
 will assume and where that default comes from."""
 from __future__ import annotations
 
-from cardrepro import assume
+from cardrepro import assume, data
 from cardrepro.audit import context as C
 from cardrepro.audit.findings import finding
 from cardrepro.estimate.memory import fmt_b, fmt_gb, param_breakdown
-
-TRAINER_DOCS = {"oa-trainer-sft": "oa-trainer-sft.md §1.3 (trainer_sft.py `defaults`)"}
 
 
 def required_for(ctx):
@@ -49,7 +47,7 @@ def _defaulted(ctx, fact):
     paths = fact.get("any") or [fact["path"]]
     p = next(p for p in paths if _present(ctx, p) and ctx.is_default(p))
     prof = ctx.default_profile(p) or "trainer"
-    src = TRAINER_DOCS.get(prof, f"{prof} defaults")
+    src = C.trainer_doc(prof, "defaults") or f"{prof} defaults"
     return finding(
         fact["code"], "info",
         f"{fact['what']} is not stated in the card; {p} = {ctx.get(p)!r} comes from the "
@@ -113,7 +111,7 @@ def check(ctx):
 def _ambiguous_base(ctx):
     """CR202: the card names a model family ("BLOOMZ") but not which size."""
     name = ctx.base_model()
-    cands = C.model_family(name)
+    cands = assume.family_sizes(name)
     if not cands:
         return []
     int8 = bool(ctx.get("quantization.load_in_8bit"))
@@ -149,10 +147,11 @@ def _ambiguous_base(ctx):
 def _dataset_options(ctx):
     """CR220: per-dataset options the card leaves to the trainer's default (val_split)."""
     out = []
-    profile = (C.rules().get("trainer_options") or {}).get(ctx.trainer or "")
-    if not profile or profile.get("default_val_split") is None:
+    profile = data.trainer_profile(ctx.trainer or "")
+    dv = (profile.get("dataset_option_defaults") or {}).get("val_split")
+    if dv is None:
         return out
-    dv = profile["default_val_split"]
+    cite = C.trainer_doc(ctx.trainer, "dataset_option_defaults")
     stated_splits = {}
     for i, d in ctx.datasets():
         opts = d.get("options") or {}
@@ -166,8 +165,8 @@ def _dataset_options(ctx):
         reg = C.registry_entry(d["name"])[1] or {}
         if d["name"] in stated_splits or reg.get("availability") == "internal":
             continue          # an internal set is left out anyway (CR101)
-        if C.matches(d["name"], ["wmt2019_*", "gsm8k"]):
-            continue          # these loaders use the dataset's own validation split
+        if C.matches(d["name"], profile.get("own_validation_split")):
+            continue
         note = (f"; the card gives {', '.join(map(str, others))} for the other datasets, so "
                 f"{int(dv * 100)}% held out here may be unintended") if others else ""
         out.append(finding(
@@ -175,8 +174,8 @@ def _dataset_options(ctx):
             f"`{d['name']}` states no val_split: the {ctx.trainer} default {dv} holds out "
             f"{int(dv * 100)}% of it{note}",
             lines=ctx.lines(f"datasets[{i}]"),
-            action=f"the build uses val_split {dv} (trainer docs: oa-trainer-sft.md §3.1)",
-            basis=["card", "trainer docs: oa-trainer-sft.md §3.1"], paths=[p],
+            action=f"the build uses val_split {dv} (trainer docs: {cite})",
+            basis=["card", f"trainer docs: {cite}"], paths=[p],
             data={"assumed": dv}))
     return out
 

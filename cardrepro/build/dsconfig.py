@@ -1,11 +1,15 @@
-"""DeepSpeed configs: the card's JSON as stated, a generated one where the card has none, and the
-offline resolution of every "auto" by Hugging Face Trainer's rules (transformers
-`HfTrainerDeepSpeedConfig.trainer_config_process` / `trainer_config_finalize`), for a declared
-world size. Pure Python: no deepspeed or transformers import (tests compare against them)."""
+"""DeepSpeed configs, the one module that holds them: the card's JSON as stated, a generated one
+(the ZeRO template of data/build_defaults.yaml) where the card has none, the offline resolution of
+every "auto" by Hugging Face Trainer's rules (transformers `HfTrainerDeepSpeedConfig.trainer_config_process`
+/ `trainer_config_finalize`) for a declared world size, and the config a run hands to
+TrainingArguments (`for_run`: the autos left to HF Trainer, adjusted for CPU). Pure Python: no
+deepspeed or transformers import (tests compare against them)."""
 from __future__ import annotations
 
 import copy
+import json
 import math
+from pathlib import Path
 
 import jsonschema
 
@@ -127,3 +131,49 @@ def validate(config: dict, where: str, *, resolved: bool):
         left = find_auto(config)
         if left:
             raise CardError(where, None, f"resolved DeepSpeed config still has \"auto\" at {', '.join(left)}")
+
+
+def for_run(cfg, project, mode, on_cpu, notices, stage_override=None):
+    """The DeepSpeed dict a run of the project passes to TrainingArguments(deepspeed=...), or None:
+    the project's JSON as written (HF Trainer fills its "auto"s), the generated template where it
+    has none, another ZeRO stage where the run asks for one."""
+    ds = cfg.get("deepspeed")
+    if not ds and not stage_override:
+        return None
+    ds = ds or {}
+    raw = ds.get("config")
+    if isinstance(raw, str):
+        out = _project_json(cfg, Path(project) / raw, raw)
+    elif isinstance(raw, dict):
+        out = copy.deepcopy(raw)
+    else:
+        out = generated_config(int(ds.get("stage") or stage_override or 2))
+    if stage_override:
+        out["zero_optimization"] = generated_config(int(stage_override))["zero_optimization"]
+    if on_cpu:
+        _for_cpu(out, mode, notices)
+    return out
+
+
+def _project_json(cfg, path, raw):
+    if not path.is_file():
+        raise CardError(cfg["_path"], None, f"deepspeed config {raw} not found in the project")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise CardError(path, err.lineno, f"invalid JSON: {err.msg}") from None
+
+
+def _for_cpu(out, mode, notices):
+    """No fp16/bf16 and no pinned memory on CPU; torch AdamW for a smoke run (no fused_adam JIT)."""
+    for key in ("fp16", "bf16"):
+        if isinstance(out.get(key), dict) and out[key].get("enabled") not in (False, "auto"):
+            out[key]["enabled"] = False
+    zo = out.get("zero_optimization", {})
+    for k in ("offload_optimizer", "offload_param"):
+        if isinstance(zo.get(k), dict) and zo[k].get("pin_memory"):
+            zo[k]["pin_memory"] = False
+    if mode == "smoke" and isinstance(out.get("optimizer"), dict) and "offload_optimizer" not in zo:
+        out["optimizer"].setdefault("params", {})["torch_adam"] = True
+        notices.append('smoke on CPU: DeepSpeed optimizer uses "torch_adam": true (torch AdamW, '
+                       "skips the ~48 s fused_adam JIT compile); the full run uses the card's fused AdamW")

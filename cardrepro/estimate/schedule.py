@@ -42,8 +42,7 @@ def train_size(spec):
     tc = rules.get("train_counts") or {}
     counts = tc.get("counts") or {}
     base_v = float(tc.get("val_split", 0.05))
-    profile = (rules.get("trainer_options") or {}).get(get(spec, "trainer.name") or "") or {}
-    dv = profile.get("default_val_split")
+    dv = (data.trainer_profile(get(spec, "trainer.name") or "").get("dataset_option_defaults") or {}).get("val_split")
     ds = mix(spec)
     if not ds:
         return None, [], []

@@ -16,7 +16,8 @@ from cardrepro.train import checkpoints
 from cardrepro.errors import CardError
 from cardrepro.train import config as config_mod
 from cardrepro.train import data as data_mod
-from cardrepro.train import dsconfig, envlock, rows, smoke
+from cardrepro.build import dsconfig
+from cardrepro.train import envlock, rows, smoke
 from cardrepro.train import model as model_mod
 from cardrepro.train import tokenizer as tok_mod
 
@@ -193,7 +194,7 @@ def main(opts):
     tr, sm = cfg["training"], cfg["smoke"]
     run_dir = run_dir_for(project, mode, opts.get("output"))
 
-    ds_cfg = dsconfig.resolve(cfg, project, mode, on_cpu, notices, opts.get("zero_stage"))
+    ds_cfg = dsconfig.for_run(cfg, project, mode, on_cpu, notices, opts.get("zero_stage"))
     if ds_cfg is not None and world == 1:
         single_process_env()
     if ds_cfg is not None and world > 1 and on_cpu:
