@@ -1,4 +1,4 @@
-"""The `cardrepro` command. Subcommands live with their stage and are imported only when used,
+"""The `cardrepro` command. Subcommands live with their pipeline step and are imported only when used,
 so `parse`, `audit` and `build` never pay for torch."""
 import importlib
 import os

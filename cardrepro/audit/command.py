@@ -17,7 +17,7 @@ from cardrepro.errors import CardError
 def _parse(path):
     try:
         from cardrepro.spec import parse_card
-    except ImportError as err:  # the parser stage is not installed
+    except ImportError as err:  # the parser is not installed
         raise CardError(path, None, f"cannot parse cards: {err}") from None
     return parse_card(path)
 

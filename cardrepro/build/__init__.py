@@ -1,4 +1,4 @@
-"""Build stage: spec (+ audit findings) -> a runnable project folder `generated/<name>/`.
+"""Build step: spec (+ audit findings) -> a runnable project folder `generated/<name>/`.
 
     from cardrepro.build import build_project, render_project
     build_project("cards/stablelm-7b-sft.md")          # writes generated/stablelm-7b-sft/

@@ -1,4 +1,4 @@
-"""Read stage: card bytes → `Document` (numbered lines and typed blocks)."""
+"""Read step: card bytes → `Document` (numbered lines and typed blocks)."""
 import functools
 
 from cardrepro import data
