@@ -1,6 +1,7 @@
 """Every candidate kept, one winner per path by the trainer profile's precedence (data), every
 loser that differs a conflict the audit reports; trainer profiles as diffs on TrainingArguments;
 no readable card refused (only build refuses a card with nothing to build)."""
+import ast
 import json
 import re
 
@@ -121,6 +122,55 @@ def test_no_trainer_defaults_in_train_code_and_no_oa_names_in_reader():
         assert "1e-5" not in text, rel
     for path in (ROOT / "cardrepro" / "read").glob("*.py"):
         assert "oa-trainer" not in path.read_text(encoding="utf-8"), path
+
+
+def _literal_defaults(tree):
+    """(name, value, line) of every literal in a default's place: a function argument's default, a
+    `.get(key, value)` / `.setdefault(key, value)` fallback, a class field or a module constant."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arguments):
+            args = node.posonlyargs + node.args
+            pairs = [*zip(args[len(args) - len(node.defaults):], node.defaults), *zip(node.kwonlyargs, node.kw_defaults)]
+            out += [(a.arg, d.value, d.lineno) for a, d in pairs if isinstance(d, ast.Constant)]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "setdefault") \
+                and len(node.args) == 2 and all(isinstance(a, ast.Constant) for a in node.args):
+            out.append((node.args[0].value, node.args[1].value, node.lineno))
+        elif isinstance(node, (ast.Module, ast.ClassDef)):
+            for st in node.body:
+                target = st.target if isinstance(st, ast.AnnAssign) else st.targets[0] if isinstance(st, ast.Assign) else None
+                if isinstance(target, ast.Name) and isinstance(st.value, ast.Constant):
+                    out.append((target.id.lower(), st.value.value, st.lineno))
+    return out
+
+
+def test_no_trainer_default_is_repeated_as_a_default_in_train_code():
+    defaults = {}
+    for profile in data.trainer_profiles().values():
+        for key, value in (profile.get("defaults") or {}).items():
+            defaults.setdefault(key, []).append(value)
+    copies = [f"{path.name}:{line} {key}={value!r}" for path in sorted((ROOT / "cardrepro" / "train").glob("*.py"))
+              for key, value, line in _literal_defaults(ast.parse(path.read_text(encoding="utf-8")))
+              if any(value == d and type(value) is type(d) for d in defaults.get(key, []))]
+    assert not copies, "trainer defaults repeated in cardrepro/train/ (read them from data/trainers/): " + ", ".join(copies)
+
+
+def test_the_default_scan_finds_a_copy():
+    tree = ast.parse("class Loop:\n    max_length: int = 512\n"
+                     "def f(cfg, dtype='fp16'):\n    return cfg.get('seed', 42)\n")
+    assert {(k, v) for k, v, _ in _literal_defaults(tree)} == {("max_length", 512), ("dtype", "fp16"), ("seed", 42)}
+
+
+def test_no_trainer_names_in_reader_audit_or_build_code():
+    oa = data.trainer_profile("oa-trainer-sft")
+    names = [oa["name"], oa["title"].split()[0], *(s.removesuffix(".py") for s in oa["scripts"])]
+    pattern = re.compile("|".join(map(re.escape, names)))
+    for part in ("read", "audit", "build"):
+        for path in (ROOT / "cardrepro" / part).glob("*.py"):
+            if path.name == "conflicts.py":
+                continue          # TODO(lead): its HF DeepSpeed "auto" citation still names the OA doc (§6.2)
+            found = pattern.search(path.read_text(encoding="utf-8"))
+            assert not found, f"{path.relative_to(ROOT)}: {found.group(0)}"
 
 
 def test_train_config_defaults_come_from_the_profile():

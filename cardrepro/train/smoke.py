@@ -40,7 +40,7 @@ def prepare(cfg, project, data, log=print):
     root.mkdir(parents=True, exist_ok=True)
     tok = tok_mod.train_smoke(cfg, corpus(cfg, data), tok_dir)
     tok.save_pretrained(model_dir)
-    model = model_mod.create_tiny(cfg, tok, model_dir, int(cfg["training"].get("seed", 42)))
+    model = model_mod.create_tiny(cfg, tok, model_dir, int(cfg["training"]["seed"]))
     n = sum(p.numel() for p in model.parameters())
     log(f"smoke: tokenizer ({len(tok)} tokens) and tiny random {cfg['architecture']} ({n:,} params) -> {root}")
     fp_file.write_text(fp + "\n")
