@@ -11,24 +11,139 @@ reports (CR304).
 A trainer with config layering (a profile with `configs_flag`, such as oa-trainer-sft) first
 merges its own layers into one candidate per key: `defaults` always, then every `--configs` name
 left to right (shallow update, lists replaced), then CLI flags; each value keeps the layer that
-set it (`layer`)."""
+set it (`layer`).
+
+A card whose own words name its framework (a profile's `detect`: the Axolotl badge, LLaMA-Factory's
+CLI or tag, TRL's auto-card, the HF Trainer's hyperparameter list, or a config block of the
+framework's own keys) gets that framework's documented defaults for what it leaves open, each
+citing the framework's source (`fill_defaults`)."""
+import bisect
+import functools
 import math
+import re
 
 from cardrepro import data
-from cardrepro.extract.facts import FILLERS, SOURCES, Fact
+from cardrepro.extract import canonical
+from cardrepro.extract.facts import FILLERS, SHOWN, SOURCES, Fact
 from cardrepro.read import yamlsafe
 
 BASE_PROFILE = "hf-trainer"
 
 
 def detect(doc):
-    """(profile, shell block) for the first card command whose script a trainer profile knows."""
+    """(profile, shell block) for the first card command whose script a trainer profile knows;
+    else (profile, None) for the framework the card's own words name (named_framework)."""
     for block in doc.of_kind("shell"):
         argv = block.value
         for profile in data.trainer_profiles().values():
             if any(a.split("/")[-1] in profile.get("scripts", []) for a in argv[:3]):
                 return profile, block
-    return None, None
+    return named_framework(doc)[0], None
+
+
+def named_framework(doc):
+    """(profile, card line) of the framework the card's own words name (a profile's `detect`:
+    literal words, whole lines, or a config block or command holding all of one set of its
+    keys); the lowest `detect.order` among several; (None, None) if none."""
+    return doc.derived("named_framework", _named_framework)
+
+
+def _named_framework(doc):
+    text, starts = doc.derived("joined_lines", _joined_lines)
+    found = []
+    for profile in data.trainer_profiles().values():
+        rule = profile.get("detect")
+        if not rule:
+            continue
+        line = _config_evidence(doc, rule.get("config_keys") or ()) or _words_evidence(doc, text, starts, profile["name"])
+        if line:
+            found.append((rule.get("order", 50), line, profile))
+    if not found:
+        return None, None
+    _, line, profile = min(found, key=lambda f: f[:2])
+    return profile, line
+
+
+def _joined_lines(doc):
+    """The card's lines case-folded and joined by newlines, with where each starts (one search per
+    profile, not one per line)."""
+    starts, at = [], 0
+    for l in doc.lines:
+        starts.append(at)
+        at += len(l.text) + 1
+    return "\n".join(l.text for l in doc.lines).casefold(), starts
+
+
+@functools.lru_cache(maxsize=None)
+def _words_pattern(name):
+    rule = data.trainer_profile(name)["detect"]
+    alternatives = [re.escape(w.casefold()) for w in rule.get("words") or ()]
+    alternatives += [r"^[ \t]*" + re.escape(w.casefold()) + r"[ \t]*$" for w in rule.get("lines") or ()]
+    return re.compile("|".join(alternatives), re.M) if alternatives else None
+
+
+def _words_evidence(doc, text, starts, name):
+    pattern = _words_pattern(name)
+    m = pattern.search(text) if pattern else None
+    return doc.lines[bisect.bisect_right(starts, m.start()) - 1].no if m else None
+
+
+def _config_evidence(doc, key_sets):
+    """The first line of a YAML block whose top-level keys, or a command whose --flags, hold all
+    of one of `key_sets`."""
+    if not key_sets:
+        return None
+    for block in doc.of_kind("yaml", "shell"):
+        if block.kind == "yaml":
+            keys = set(block.value) if isinstance(block.value, dict) else set()
+        else:
+            keys = {a[2:].partition("=")[0] for a in block.value if isinstance(a, str) and a.startswith("--")}
+        if any(keys.issuperset(s) for s in key_sets):
+            return block.start
+    return None
+
+
+def fill_defaults(facts, profile, evidence_line):
+    """What the card leaves open, from the documented defaults of the framework its words name
+    (named_framework), at their spec paths with origin `default:<profile>`: never a path the card
+    states, nor one a stated value makes moot (the base profile's `overridden_by`), nor one whose
+    `when` paths the card leaves open."""
+    overridden = data.trainer_profile(BASE_PROFILE).get("overridden_by") or {}
+    skip = set(profile["detect"].get("skip") or ())
+    told = f"the card names {profile['title']} (line {evidence_line})"
+    for key in profile["defaults"]:
+        entry = _default_entry(profile, key)
+        if key in skip or not all(facts.has(p) for p in entry.get("when") or ()):
+            continue
+        value = _default_value(facts, profile, entry)
+        for path, v in (canonical.facts(key, value) if value is not None else ()):
+            if facts.has(path) or any(facts.has(p) for p in overridden.get(path) or ()):
+                continue
+            facts.put(path, v, origin=f"default:{profile['name']}", source="default",
+                      text=f"{profile['name']}: {key} defaults to {value} ({entry['source']})"[:SHOWN],
+                      rule=f"{entry['why']}; {told}")
+
+
+def _default_entry(profile, key):
+    """A profile default as {value or from/times, source, why, when}: a bare value cites the
+    profile's `source`, one it marks `inherit` its base's (with the profile's `inherits` why)."""
+    entry = profile["defaults"][key]
+    if isinstance(entry, dict):
+        return entry
+    own = (data.load(f"trainers/{profile['name']}").get("defaults") or {}).get(key)
+    if own == data.INHERIT:
+        base = data.trainer_profile(profile["base"])
+        return {"value": entry, "source": base["source"], "why": profile.get("inherits") or f"{base['title']} default"}
+    return {"value": entry, "source": profile["source"], "why": f"{profile['title']} default"}
+
+
+def _default_value(facts, profile, entry):
+    """The entry's value; a derived one (`from` another key, `times` a factor) from that key's
+    value in the spec so far (the card's, or its filled default)."""
+    if "from" not in entry:
+        return entry.get("value")
+    base = facts.get(canonical.path(entry["from"]))
+    return base * entry["times"] if isinstance(base, (int, float)) and "times" in entry else base
 
 
 def precedence(profile=None):

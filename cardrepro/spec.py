@@ -28,7 +28,7 @@ def _ds_block(doc):
 def _apply_trainer(doc, facts, profile, shell, skip):
     """The trainer's layered config (resolve.layer) as candidates: mapped keys at their spec paths,
     the rest as trainer options."""
-    if not profile:
+    if not profile or shell is None:  # a framework named by the card's words: resolver.fill_defaults
         return None
     r = resolver.layer(doc, facts, profile, shell, skip)
     merged = r["merged"]
@@ -217,6 +217,8 @@ def _extract(doc, facts, profile, shell):
     if len(stage_list) == 1 and "num_gpus" in stage_list[0]:
         no, said = stage_list[0]["_prov"]["num_gpus"]
         facts.put("training.num_gpus", stage_list[0]["num_gpus"], no, around=said)
+    if profile and not trained:  # last: a default fills only what every reader left open
+        resolver.fill_defaults(facts, profile, resolver.named_framework(doc)[1])
     return trained, stage_list, method, method_fact, datasets, ds_prov, ds_block
 
 
