@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,6 +33,8 @@ SEED = ROOT / "cards" / "stablelm-7b-sft.md"
 # (required in parse's code path by the parse issue) costs a process.
 UNVALIDATED_PARSE = ("import json, sys; from cardrepro.spec import build_spec; "
                      "sys.stdout.write(json.dumps(build_spec(sys.argv[1]), indent=2, ensure_ascii=False))")
+# the issue's yardstick for reading a card: huggingface_hub's own loader, of the same file
+MODELCARD_LOAD = "import sys; from huggingface_hub import ModelCard; ModelCard.load(sys.argv[1])"
 
 
 def cli_cmd():
@@ -48,9 +51,18 @@ def timed_run(cmd, cwd=None, ok=(0,)):
     return dt
 
 
+def timed_cpu_run(cmd):
+    """(wall s, CPU s) of one whole process: CPU is the child's user + system time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = timed_run(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 # ---------------------------------------------------------------------------------------------
 def cold_start(reps):
-    """Whole processes, interleaved: python -c pass | cardrepro parse | cardrepro audit."""
+    """Whole processes, interleaved: python -c pass | cardrepro parse | cardrepro audit | references;
+    wall and CPU time of each."""
     cli = cli_cmd()
     cmds = {
         "floor": [sys.executable, "-c", "pass"],
@@ -59,15 +71,33 @@ def cold_start(reps):
         # references, not product paths: what the schema check costs a process
         "import_jsonschema": [sys.executable, "-c", "import jsonschema"],
         "parse_unvalidated": [sys.executable, "-c", UNVALIDATED_PARSE, str(SEED)],
+        "modelcard_load": [sys.executable, "-c", MODELCARD_LOAD, str(SEED)],
     }
     for c in cmds.values():          # warm the page cache once, not measured
         timed_run(c)
-    times = {k: [] for k in cmds}
+    times, cpu = {k: [] for k in cmds}, {k: [] for k in cmds}
     for _ in range(reps):
         for k, c in cmds.items():
-            times[k].append(timed_run(c))
+            wall, used = timed_cpu_run(c)
+            times[k].append(wall)
+            cpu[k].append(used)
     med = {k: statistics.median(v) for k, v in times.items()}
-    return {"median_s": med, "all_s": times, **{f"ratio_{k}": med[k] / med["floor"] for k in cmds}}
+    med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
+    return {"median_s": med, "all_s": times, **{f"ratio_{k}": med[k] / med["floor"] for k in cmds},
+            "median_cpu_s": med_cpu, "all_cpu_s": cpu,
+            **{f"cpu_ratio_{k}": med_cpu[k] / med_cpu["floor"] for k in cmds},
+            **{f"cpu_ratio_{k}_modelcard": med_cpu[k] / med_cpu["modelcard_load"] for k in cmds}}
+
+
+def cold_cpu_rows(cs):
+    """CPU time of the cold starts against the floor and against ModelCard.load of the same card."""
+    cpu = cs["median_cpu_s"]
+    out = []
+    for k, label in (("floor", "python -c pass"), ("modelcard_load", "ModelCard.load (reference)"),
+                     ("parse", "cardrepro parse"), ("audit", "cardrepro audit")):
+        out.append((f"  CPU: {label}", f"{cpu[k]:.3f} s",
+                    f"{cs[f'cpu_ratio_{k}']:.2f}x floor, {cs[f'cpu_ratio_{k}_modelcard']:.2f}x ModelCard.load", "", ""))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,6 +264,22 @@ def verdict(ok):
     return "PASS" if ok else "MISS"
 
 
+def print_cold_start(cs, a):
+    med = cs["median_s"]
+    rows = [("cold start: python -c pass (floor)", f"{med['floor']:.3f} s", "1.00x", "", "")]
+    for k in ("parse", "audit"):
+        rows.append((f"cold start: cardrepro {k}", f"{med[k]:.3f} s", f"{cs[f'ratio_{k}']:.2f}x floor",
+                     "< 0.5 s", verdict(med[k] < 0.5)))
+    for k, label in (("import_jsonschema", "python -c 'import jsonschema'"), ("modelcard_load", "ModelCard.load of the card")):
+        rows.append((f"  reference: {label}", f"{med[k]:.3f} s", f"{cs[f'ratio_{k}']:.2f}x floor", "", ""))
+    print()
+    print_table(("benchmark", "value", "ratio", "target", ""), rows + cold_cpu_rows(cs))
+    print(f"whole-process medians over {a.reps} interleaved repetitions (wall; CPU = user + system of the process)")
+    if a.json:
+        a.json.write_text(json.dumps({"machine": machine(), "cold_start": cs}, indent=2, default=str))
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=7, help="repetitions of each whole-process timing")
@@ -245,12 +291,15 @@ def main(argv=None):
     ap.add_argument("--regen-reps", type=int, default=5)
     ap.add_argument("--profile", action="store_true", help="print parse/audit hot spots and import times")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    ap.add_argument("--cold-start-only", action="store_true", help="only the cold start rows (wall and CPU)")
     a = ap.parse_args(argv)
 
     m = machine()
     print(f"machine: {m['nproc']} cores, {m['cpu']}, Python {m['python']}, {m['date']}", flush=True)
     print("cold start ...", flush=True)
     cs = cold_start(a.reps)
+    if a.cold_start_only:
+        return print_cold_start(cs, a)
     print("corpus throughput ...", flush=True)
     tp = throughput(a.corpus)
     hub = None
@@ -271,6 +320,9 @@ def main(argv=None):
          f"{cs['ratio_import_jsonschema']:.2f}x floor", "", ""),
         ("  reference: parse minus CLI and jsonschema", f"{med['parse_unvalidated']:.3f} s",
          f"{cs['ratio_parse_unvalidated']:.2f}x floor", "", ""),
+        ("  reference: ModelCard.load of the card", f"{med['modelcard_load']:.3f} s",
+         f"{cs['ratio_modelcard_load']:.2f}x floor", "", ""),
+        *cold_cpu_rows(cs),
         (f"throughput: parse ({tp['cards']} variants)", f"{tp['parse_cards_per_s']:.0f} cards/s",
          f"{tp['io_cards_per_s'] / tp['parse_cards_per_s']:.0f}x slower than read+sha256",
          ">= 200 cards/s", verdict(tp["parse_cards_per_s"] >= 200)),
