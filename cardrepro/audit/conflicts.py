@@ -235,7 +235,7 @@ def _save_strategy(ctx):
 
 def _deepspeed_mismatch(ctx):
     """HF Trainer fills DeepSpeed "auto" values from TrainingArguments and raises on non-auto
-    values that disagree (oa-trainer-sft.md §6.2)."""
+    values that disagree (transformers integrations/deepspeed.py, HfTrainerDeepSpeedConfig)."""
     cfg = ctx.get("deepspeed.config")
     if not isinstance(cfg, dict):
         return []
@@ -257,7 +257,7 @@ def _deepspeed_mismatch(ctx):
                 lines=ctx.lines("deepspeed.config", tr_path),
                 action=f"set `{ds_key}` to \"auto\" (the build does) or make the two agree; ask "
                        f"the authors which value was used",
-                basis=["card", "trainer docs: oa-trainer-sft.md §6.2 (HfTrainerDeepSpeedConfig)"],
+                basis=["card", "transformers integrations/deepspeed.py (HfTrainerDeepSpeedConfig.trainer_config_finalize)"],
                 paths=[f"deepspeed.config.{ds_key}", tr_path]))
     dtype = ctx.get("training.dtype")
     for key, want in (("fp16.enabled", "fp16"), ("bf16.enabled", "bf16")):
