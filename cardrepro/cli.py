@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "diff": ("cardrepro.build.command", "diff"),
     "run": ("cardrepro.train.command", "run"),
     "infer": ("cardrepro.train.command", "infer"),
+    "merge": ("cardrepro.train.merge", "merge"),
     "export": ("cardrepro.export.command", "export"),
 }
 

@@ -1,10 +1,10 @@
 """Inference: the same rendering as training up to the assistant prefix, the card's generation
 settings, stop at the assistant suffix (its closing text)."""
-import json
 from pathlib import Path
 
 from cardrepro.errors import CardError
 from cardrepro.train import config as config_mod
+from cardrepro.train import final as final_mod
 from cardrepro.train import format as fmt
 from cardrepro.train import rows
 
@@ -31,7 +31,28 @@ def find_checkpoint(project, checkpoint):
     raise CardError(Path(project) / "runs", None, "no trained checkpoint: run `cardrepro run PROJECT --smoke` first or pass --checkpoint")
 
 
-def load(cfg, ckpt):
+def released_model(cfg):
+    """(hub id or folder, revision) of the released model the card names (train_config.json inference.model)."""
+    inference = cfg.get("inference") or {}
+    if not inference.get("model"):
+        raise CardError(cfg["_path"], config_mod.line_of(cfg, "inference"),
+                        "the card names no released model (inference.model): train one with `cardrepro run`")
+    return inference["model"], inference.get("revision")
+
+
+def load_released(name, revision):
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(name, revision=revision)
+    model = AutoModelForCausalLM.from_pretrained(name, revision=revision)
+    model.eval()
+    return tokenizer, model
+
+
+def load(cfg, ckpt, project=None):
     import warnings
 
     import torch
@@ -41,10 +62,10 @@ def load(cfg, ckpt):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(ckpt))
-    if (ckpt / "adapter_config.json").is_file():
+    if final_mod.is_adapter(ckpt):
         from peft import PeftModel
         from cardrepro.train.model import load_base
-        base_path = json.loads((ckpt / "adapter_config.json").read_text())["base_model_name_or_path"]
+        base_path = final_mod.adapter_base(ckpt, project)
         base, _ = load_base(cfg, base_path, tokenizer, None, not torch.cuda.is_available())
         model = PeftModel.from_pretrained(base, str(ckpt))
     else:
@@ -81,10 +102,14 @@ def generate(tokenizer, model, cfg, messages, max_new_tokens=None, seed=0):
     return tokenizer.decode(new, skip_special_tokens=False)
 
 
-def main(project, checkpoint, prompt, max_new_tokens=None, seed=0, echo=print, read=input):
+def main(project, checkpoint, prompt, max_new_tokens=None, seed=0, echo=print, read=input, released=False):
     cfg, project = config_mod.load(project)
-    ckpt = find_checkpoint(project, checkpoint)
-    tokenizer, model = load(cfg, ckpt)
+    if released:
+        ckpt, revision = released_model(cfg)
+        tokenizer, model = load_released(ckpt, revision)
+    else:
+        ckpt = find_checkpoint(project, checkpoint)
+        tokenizer, model = load(cfg, ckpt, project)
     if prompt is not None:
         echo(generate(tokenizer, model, cfg, [{"role": "user", "content": prompt}], max_new_tokens, seed))
         return 0

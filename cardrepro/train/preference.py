@@ -18,6 +18,7 @@ from cardrepro.errors import CardError
 from cardrepro.train import config as config_mod
 from cardrepro.train import data as data_mod
 from cardrepro.train import format as fmt
+from cardrepro.train import final as final_mod
 from cardrepro.train import model as model_mod
 from cardrepro.train import options, registry, rows, smoke
 from cardrepro.train import tokenizer as tok_mod
@@ -207,7 +208,7 @@ def run_stage(cfg, project, stage, mode, opts, out_dir, init_dir):
     trainer.train()
     final = out_dir / "final"
     trainer.save_model(str(final))
-    tokenizer.save_pretrained(str(final))
+    final_mod.save_tokenizer(tokenizer, project, final)
     return summarize(out_dir, cfg, stage, mode, t0)
 
 

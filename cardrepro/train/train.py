@@ -2,8 +2,8 @@
 
 Run folder (PROJECT/runs/<smoke|full>/ by default): cardrepro-run.json (whose run it is),
 metrics.jsonl, loss.png, resolved_config.json, env.json,
-checkpoint-N/ (HF checkpoints, --resume continues from the last), final/ (model or
-adapter + tokenizer), summary.json."""
+checkpoint-N/ (HF checkpoints, --resume continues from the last), final/ (the model, or
+a LoRA adapter alone in PEFT's format, + the tokenizer with the card's chat template), summary.json."""
 import json
 import os
 import shutil
@@ -17,7 +17,8 @@ from cardrepro.errors import CardError
 from cardrepro.train import config as config_mod
 from cardrepro.train import data as data_mod
 from cardrepro.build import dsconfig
-from cardrepro.train import envlock, rows, smoke
+from cardrepro.train import console, envlock, rows, smoke
+from cardrepro.train import final as final_mod
 from cardrepro.train import model as model_mod
 from cardrepro.train import tokenizer as tok_mod
 
@@ -113,6 +114,7 @@ def prepare_data(cfg, project, mode, notices):
     data = data_mod.build(cfg, project, mode, notices)
     if mode == "smoke":
         tok_dir, model_dir = smoke.prepare(cfg, project, data, log=say)
+        model_dir = Path(model_dir).resolve()    # an adapter's base_model_name_or_path, from any working folder
         tokenizer = tok_mod.load_dir(tok_dir)
     else:
         model_dir = cfg["base_model"]
@@ -151,7 +153,7 @@ def runtime_overrides(cfg, mode, opts, run_dir, ds_cfg, on_cpu, world, rank, not
         output_dir=str(run_dir), seed=int(tr["seed"]), data_seed=int(tr["seed"]),
         activation_checkpointing=bool(tr.get("activation_checkpointing")) and not cfg.get("quantization"),
         deepspeed=ds_cfg, fp16=fp16, bf16=bf16,
-        report_to=[], remove_unused_columns=False, dataloader_num_workers=0,
+        report_to=list(opts.get("report_to") or []), remove_unused_columns=False, dataloader_num_workers=0,
         ddp_backend="gloo" if on_cpu and world > 1 and ds_cfg is None else None,
         save_only_model=False, disable_tqdm=rank != 0, dataloader_pin_memory=not on_cpu, use_cpu=on_cpu and world > 1,
     )
@@ -195,6 +197,8 @@ def main(opts):
     run_dir = run_dir_for(project, mode, opts.get("output"))
 
     ds_cfg = dsconfig.for_run(cfg, project, mode, on_cpu, notices, opts.get("zero_stage"))
+    if ds_cfg is not None and on_cpu:
+        console.announce_ds_compile(say)
     if ds_cfg is not None and world == 1:
         single_process_env()
     if ds_cfg is not None and world > 1 and on_cpu:
@@ -278,7 +282,7 @@ def main(opts):
     final = run_dir / "final"
     trainer.save_model(str(final))
     if rank == 0:
-        tokenizer.save_pretrained(str(final))
+        final_mod.save_tokenizer(tokenizer, project, final)
     frozen_ok = None
     if frozen_before is not None:
         after = dict(trainer.model.named_parameters())
@@ -287,6 +291,8 @@ def main(opts):
         summary = finish(run_dir, cfg, mode, t0, train_s, collator.tokens, total, trainable, model, frozen_ok, eval_loss, world)
         for k, v in summary.items():
             say(f"  {k}: {v}")
+        for line in console.where_files_are(run_dir, final):
+            say(line)
     if world > 1 and torch.distributed.is_initialized():
         torch.distributed.barrier()
     return 0
@@ -303,15 +309,8 @@ def quiet_warnings():
 
 
 def quiet_progress(trainer):
-    """Keep tqdm's bar but stop it printing every log dict (metrics.jsonl has them)."""
-    from transformers.trainer_callback import ProgressCallback
-
-    class Bar(ProgressCallback):
-        def on_log(self, args, state, control, logs=None, **kw):
-            pass
-
-    if trainer.pop_callback(ProgressCallback) is not None:
-        trainer.add_callback(Bar())
+    """Keep tqdm's bar; a line per logging step (step, loss, lr) instead of every log dict (metrics.jsonl has them)."""
+    console.progress_callback(trainer)
 
 
 def finish(run_dir, cfg, mode, t0, train_s, tokens, total, trainable, model, frozen_ok, eval_loss, world):
