@@ -36,10 +36,10 @@ def build(card, out):
 
 @pytest.fixture(scope="module")
 def lora_run(tmp_path_factory):
-    """(project, run folder, finished `cardrepro run`) of a 2-step LoRA smoke run."""
+    """(project, run folder, finished `cardrepro run`) of a 2-step LoRA smoke run, merged by --merge."""
     root = tmp_path_factory.mktemp("lora")
     proj = build(CARDS / f"{LORA}.md", root / LORA)
-    r = run_cli("run", LORA, "--smoke", "--max-steps", "2", cwd=root, **TRAIN)
+    r = run_cli("run", LORA, "--smoke", "--max-steps", "2", "--merge", cwd=root, **TRAIN)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     return proj, proj / "runs" / "smoke", r
 
@@ -75,6 +75,7 @@ def test_console_shows_step_loss_lr_a_progress_bar_and_where_files_are(lora_run)
                         ("final adapter (PEFT)", run_abs / "final")):
         assert re.search(rf"^{re.escape(label)}: {re.escape(str(path))}\b", r.stdout, re.M), label
         assert (proj.parent / path).exists()
+    assert f"merged model: {run_abs / 'merged'}" in r.stdout
 
 
 def test_final_tokenizer_reproduces_the_cards_prompt(lora_run):
@@ -129,9 +130,10 @@ def test_merge_gives_the_logits_of_base_plus_adapter(lora_run, merged):
     ids = tok("human:你好，今天做什么?assistant:")["input_ids"]
     base = logits(AutoModelForCausalLM.from_pretrained(base_dir).eval(), ids)
     with_adapter = logits(PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_dir), str(final)).eval(), ids)
-    merged_logits = logits(AutoModelForCausalLM.from_pretrained(str(merged)).eval(), ids)
     assert (with_adapter - base).abs().max().item() > 1e-3       # the 2 steps moved the adapter
-    assert (merged_logits - with_adapter).abs().max().item() < 1e-4
+    for folder in (merged, run / "merged"):                      # cardrepro merge -o, run --merge
+        merged_logits = logits(AutoModelForCausalLM.from_pretrained(str(folder)).eval(), ids)
+        assert (merged_logits - with_adapter).abs().max().item() < 1e-4, folder
 
 
 def test_merge_refuses_a_run_without_adapter_and_a_foreign_folder(lora_run, tmp_path):
