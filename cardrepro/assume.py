@@ -1,5 +1,5 @@
 """The one gap filler: what the card leaves open is decided here, once. The project applies these
-values (cardrepro/build/) and the audit reports them (cardrepro/audit/); neither decides on its own.
+values (cardrepro/project/) and the audit reports them (cardrepro/audit/); neither decides on its own.
 
 Each function takes the spec and returns `(value, source)`: `source` is None where the card (or
 its trainer's documented defaults, already in the spec) states the value, else a sentence naming

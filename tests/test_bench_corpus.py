@@ -41,7 +41,7 @@ def test_corpus_is_deterministic():
 def test_every_parsed_variant_audits_and_builds(tmp_path):
     """Downstream of the parser too: whatever parses, the audit reads and the build renders."""
     from cardrepro.audit import audit_spec
-    from cardrepro.build.project import render_project
+    from cardrepro.project.project import render_project
 
     built = 0
     for p in corpus.write(tmp_path, 80, seed=11):

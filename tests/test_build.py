@@ -13,9 +13,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from cardrepro.build import dsconfig
-from cardrepro.build.chat_template import chat_template
-from cardrepro.build.project import LOCK_NAME, build_project, render_project, sha256, write_project
+from cardrepro.project import dsconfig
+from cardrepro.project.chat_template import chat_template
+from cardrepro.project.project import LOCK_NAME, build_project, render_project, sha256, write_project
 from cardrepro.errors import CardError
 from conftest import ROOT, hf_render
 
@@ -335,7 +335,7 @@ def test_card_deepspeed_json_with_unknown_key_is_a_card_error():
 
 
 def test_scrub_redacts_machine_paths_and_secrets_once():
-    from cardrepro.build.project import scrub_text
+    from cardrepro.project.project import scrub_text
     assert scrub_text("--cache_dir /home/ubuntu/data_cache --x") == "--cache_dir <local>/data_cache --x"
     assert scrub_text("<local>/data_cache") == "<local>/data_cache"          # already redacted upstream
     assert scrub_text("https://host/home/x and relative data/home") == "https://host/home/x and relative data/home"

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cardrepro.build.project import render_project
+from cardrepro.project.project import render_project
 from conftest import ROOT
 
 FIX = Path(__file__).parent / "fixtures" / "build"

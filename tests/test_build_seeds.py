@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cardrepro.build.project import build_project
+from cardrepro.project.project import build_project
 from conftest import ROOT, SEEDS, hf_render
 
 

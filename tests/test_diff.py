@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cardrepro.build.diff import diff_specs, flatten
+from cardrepro.project.diff import diff_specs, flatten
 from cardrepro.cli import main
 
 FIX = Path(__file__).parent / "fixtures" / "build"
@@ -17,7 +17,7 @@ import fake_cards  # noqa: E402
 @pytest.fixture
 def cards(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "cardrepro.spec", types.SimpleNamespace(parse_card=fake_cards.parse_card))
-    import cardrepro.build.diff as diff
+    import cardrepro.project.diff as diff
     monkeypatch.setattr(diff, "run_audit", lambda spec, card=None: None)
     spec = json.loads((FIX / "stablelm-7b-sft.spec.json").read_text())
     spec.pop("card")

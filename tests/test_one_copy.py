@@ -6,7 +6,7 @@ model_family."""
 import json
 
 from cardrepro import assume, data
-from cardrepro.build.training import TRAINING_KEYS
+from cardrepro.project.training import TRAINING_KEYS
 from conftest import ROOT, run_cli
 
 CARD = """---

@@ -128,7 +128,7 @@ def test_ziya(specs):
 @pytest.mark.parametrize("name", SEEDS)
 def test_every_value_is_traceable(specs, name):
     """Each leaf of the spec has provenance, on its own path or on the nearest path above it."""
-    from cardrepro.build.diff import flatten
+    from cardrepro.project.diff import flatten
     s = specs[name]
     prov = s["provenance"]
     body = {k: v for k, v in s.items() if k not in ("provenance", "card", "name", "conflicts", "hygiene")}

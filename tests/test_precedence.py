@@ -161,11 +161,11 @@ def test_the_default_scan_finds_a_copy():
     assert {(k, v) for k, v, _ in _literal_defaults(tree)} == {("max_length", 512), ("dtype", "fp16"), ("seed", 42)}
 
 
-def test_no_trainer_names_in_reader_audit_or_build_code():
+def test_no_trainer_names_in_reader_audit_or_project_code():
     oa = data.trainer_profile("oa-trainer-sft")
     names = [oa["name"], oa["title"].split()[0], *(s.removesuffix(".py") for s in oa["scripts"])]
     pattern = re.compile("|".join(map(re.escape, names)))
-    for part in ("read", "audit", "build"):
+    for part in ("read", "audit", "project"):
         files = list((ROOT / "cardrepro" / part).glob("*.py"))
         assert files, part
         for path in files:

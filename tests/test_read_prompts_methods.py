@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cardrepro.build.chat_template import chat_template
+from cardrepro.project.chat_template import chat_template
 from cardrepro.spec import parse_card
 from conftest import ROOT, hf_render, run_cli
 

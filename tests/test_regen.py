@@ -28,8 +28,8 @@ def repo(tmp_path, monkeypatch):
         (cards / f"{name}.md").write_text(json.dumps(spec, indent=1, sort_keys=True))
     monkeypatch.setitem(sys.modules, "cardrepro.spec", types.SimpleNamespace(parse_card=fake_cards.parse_card))
     findings = {"value": [{"code": "CR100", "severity": "info", "message": "x", "lines": [1], "action": "y"}]}
-    import cardrepro.build.project as project
-    import cardrepro.build.regen as regen
+    import cardrepro.project.project as project
+    import cardrepro.project.regen as regen
     monkeypatch.setattr(project, "run_audit", lambda spec, card=None: findings["value"])
     monkeypatch.setattr(regen, "run_audit", lambda spec, card=None: findings["value"])
     monkeypatch.chdir(tmp_path)
@@ -91,7 +91,7 @@ def test_card_bytes_alone_make_a_project_stale(repo, capsys):
 
 def test_version_findings_and_edits_make_projects_stale(repo, capsys, monkeypatch):
     run(["regen", "cards"], capsys)
-    import cardrepro.build.regen as regen
+    import cardrepro.project.regen as regen
     monkeypatch.setattr(regen, "__version__", "99.0")
     code, out = run(["regen", "cards", "--check"], capsys)
     assert code == 1 and out.count("cardrepro version changed (0.1.0 -> 99.0)") == 2

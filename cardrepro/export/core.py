@@ -12,7 +12,7 @@ import re
 import yaml
 
 from cardrepro import assume, data
-from cardrepro.build.chat_template import chat_template
+from cardrepro.project.chat_template import chat_template
 from cardrepro.paths import get
 from cardrepro.read.redact import redact_text
 

@@ -68,7 +68,7 @@ def _rows(spec, lines, findings):
 
 def _assumptions(spec):
     """(what the project assumes: [{path, value, source}], the build's refusal or None)."""
-    from cardrepro.build.resolve import resolve
+    from cardrepro.project.resolve import resolve
     try:
         model = resolve(spec)
     except CardError as err:
@@ -79,7 +79,7 @@ def _assumptions(spec):
 
 def _memory(spec, name):
     """The memory plan's inputs and, for full training, the build's per-GPU chart (memory.svg)."""
-    from cardrepro.build import memory_chart
+    from cardrepro.project import memory_chart
     from cardrepro.estimate import plan
 
     mem = plan.memory(spec)

@@ -1,4 +1,4 @@
-"""The build↔train contract of train_config.json (written by cardrepro/build/training.py).
+"""The build↔train contract of train_config.json (written by cardrepro/project/training.py).
 
   training  TrainingArguments field names verbatim; the trainer calls
             TrainingArguments(**training, **runtime overrides) (cardrepro/train/train.py)
@@ -17,7 +17,7 @@ import functools
 
 @dataclasses.dataclass(frozen=True)
 class Loop:
-    """No defaults: the build writes every setting (cardrepro/build/training.py loop_settings), so a
+    """No defaults: the build writes every setting (cardrepro/project/training.py loop_settings), so a
     missing one is a config the build did not write, not a value to guess."""
     max_length: int
     dtype: str

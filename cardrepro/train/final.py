@@ -3,7 +3,7 @@ carrying the card's chat template, so `apply_chat_template` renders the card's p
 import json
 from pathlib import Path
 
-CHAT_TEMPLATE = "chat_template.jinja"    # written by `cardrepro build` (cardrepro/build/chat_template.py)
+CHAT_TEMPLATE = "chat_template.jinja"    # written by `cardrepro build` (cardrepro/project/chat_template.py)
 SMOKE_MODEL = Path("smoke") / "model"    # the tiny base a smoke LoRA run trains on, inside the project
 
 

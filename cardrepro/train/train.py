@@ -16,7 +16,7 @@ from cardrepro.train import checkpoints
 from cardrepro.errors import CardError
 from cardrepro.train import config as config_mod
 from cardrepro.train import data as data_mod
-from cardrepro.build import dsconfig
+from cardrepro.project import dsconfig
 from cardrepro.train import console, envlock, rows, smoke
 from cardrepro.train import final as final_mod
 from cardrepro.train import model as model_mod

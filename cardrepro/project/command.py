@@ -23,7 +23,7 @@ def _parse(card: Path) -> dict:
                    "then opens with the values cardrepro guessed")
 @click.option("--strict", is_flag=True, help="refuse to build when the audit reports errors (for CI)")
 def build(card: Path, output: Path | None, assume: bool, strict: bool):
-    from cardrepro.build.project import build_project
+    from cardrepro.project.project import build_project
     out = build_project(card, output, assume=assume, strict=strict)
     for line in assumed_lines(out):
         click.echo(line, err=True)
@@ -54,7 +54,7 @@ def assumed_lines(project: Path) -> list[str]:
                    "GENERATED/<card name> lookup, and builds no project that is not there yet")
 @click.option("--check", is_flag=True, help="rebuild nothing; exit 1 listing stale projects")
 def regen(cards_dir: Path, generated: Path | None, projects: tuple[Path, ...], check: bool):
-    from cardrepro.build.regen import regen_all
+    from cardrepro.project.regen import regen_all
     if projects and generated:
         raise click.UsageError("give --generated or --projects, not both")
     outcome = regen_all(cards_dir, generated, projects=projects, check=check, echo=click.echo,
@@ -76,7 +76,7 @@ def regen(cards_dir: Path, generated: Path | None, projects: tuple[Path, ...], c
 def diff(old: Path, new: Path, fmt: str):
     import json
 
-    from cardrepro.build.diff import diff_cards, text_lines
+    from cardrepro.project.diff import diff_cards, text_lines
     doc = diff_cards(old, new)
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))

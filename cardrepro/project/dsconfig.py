@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 
-from cardrepro.build.data import build_defaults, deepspeed_schema
+from cardrepro.project.data import build_defaults, deepspeed_schema
 from cardrepro.errors import CardError
 from cardrepro.extract import canonical
 

@@ -9,9 +9,9 @@ from pathlib import PurePosixPath
 
 from cardrepro import assume, data
 from cardrepro.paths import get
-from cardrepro.build import dsconfig
-from cardrepro.build import training as training_mod
-from cardrepro.build.data import build_defaults, dataset_registry
+from cardrepro.project import dsconfig
+from cardrepro.project import training as training_mod
+from cardrepro.project.data import build_defaults, dataset_registry
 from cardrepro.errors import CardError
 
 SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -240,7 +240,7 @@ def resolve(spec: dict) -> dict:
                                      f"default:{trainer} (dataset_option_defaults: {key}={value})")
         datasets.append(record)
 
-    # ---- training: TrainingArguments names verbatim, and the loop's own settings (cardrepro/build/training.py)
+    # ---- training: TrainingArguments names verbatim, and the loop's own settings (cardrepro/project/training.py)
     training = training_mod.training_arguments(spec, D, A, notes)
     loop = training_mod.loop_settings(spec, D, A, notes)
     stages = training_mod.preference_stages(spec, datasets, A, notes)

@@ -14,13 +14,13 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 from cardrepro import __version__
-from cardrepro.build import dsconfig, memory_chart
-from cardrepro.build.chat_template import chat_template
-from cardrepro.build.data import build_defaults, generator_fingerprint
-from cardrepro.build.render import render
+from cardrepro.project import dsconfig, memory_chart
+from cardrepro.project.chat_template import chat_template
+from cardrepro.project.data import build_defaults, generator_fingerprint
+from cardrepro.project.render import render
 from cardrepro.estimate import plan as estimate_plan
 from cardrepro.paths import get
-from cardrepro.build.resolve import load_bearing, resolve, safe_slug
+from cardrepro.project.resolve import load_bearing, resolve, safe_slug
 from cardrepro.errors import CardError
 from cardrepro.printable import escape_controls
 from cardrepro.read import redact

@@ -9,7 +9,7 @@ import shlex
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from cardrepro.build.data import TEMPLATES_DIR
+from cardrepro.project.data import TEMPLATES_DIR
 from cardrepro.printable import escape_controls
 
 

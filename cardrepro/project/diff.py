@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cardrepro.build.project import LOCK_NAME, normalize_spec, render_project, run_audit
+from cardrepro.project.project import LOCK_NAME, normalize_spec, render_project, run_audit
 from cardrepro.paths import flatten
 
 IGNORED_TOP = ("provenance", "card", "name")

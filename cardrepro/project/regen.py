@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from cardrepro import __version__
-from cardrepro.build.data import generator_fingerprint
-from cardrepro.build.project import (LOCK_NAME, build_project, findings_hash, read_lock, run_audit, sha256,
+from cardrepro.project.data import generator_fingerprint
+from cardrepro.project.project import (LOCK_NAME, build_project, findings_hash, read_lock, run_audit, sha256,
                                      spec_hash)
-from cardrepro.build.resolve import safe_slug
+from cardrepro.project.resolve import safe_slug
 from cardrepro.errors import CardError
 from cardrepro.naming import slug
 
