@@ -12,7 +12,7 @@ import pytest
 from cardrepro import assume
 from cardrepro.audit import audit_report, audit_spec, context, render
 from cardrepro.project.project import render_project
-from cardrepro.project.resolve import resolve
+from cardrepro.project.compose import compose
 from cardrepro.spec import parse_card
 from conftest import CARDS, ROOT, SEEDS, run_cli
 
@@ -149,7 +149,7 @@ def test_gpt_neox_card_without_max_length_audit_and_project_agree(stablelm):
     spec = copy.deepcopy(stablelm)
     del spec["training"]["max_length"]
     del spec["provenance"]["training.max_length"]
-    applied = resolve(spec)["train_config"]["loop"]["max_length"]
+    applied = compose(spec)["train_config"]["loop"]["max_length"]
     reported = next(f for f in audit_spec(spec) if f["code"] == "CR207")
     assert applied == reported["data"]["assumed"] == assume.max_length(spec)[0] == 4096
     assert "model_configs.yaml" in reported["action"]
@@ -160,7 +160,7 @@ def test_gpt_neox_card_without_max_length_audit_and_project_agree(stablelm):
 @pytest.mark.parametrize("name", SEEDS)
 def test_every_assumption_the_audit_reports_is_what_the_project_applies(name, path):
     spec = parse_card(str(CARDS / f"{name}.md"))
-    model = resolve(spec)
+    model = compose(spec)
     applied = {a["path"]: a for a in model["assumed"]}
     reported = [f for f in audit_spec(spec) if f["code"].startswith("CR2") and path in f["paths"]
                 and (f.get("data") or {}).get("assumed") is not None]

@@ -20,7 +20,7 @@ from cardrepro.project.data import build_defaults, generator_fingerprint
 from cardrepro.project.render import render
 from cardrepro.estimate import plan as estimate_plan
 from cardrepro.paths import get
-from cardrepro.project.resolve import load_bearing, resolve, safe_slug
+from cardrepro.project.compose import compose, load_bearing, safe_slug
 from cardrepro.errors import CardError
 from cardrepro.printable import escape_controls
 from cardrepro.read import redact
@@ -158,7 +158,7 @@ def render_project(spec: dict, findings=None, *, assume=True, folder=None) -> di
     spec_n = normalize_spec(spec)
     card_file = get(spec, "card.path") or safe_slug(spec.get("name"))   # the path as given, for error messages only
     try:
-        model = resolve(spec_n)
+        model = compose(spec_n)
     except CardError as err:
         raise CardError(card_file, err.line, err.message) from None
     if model["unmet"] and not assume:

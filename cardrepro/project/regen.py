@@ -8,7 +8,7 @@ from cardrepro import __version__
 from cardrepro.project.data import generator_fingerprint
 from cardrepro.project.project import (LOCK_NAME, build_project, findings_hash, read_lock, run_audit, sha256,
                                      spec_hash)
-from cardrepro.project.resolve import safe_slug
+from cardrepro.project.compose import safe_slug
 from cardrepro.errors import CardError
 from cardrepro.naming import slug
 

@@ -68,9 +68,9 @@ def _rows(spec, lines, findings):
 
 def _assumptions(spec):
     """(what the project assumes: [{path, value, source}], the build's refusal or None)."""
-    from cardrepro.project.resolve import resolve
+    from cardrepro.project.compose import compose
     try:
-        model = resolve(spec)
+        model = compose(spec)
     except CardError as err:
         return [], err.message
     return [{"path": a["path"], "value": highlight.shown(a["value"]), "source": a["source"]}

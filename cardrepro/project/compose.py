@@ -131,7 +131,7 @@ def _family_tokens(architecture: str, base_model: str):
     return fallback, d["source"]
 
 
-def resolve(spec: dict) -> dict:
+def compose(spec: dict) -> dict:
     """The project model. Keys: train_config, ds_card (or None), ds_base, ds_resolved, notes, assumed,
     unmet (what the build would have to guess: see unmet_facts)."""
     D = build_defaults()
