@@ -1,4 +1,4 @@
-"""The `cardrepro` command. Subcommands live with their pipeline step and are imported only when used,
+"""The `cardrepro` command. Subcommands live in cardrepro/commands/ and are imported only when used,
 so `parse`, `audit` and `build` never pay for torch."""
 import importlib
 import os
@@ -10,17 +10,17 @@ from cardrepro import __version__
 from cardrepro.errors import CardError
 
 SUBCOMMANDS = {
-    "parse": ("cardrepro.spec_command", "parse"),
-    "schema": ("cardrepro.spec_command", "schema"),
-    "audit": ("cardrepro.audit.command", "audit"),
-    "report": ("cardrepro.report.command", "report"),
-    "build": ("cardrepro.project.command", "build"),
-    "regen": ("cardrepro.project.command", "regen"),
-    "diff": ("cardrepro.project.command", "diff"),
-    "run": ("cardrepro.train.command", "run"),
-    "infer": ("cardrepro.train.command", "infer"),
-    "merge": ("cardrepro.train.merge", "merge"),
-    "export": ("cardrepro.export.command", "export"),
+    "parse": ("cardrepro.commands.parse", "parse"),
+    "schema": ("cardrepro.commands.parse", "schema"),
+    "audit": ("cardrepro.commands.audit", "audit"),
+    "report": ("cardrepro.commands.report", "report"),
+    "build": ("cardrepro.commands.build", "build"),
+    "regen": ("cardrepro.commands.build", "regen"),
+    "diff": ("cardrepro.commands.build", "diff"),
+    "run": ("cardrepro.commands.run", "run"),
+    "infer": ("cardrepro.commands.run", "infer"),
+    "merge": ("cardrepro.commands.merge", "merge"),
+    "export": ("cardrepro.commands.export", "export"),
 }
 
 HELP = """Compile a model card into a validated spec, an audit, and a runnable project.

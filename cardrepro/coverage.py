@@ -63,7 +63,7 @@ def _origin(provenance, path):
 
 def stated_paths(spec):
     """The spec's fact paths whose value the card states (not null, not a trainer default)."""
-    from cardrepro.spec_command import spec_facts
+    from cardrepro.spec_view import spec_facts
     prov = spec.get("provenance", {})
     return [path for path, value in spec_facts(spec)
             if value is not None and not _origin(prov, path).startswith("default:")]

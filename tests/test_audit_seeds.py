@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from cardrepro.audit import audit_report, render_markdown
-from cardrepro.audit.command import audit
+from cardrepro.commands.audit import audit
 from cardrepro.spec import parse_card
 from conftest import CARDS, ROOT, run_cli
 

@@ -1,4 +1,4 @@
-"""parse, audit, build and regen (and the `run`/`infer` command module itself) never import torch,
+"""parse, audit, build and regen (and every command module, `run`/`infer` and `merge` too) never import torch,
 transformers, datasets, deepspeed, peft or accelerate."""
 import subprocess
 import sys
@@ -15,7 +15,9 @@ CASES = {
     "audit": ("main(['audit', {card!r}, '--fail-on', 'never'])", None),
     "build": ("main(['build', {card!r}, '-o', {tmp!r} + '/p'])", "p/train_config.json"),
     "regen": ("main(['regen', {cards!r}, '--generated', {tmp!r} + '/g', '--check'])", None),
-    "run-command-module": ("import cardrepro.train.command", None),
+    "run-command-module": ("import cardrepro.commands.run", None),
+    "every-command-module": ("import importlib, cardrepro.cli\n    "
+                             "[importlib.import_module(m) for m, _ in cardrepro.cli.SUBCOMMANDS.values()]", None),
 }
 
 
@@ -31,3 +33,9 @@ def test_path_is_light(tmp_path, case):
     assert res.returncode == 0 and "HEAVY []" in res.stdout, res.stdout[-1000:] + res.stderr[-1000:]
     if leaves:
         assert (tmp_path / leaves).is_file()
+
+
+def test_every_subcommand_lives_in_commands():
+    from cardrepro.cli import SUBCOMMANDS
+    modules = {module for module, _ in SUBCOMMANDS.values()}
+    assert modules and all(m.startswith("cardrepro.commands.") for m in modules), modules

@@ -1,12 +1,9 @@
-"""`cardrepro merge RUN` (and `cardrepro run --merge`): a LoRA run's adapter merged into its base model,
+"""What `cardrepro merge RUN` (and `cardrepro run --merge`) do: a LoRA run's adapter merged into its base model,
 saved as a plain model folder (from_pretrained, no PEFT needed) with the tokenizer of final/ (the
 card's chat template). The base is loaded unquantized at its stored precision: merging into 8-bit
 weights would round the adapter's update away."""
 import os
-import sys
 from pathlib import Path
-
-import click
 
 from cardrepro.errors import CardError
 from cardrepro.train import final as final_mod
@@ -70,15 +67,3 @@ def refuse_foreign_folder(out):
         raise CardError(out, None, "exists and is not a folder; refusing to replace it")
     if out.is_dir() and any(out.iterdir()) and not (out / "config.json").is_file():
         raise CardError(out, None, "folder is not empty and holds no model (config.json); choose a new or empty folder")
-
-
-@click.command(help="Merge a LoRA run's adapter into its base model: a model folder that loads with "
-                    "from_pretrained, with the card's chat template (default RUN/merged).")
-@click.argument("run_dir", type=click.Path())
-@click.option("-o", "--output", type=click.Path(), default=None, help="folder to write (default RUN/merged)")
-def merge(run_dir, output):
-    from cardrepro.train.command import _env
-    _env()
-    out = merge_run(run_dir, output)
-    click.echo(f"merged model: {out} (from_pretrained; tokenizer with the card's chat template)")
-    sys.exit(0)

@@ -8,6 +8,7 @@ import click
 from cardrepro import validate
 from cardrepro.errors import CardError
 from cardrepro.naming import slug
+from cardrepro.spec_view import text_view
 
 # `org/name` as the Hub spells repo ids; a name with a card file's suffix is a path, never a model id
 MODEL_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
@@ -19,38 +20,6 @@ def dump(obj, fmt):
         return json.dumps(obj, indent=2, ensure_ascii=False)
     import yaml
     return yaml.safe_dump(obj, allow_unicode=True, sort_keys=False, width=120)
-
-
-def spec_facts(spec):
-    """(dotted path, value) for every fact of a spec, in spec order; `datasets[i]` and `stages[i]`
-    are walked into, the DeepSpeed config is one value."""
-    def walk(value, path):
-        if isinstance(value, dict) and path != "deepspeed.config":
-            for k, v in value.items():
-                yield from walk(v, f"{path}.{k}")
-        elif isinstance(value, list) and value and isinstance(value[0], dict) and path in ("datasets", "stages"):
-            for i, v in enumerate(value):
-                yield from walk(v, f"{path}[{i}]")
-        else:
-            yield path, value
-
-    for key in spec:
-        if key not in ("name", "card", "provenance"):
-            yield from walk(spec[key], key)
-
-
-def text_view(spec):
-    """A reading view: one `path = value   [origin line]` per fact."""
-    prov = spec.get("provenance", {})
-    lines = [f"{spec['name']}  ({spec['card']['path']}, sha256 {spec['card']['sha256'][:12]})"]
-    for path, value in spec_facts(spec):
-        p = prov.get(path) or prov.get(path.rsplit(".", 1)[0]) or {}
-        where = f"[{p.get('origin')}{' line ' + str(p['line']) if p.get('line') else ''}]" if p else ""
-        shown = json.dumps(value, ensure_ascii=False)
-        if len(shown) > 100:
-            shown = shown[:97] + "..."
-        lines.append(f"  {path} = {shown}  {where}")
-    return "\n".join(lines)
 
 
 def is_model_id(arg):

@@ -79,7 +79,7 @@ def audit(cards, fmt, fail_on, output, corpus, scheduler, workers, rows_out, sum
         out = html_report(specs[0], reports[0])
     else:
         out = render.text(reports)
-    from cardrepro.report.command import emit
+    from cardrepro.commands.report import emit
     emit(out, output)
     failed = any(reaches(r["findings"], fail_on) for r in reports)
     sys.exit(2 if bad else 1 if failed else 0)

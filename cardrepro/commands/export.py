@@ -1,7 +1,6 @@
 """`cardrepro export CARD --to axolotl|llamafactory|trl [-o FILE]`. No torch, transformers or TRL import."""
 from __future__ import annotations
 
-import importlib
 import os
 import tempfile
 from pathlib import Path
@@ -9,13 +8,7 @@ from pathlib import Path
 import click
 
 from cardrepro.errors import CardError
-
-TARGETS = ("axolotl", "llamafactory", "trl")
-
-
-def export_spec(spec, target, stem):
-    """(config text, side files {name: text}, cannot [str]) for a parsed spec."""
-    return importlib.import_module(f"cardrepro.export.{target}").export(spec, stem)
+from cardrepro.export import TARGETS, export_spec
 
 
 @click.command("export", help="Write the training config of CARD for Axolotl, LLaMA-Factory or TRL "
