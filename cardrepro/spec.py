@@ -2,7 +2,7 @@
 point every later stage uses."""
 
 from cardrepro.extract import datasets as ds_extract
-from cardrepro.extract import code, command, metadata, model, prompt, settings, stages
+from cardrepro.extract import code, command, metadata, model, prompt, settings, training_stages
 from cardrepro.extract import mix as training_mix
 from cardrepro.extract import prose
 from cardrepro.extract import lists, tables, versions
@@ -149,7 +149,7 @@ def _method(doc, facts, stage_list, trained):
         last = stage_list[-1]
         line = last["_prov"]["method"][0]
         return last["method"], Fact(last["method"], "card", line, facts.text_of(line), "the last training stage the card describes")
-    if stated := stages.stated_method(doc, facts, preference_only=True):
+    if stated := training_stages.stated_method(doc, facts, preference_only=True):
         return stated
     if facts.has("peft.type"):
         f = facts.items["peft.type"]
@@ -162,7 +162,7 @@ def _method(doc, facts, stage_list, trained):
         return method, Fact(method, "derived", f.line, f.text, rule)
     if trained:
         return "sft", Fact("sft", "derived", trained["command_line"], None, f"{trained['profile']['name']} is a full-parameter SFT trainer")
-    return stages.stated_method(doc, facts) or (None, None)
+    return training_stages.stated_method(doc, facts) or (None, None)
 
 
 HIDDEN = {"examples.widget", "library_name", "prompt.user_suffix_absent", "prompt.format_source"}
@@ -204,10 +204,10 @@ def _extract(doc, facts, profile, shell):
             for p in ("prompt.user_suffix", "prompt.assistant_suffix"):
                 facts.put(p, eos, origin=f"default:{trained['profile']['name']}",
                           text=f"every message ends with the tokenizer's eos ({fam['family']}: {eos})")
-    stage_list = stages.extract(doc, facts)
+    stage_list = training_stages.extract(doc, facts)
     method, method_fact = _method(doc, facts, stage_list, trained)
     if not stage_list and method:
-        stage_list = [stages.single_stage(doc, facts, method)]
+        stage_list = [training_stages.single_stage(doc, facts, method)]
         stage_list[0]["_prov"]["method"] = (method_fact.line, None, method_fact.origin, method_fact.rule)
     datasets, ds_prov = _datasets(doc, facts, trained, stage_list)
     if len(stage_list) == 1 and "datasets" not in stage_list[0] and datasets:

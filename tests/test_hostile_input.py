@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cardrepro import data
 from cardrepro.errors import CardError
-from cardrepro.extract import stages
+from cardrepro.extract import training_stages
 from cardrepro.read import read_card
 from cardrepro.read.source import fold_case
 from cardrepro.read import shellwords
@@ -230,7 +230,7 @@ def test_methods_are_found_among_many_sentences_in_bounded_time(tmp_path):
     card = tmp_path / "card.md"
     card.write_text(HEAD + prose + tail, encoding="utf-8")
     start = time.process_time()
-    stated = stages.stated_methods(read_card(card))
+    stated = training_stages.stated_methods(read_card(card))
     took = time.process_time() - start
     assert took < BUDGET, f"{took:.2f}s"
     first = HEAD.count("\n") + 40000 + 1
@@ -238,8 +238,8 @@ def test_methods_are_found_among_many_sentences_in_bounded_time(tmp_path):
 
 
 def _needled_patterns():
-    """(name, pattern, needles) of each data/stages.yaml pattern searched only where a needle is."""
-    methods = data.load("stages")["methods"]
+    """(name, pattern, needles) of each data/training_stages.yaml pattern searched only where a needle is."""
+    methods = data.load("training_stages")["methods"]
     rows = [(m, "(?:" + "|".join(names) + ")") for m, names in methods["names"].items()]
     rows += [(key, methods[key]) for key in ("adapter_words", "fine_tuned", "reward_prose")]
     return [(name, re.compile(pattern), methods["needles"][name]) for name, pattern in rows]

@@ -21,7 +21,7 @@ def _said_lines(doc):
     only, not in the whole card."""
     cached = getattr(doc, "_said_lines", None)
     if cached is None:
-        conf = data.load("stages")
+        conf = data.load("training_stages")
         words = re.compile("|".join(re.escape(w) for w in conf["internal_words"] + conf["remove_words"]))
         said = {no for no, _, _ in search_lines(doc, words)}  # one search of the whole card
         lines = prose_lines(doc)
@@ -49,7 +49,7 @@ def _lines_naming(doc, name):
 
 def card_says_internal(doc, name):
     """(line, text) of a card line that calls `name` internal or says to remove it."""
-    conf = data.load("stages")
+    conf = data.load("training_stages")
     words = conf["internal_words"] + conf["remove_words"]
     lines = prose_lines(doc)
     hits = _lines_naming(doc, name)

@@ -42,7 +42,7 @@ class _Row(NamedTuple):
 
 
 def _gpu_alternation():
-    names = sorted(data.load("stages").get("gpus", []), key=len, reverse=True)
+    names = sorted(data.load("training_stages").get("gpus", []), key=len, reverse=True)
     return "|".join(re.escape(g) for g in names)
 
 
@@ -57,7 +57,7 @@ def rows():
     conf = data.load("prose")
     macros = dict(conf["macros"], gpu=_gpu_alternation())
     contexts = {k: re.compile(v) for k, v in conf["contexts"].items()}
-    gpu_needles = tuple(g.lower() for g in data.load("stages").get("gpus", []))
+    gpu_needles = tuple(g.lower() for g in data.load("training_stages").get("gpus", []))
     out = []
     for r in conf["rows"]:
         needles = tuple(r["needles"])

@@ -25,7 +25,7 @@ _BULLET = re.compile(r"^\s*[•·●▪\-\*]\s*(?P<label>[^(（:：]+?)\s*[(（]
 
 @functools.lru_cache(maxsize=None)
 def _gpu_alternation():
-    return "|".join(re.escape(g) for g in data.load("stages").get("gpus", []))
+    return "|".join(re.escape(g) for g in data.load("training_stages").get("gpus", []))
 
 
 @functools.lru_cache(maxsize=None)
@@ -53,7 +53,7 @@ def gpu_fact(text):
 @functools.lru_cache(maxsize=None)
 def _section_words():
     """One regex for the stage headings (group name = method) and one for the section ends."""
-    conf = data.load("stages")
+    conf = data.load("training_stages")
     heads = "|".join(f"(?P<{m}>" + "|".join(re.escape(w) for w in words) + ")" for m, words in conf["stages"].items())
     ends = "(?:" + "|".join(re.escape(w) for w in conf["section_end"]) + ")$"
     return re.compile(heads), re.compile(ends)
@@ -99,7 +99,7 @@ def _registry_names():
 
 def prose_datasets(section, facts):
     """Datasets named in bullets like `• 內部收集Code數據(300K):...` or `...:BELLE、Alpaca、Alpaca-GPT4`."""
-    conf = data.load("stages")
+    conf = data.load("training_stages")
     out = []
     for no, text in section:
         m = _BULLET.match(text)
@@ -147,7 +147,7 @@ def extract(doc, facts):
                 stage["tflops_per_gpu"] = number(m.group(1))
                 prov["tflops_per_gpu"] = (no, m.group(0))
         if method == "rlhf":
-            conf = data.load("stages")
+            conf = data.load("training_stages")
             algos = []
             for algo, words in conf["rlhf_algorithms"].items():
                 pat = "|".join(rf"\b{re.escape(w)}\b" for w in words)
@@ -198,7 +198,7 @@ _SENTENCE_END = re.compile(r"[.。!?；;](?:\s|$)")
 
 @functools.lru_cache(maxsize=None)
 def _method_regexes():
-    conf = data.load("stages")["methods"]
+    conf = data.load("training_stages")["methods"]
     names = {m: "(?:" + "|".join(ws) + ")" for m, ws in conf["names"].items()}
     verb, link, noun = conf["verb"], conf["link"], conf["noun"]
     said = {m: re.compile(rf"{verb}[^\n]{{0,120}}?{link}[^\n]{{0,80}}?{n}|{verb}\s+(?:[\w-]+\s+){{0,2}}?{n}|{n}\s+{noun}")
@@ -209,18 +209,18 @@ def _method_regexes():
 
 @functools.lru_cache(maxsize=None)
 def _methods_regex(key):
-    """One regex of data/stages.yaml `methods`, compiled."""
-    return re.compile(data.load("stages")["methods"][key])
+    """One regex of data/training_stages.yaml `methods`, compiled."""
+    return re.compile(data.load("training_stages")["methods"][key])
 
 
 @functools.lru_cache(maxsize=None)
 def _name_regexes():
     """{method: its names as one regex}: every sentence stating the method holds one."""
-    return {m: re.compile("|".join(names)) for m, names in data.load("stages")["methods"]["names"].items()}
+    return {m: re.compile("|".join(names)) for m, names in data.load("training_stages")["methods"]["names"].items()}
 
 
 def _needles(key):
-    return data.load("stages")["methods"]["needles"][key]
+    return data.load("training_stages")["methods"]["needles"][key]
 
 
 class _Sentences:
@@ -296,7 +296,7 @@ def _said_methods(doc):
 
 def _option_methods(doc, out):
     """Trainer options: LLaMA-Factory `--stage orpo`, `--finetuning_type lora`, `--quantization_bit 4`."""
-    conf = data.load("stages")["methods"]
+    conf = data.load("training_stages")["methods"]
     _, _, options = _method_regexes()
     four_bit = any(True for _ in search_lines(doc, options["four_bit_option"], "quantization_bit"))
     for key, table in (("stage_option", "stage_options"), ("finetuning_option", "finetuning_options")):
@@ -311,7 +311,7 @@ def _option_methods(doc, out):
 
 
 def _reward_model(doc, out):
-    conf = data.load("stages")["methods"]
+    conf = data.load("training_stages")["methods"]
     title = next((l for l in doc.lines if l.text.startswith("# ")), None)
     if title and re.search(conf["reward_title"], title.text):
         out.setdefault("reward_model", (title.no, title.text.strip()))
@@ -353,7 +353,7 @@ def _stated_methods(doc):
 def stated_method(doc, facts, preference_only=False):
     """(method, Fact) for the latest method in a training pipeline the card states, or None;
     `preference_only`: only methods trained on top of an earlier model (DPO, ORPO, RLHF, ...)."""
-    conf = data.load("stages")["methods"]
+    conf = data.load("training_stages")["methods"]
     stated = stated_methods(doc)
     allowed = conf["preference"] if preference_only else conf["rank"]
     best = max((m for m in stated if m in allowed), key=conf["rank"].index, default=None)
@@ -361,4 +361,4 @@ def stated_method(doc, facts, preference_only=False):
         return None
     no, said = stated[best]
     return best, Fact(best, "card", no, facts.text_of(no, said),
-                      "the card states this method for the model (data/stages.yaml methods)")
+                      "the card states this method for the model (data/training_stages.yaml methods)")
