@@ -9,6 +9,7 @@ from cardrepro import assume, data
 from cardrepro.project.training import TRAINING_KEYS
 from conftest import ROOT, run_cli
 
+# HF TrainingArguments names, so that no framework profile (Axolotl's, say) is detected
 CARD = """---
 base_model: Qwen/Qwen2-1.5B
 ---
@@ -19,9 +20,9 @@ base_model: Qwen/Qwen2-1.5B
 datasets:
   - path: mhenrichsen/alpaca_2k_test
     type: alpaca
-sequence_len: 512
-micro_batch_size: 2
-num_epochs: 1
+max_seq_length: 512
+per_device_train_batch_size: 2
+num_train_epochs: 1
 logging_steps: 10
 learning_rate: 0.0002
 ```
