@@ -62,7 +62,7 @@ def test_zephyr_builds_sft_then_dpo_stages(zephyr):
     assert dpo["config"] == {"beta": 0.1, "loss_type": ["sigmoid"], "max_length": 1024}
     assumed = {a["path"]: a["source"] for a in cfg["assumed"]}
     assert assumed["stages[-1].beta"].startswith("default:trl")
-    assert "front-matter" in assumed["datasets"]
+    assert "datasets" not in assumed          # the reader takes the card's mix (its front matter) as stated
 
 
 def test_orpo_card_takes_its_sequence_length_and_no_reference_model(tmp_path, write_card):
