@@ -153,6 +153,22 @@ def dataset_ref(name, cannot):
     return name, entry, None
 
 
+def put_precision(spec, cfg):
+    """The framework's `bf16`/`fp16` flags from the card's dtype."""
+    bf16, fp16, source = dtype_flags(spec)
+    cfg.put("bf16", bf16, source)
+    cfg.put("fp16", fp16, source)
+
+
+def put_deepspeed_and_output(spec, cfg, out_stem, files):
+    """`deepspeed` (the card's JSON written beside the config, or the file it names) and `output_dir`."""
+    ds, source = deepspeed_file(spec, out_stem, files)
+    if ds:
+        cfg.put("deepspeed", ds, source)
+    out = common()["output_dir"]
+    cfg.put("output_dir", out["value"].format(name=spec["name"]), out["source"])
+
+
 def deepspeed_file(spec, out_stem, files):
     """(value for the framework's `deepspeed` key, source) or (None, None). The card's own DeepSpeed
     JSON is written beside the config as <stem>.deepspeed.json."""

@@ -23,14 +23,8 @@ def export(spec, stem):
     _template(spec, cfg, conf, cannot)
     for key, value, source in keys:
         cfg.put(key, value, source)
-    bf16, fp16, source = core.dtype_flags(spec)
-    cfg.put("bf16", bf16, source)
-    cfg.put("fp16", fp16, source)
-    ds, source = core.deepspeed_file(spec, stem, files)
-    if ds:
-        cfg.put("deepspeed", ds, source)
-    out = core.common()["output_dir"]
-    cfg.put("output_dir", out["value"].format(name=spec["name"]), out["source"])
+    core.put_precision(spec, cfg)
+    core.put_deepspeed_and_output(spec, cfg, stem, files)
     core.common_notes(spec, cannot)
     run = conf["run"].format(file=stem + conf["suffix"])
     return cfg.render(core.header(spec, conf, run)), files, cannot

@@ -32,15 +32,9 @@ def export(spec, stem):
         cfg.put(key, value, f"{entry['config']} for the card's method {spec.get('method')}")
     for key, value, source in hyper:
         cfg.put(key, value, source)
-    bf16, fp16, source = core.dtype_flags(spec)
-    cfg.put("bf16", bf16, source)
-    cfg.put("fp16", fp16, source)
+    core.put_precision(spec, cfg)
     _chat_format(spec, cfg, stem, files, cannot)
-    ds, source = core.deepspeed_file(spec, stem, files)
-    if ds:
-        cfg.put("deepspeed", ds, source)
-    out = core.common()["output_dir"]
-    cfg.put("output_dir", out["value"].format(name=spec["name"]), out["source"])
+    core.put_deepspeed_and_output(spec, cfg, stem, files)
     core.common_notes(spec, cannot)
     core.quant_leftovers(spec, cannot)
     run = entry["run"].format(file=stem + conf["suffix"])
