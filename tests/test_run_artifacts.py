@@ -182,7 +182,7 @@ def test_report_to_only_for_a_full_run_with_a_known_integration(tmp_path, args, 
 def test_report_to_names_the_package_to_install(tmp_path, name, package):
     from importlib.util import find_spec
 
-    from cardrepro.train import command
+    from cardrepro.commands import run as command
     if find_spec(package):       # installed here: the option is taken as TrainingArguments takes it
         assert command.report_targets(name, smoke=False) == [name]
         return
