@@ -18,13 +18,7 @@ def export(spec, stem):
     _method(spec, cfg, conf, cannot)
     cfg.put("datasets", _datasets(spec, conf, cannot), _datasets_source(spec))
     _chat_format(spec, cfg, conf)
-    for key, value, source in keys:
-        cfg.put(key, value, source)
-    core.put_precision(spec, cfg)
-    core.put_deepspeed_and_output(spec, cfg, stem, files)
-    core.common_notes(spec, cannot)
-    run = conf["run"].format(file=stem + conf["suffix"])
-    return cfg.render(core.header(spec, conf, run)), files, cannot
+    return core.finish(spec, cfg, conf, keys, stem, files, cannot)
 
 
 def _model_loading(spec, cfg):

@@ -160,6 +160,18 @@ def put_precision(spec, cfg):
     cfg.put("fp16", fp16, source)
 
 
+def finish(spec, cfg, conf, keys, stem, files, cannot):
+    """The rest of the hyperparameters, precision, DeepSpeed and output folder, then the rendered text:
+    (config text, side files, cannot)."""
+    for key, value, source in keys:
+        cfg.put(key, value, source)
+    put_precision(spec, cfg)
+    put_deepspeed_and_output(spec, cfg, stem, files)
+    common_notes(spec, cannot)
+    run = conf["run"].format(file=stem + conf["suffix"])
+    return cfg.render(header(spec, conf, run)), files, cannot
+
+
 def put_deepspeed_and_output(spec, cfg, out_stem, files):
     """`deepspeed` (the card's JSON written beside the config, or the file it names) and `output_dir`."""
     ds, source = deepspeed_file(spec, out_stem, files)

@@ -21,13 +21,7 @@ def export(spec, stem):
     _stage(spec, cfg, conf, cannot)
     _dataset(spec, cfg, conf, cannot)
     _template(spec, cfg, conf, cannot)
-    for key, value, source in keys:
-        cfg.put(key, value, source)
-    core.put_precision(spec, cfg)
-    core.put_deepspeed_and_output(spec, cfg, stem, files)
-    core.common_notes(spec, cannot)
-    run = conf["run"].format(file=stem + conf["suffix"])
-    return cfg.render(core.header(spec, conf, run)), files, cannot
+    return core.finish(spec, cfg, conf, keys, stem, files, cannot)
 
 
 def _stage(spec, cfg, conf, cannot):
