@@ -9,6 +9,8 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def escape_controls(text: str) -> str:
     r"""`\x1b` for ESC, and so on: visible, inert, and still says what the card held."""
+    if text.isprintable():      # every control character is unprintable: most text skips the regex
+        return text
     return CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 

@@ -307,6 +307,34 @@ def test_spec_values_with_paths_are_scrubbed():
     assert "/home/bob" not in out and "<local>/secret_set.jsonl" in out
 
 
+def test_strings_seen_clean_before_do_not_hide_a_path_or_a_secret():
+    """The audit searches only the strings it has not seen clean: a spec audited after a clean one
+    that shares most of its words still comes out scrubbed, and as scrub_obj would have it."""
+    from cardrepro.audit import FAMILIES, context
+    from cardrepro.audit.hygiene import scrub_findings, scrub_obj
+    clean = base_spec(datasets=[{"name": "secret_set.jsonl"}])
+    dirty = base_spec(datasets=[{"name": "/home/bob/secret_set.jsonl"},
+                                {"name": "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"}])
+    for spec in (clean, dirty, clean, dirty):
+        raw = [f for fam in FAMILIES for f in fam.check(context(spec))]
+        assert scrub_findings(copy.deepcopy(raw)) == scrub_obj(raw)
+    out = json.dumps(audit_report(dirty))
+    assert "/home/bob" not in out and "<local>/secret_set.jsonl" in out
+    assert "hf_AbCd" not in out and "[REDACTED:huggingface_token]" in out
+    assert audit_report(clean) == audit_report(copy.deepcopy(clean))
+
+
+def test_a_finding_shows_every_control_character_escaped():
+    from cardrepro.audit.findings import finding
+    from cardrepro.printable import CONTROL_RE
+    controls = "".join(c for c in map(chr, range(0x3000)) if CONTROL_RE.match(c))
+    f = finding("CR230", "error", f"value{controls}end", action=f"\u00e9\u2028{controls}", basis=[f"card{controls}"],
+                derivation=[controls], paths=[controls], data={controls: [controls]})
+    shown = [f["message"], f["action"], *f["basis"], *f["derivation"], *f["paths"], *f["data"], *f["data"].popitem()[1]]
+    assert not any(CONTROL_RE.search(s) for s in shown)
+    assert all("\\x1b" in s and "\\x9b" in s and "\\x7f" in s for s in shown)
+
+
 def test_score_and_verdict():
     good = audit_report(base_spec())
     bad = audit_report(base_spec(datasets=[{"name": "ikala", "availability": "internal"}]))

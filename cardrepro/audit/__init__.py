@@ -31,7 +31,7 @@ def derived_numbers(spec):
 
 
 def _findings(ctx):
-    return sort_findings(hygiene.scrub_obj([f for fam in FAMILIES for f in fam.check(ctx)]))
+    return sort_findings(hygiene.scrub_findings([f for fam in FAMILIES for f in fam.check(ctx)]))
 
 
 def audit_spec(spec, card_text=None):

@@ -44,7 +44,7 @@ def _classes(lic):
 
 def check(ctx):
     out = []
-    out += [f for f, _ in _mix(ctx) if f]
+    out += [f for f, _ in ctx.once(_mix) if f]
     out += _stage_availability(ctx)
     out += _licences(ctx)
     out += _trainer_options(ctx)
@@ -83,7 +83,7 @@ def _stage_start(ctx):
 def data_ratio(ctx):
     """Mean over the mix's datasets of 1 (public), 0.5 (a published substitute), 0 (none); 0 when
     the card names no data (findings.py)."""
-    scores = [s for _, s in _mix(ctx)]
+    scores = [s for _, s in ctx.once(_mix)]
     return sum(scores) / len(scores) if scores else 0.0
 
 

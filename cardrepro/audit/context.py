@@ -56,6 +56,14 @@ class Context:
         self.spec = spec if isinstance(spec, dict) else {}
         self.prov = self.spec.get("provenance") or {}
         self.derived = derived          # derive.Derived (frozen), read by the rules
+        self._once = {}
+
+    def once(self, fn):
+        """fn(self), computed the first time it is asked for: for a result that both a rule and the
+        score read (a pure function of the spec, so who asks first changes nothing)."""
+        if fn not in self._once:
+            self._once[fn] = fn(self)
+        return self._once[fn]
 
     # --- values and provenance
     def get(self, path, default=None):

@@ -86,9 +86,14 @@ def _status(ctx, fact):
     return "missing"
 
 
+def _statuses(ctx):
+    """[(fact, status)] over the card's required facts."""
+    return [(fact, _status(ctx, fact)) for fact in required_for(ctx)[1]]
+
+
 def facts_ratio(ctx):
     """(stated + 0.5 * defaulted) / required over the card's required facts (findings.py)."""
-    status = [_status(ctx, fact) for fact in required_for(ctx)[1]]
+    status = [status for _, status in ctx.once(_statuses)]
     if not status:
         return 1.0
     return (status.count("stated") + 0.5 * status.count("defaulted")) / len(status)
@@ -96,8 +101,7 @@ def facts_ratio(ctx):
 
 def check(ctx):
     out = []
-    for fact in required_for(ctx)[1]:
-        status = _status(ctx, fact)
+    for fact, status in ctx.once(_statuses):
         if status == "defaulted":
             out.append(_defaulted(ctx, fact))
         elif status == "missing":
