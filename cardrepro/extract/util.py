@@ -5,6 +5,7 @@ import re
 
 from cardrepro import data
 from cardrepro.extract import canonical
+from cardrepro.extract.heads import heads
 from cardrepro.read.source import fold_case
 
 # The spelling table's readers, under the names extractors import (extract/canonical.py).
@@ -68,13 +69,11 @@ def search_lines(doc, pattern, needle=None):
     lower-case literal that every match contains, case aside (or a tuple of them, one of which
     it contains); a card without it is not searched."""
     text, starts, lines = _joined(doc)
+    folded = _folded(doc, text)
     if needle is not None:
-        folded = getattr(doc, "_folded", None)
-        if folded is None:
-            folded = doc._folded = fold_case(text)
         if not any(n in folded for n in (needle if isinstance(needle, tuple) else (needle,))):
             return
-    for m in pattern.finditer(text):
+    for m in _matches(pattern, text, folded, starts):
         i = bisect.bisect_right(starts, m.start()) - 1
         no, line = lines[i]
         if "\n" in m.group(0):  # crossed a line end: look within the line where it started
@@ -84,6 +83,27 @@ def search_lines(doc, pattern, needle=None):
         else:
             m = pattern.search(line, m.start() - starts[i])
         yield no, line, m
+
+
+def _folded(doc, text):
+    folded = getattr(doc, "_folded", None)
+    if folded is None:
+        folded = doc._folded = fold_case(text)
+    return folded
+
+
+def _matches(pattern, text, folded, line_starts):
+    """What `pattern.finditer(text)` yields, trying the pattern only where its heads (heads.py)
+    say a match can begin: the leftmost match at or after the end of the last one, each time."""
+    found = heads(pattern)
+    if found is None or len(folded) != len(text):  # folding moved characters: no place is known
+        yield from pattern.finditer(text)
+        return
+    end = 0
+    for start in found.places(folded, line_starts):
+        if start >= end and (m := pattern.match(text, start)):
+            end = m.end()
+            yield m
 
 
 def lines_containing(doc, needle):

@@ -1,0 +1,135 @@
+"""Where a compiled pattern's matches can begin, read from the pattern itself: the case-folded
+literal text every match starts with (up to HEAD_CHARS characters), or a line start (`(?m)^`),
+or the text's start (`^`, `\\A`). `search_lines` then tries the pattern only at those places
+instead of at every character of the card, and finds the same matches (tests/test_extract_heads.py).
+
+`re` tries a case-insensitive pattern that opens with an alternation (`(?i)(?<!\\w)(llama|qwen|...)`)
+at every position; the heads let a plain-string scan of the folded text rule most positions out."""
+import functools
+import re
+from dataclasses import dataclass
+
+try:  # the parser behind re.compile; without it every pattern is searched the plain way
+    from re import _constants as _sre
+    from re import _parser as _sre_parse
+except ImportError:  # pragma: no cover
+    _sre = _sre_parse = None
+
+HEAD_CHARS = 4
+MAX_HEADS = 64  # more distinct heads than this: the scan for them would cost what it saves
+_MAX_STEPS = 5000  # parse items followed per pattern: a bound on the work for a pathological one
+LINE_START = object()
+TEXT_START = object()
+
+
+class _Unknown(Exception):
+    """A match may start with any character: the pattern has no heads."""
+
+
+@dataclass(frozen=True)
+class Heads:
+    texts: tuple  # lower-case ASCII literals; every match, case-folded, starts with one of them
+    line_start: bool  # a match may start where a line starts
+    text_start: bool  # a match may start at position 0
+    finder: re.Pattern | None  # the texts as one case-sensitive alternation, for the folded text
+
+    def places(self, folded, line_starts):
+        """Sorted positions of `folded` (the case-folded text) where a match may begin."""
+        out = []
+        if self.finder is not None:
+            m = self.finder.search(folded)
+            while m:  # search again from the next character: heads may overlap (`aaaa`)
+                out.append(m.start())
+                m = self.finder.search(folded, m.start() + 1)
+        if self.line_start:
+            out = sorted(set(out).union(line_starts))
+        elif self.text_start and (not out or out[0] != 0):
+            out.insert(0, 0)
+        return out
+
+
+@functools.lru_cache(maxsize=None)
+def heads(pattern):
+    """The Heads of a compiled str pattern, or None when a match may start anywhere (or empty)."""
+    if _sre_parse is None or not isinstance(pattern.pattern, str):
+        return None
+    try:
+        parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
+        if parsed.getwidth()[0] == 0:  # an empty match: finditer's rules for those are not followed here
+            return None
+        found = _Walk(bool(pattern.flags & re.MULTILINE)).heads(list(parsed.data), "")
+    except (_Unknown, RecursionError, re.error):
+        return None
+    texts = _shortest(h for h in found if isinstance(h, str))
+    if "" in texts or len(texts) > MAX_HEADS:
+        return None
+    finder = re.compile("|".join(re.escape(t) for t in texts)) if texts else None
+    return Heads(texts, LINE_START in found, TEXT_START in found, finder)
+
+
+def _shortest(texts):
+    """The texts, less those that start with another of them (`trl=` when `trl` is there)."""
+    out = []
+    for t in sorted(set(texts), key=len):
+        if not any(t.startswith(o) for o in out):
+            out.append(t)
+    return tuple(sorted(out))
+
+
+class _Walk:
+    """The set of heads of a sequence of parse items: literal prefixes (folded) and the anchors
+    LINE_START / TEXT_START. A head is a superset claim: every match starts with one of them."""
+
+    def __init__(self, multiline):
+        self.multiline = multiline
+        self.steps = 0
+
+    def heads(self, items, done):
+        self.steps += 1
+        if self.steps > _MAX_STEPS:
+            raise _Unknown
+        if len(done) >= HEAD_CHARS or not items:
+            return {done}
+        op, av = items[0]
+        rest = items[1:]
+        if op is _sre.LITERAL:
+            return self._chars([av], rest, done)
+        if op is _sre.IN:
+            if any(kind is not _sre.LITERAL for kind, _ in av):
+                return {done}
+            return self._chars([c for _, c in av], rest, done)
+        if op is _sre.BRANCH:
+            return set().union(*(self.heads(list(alt.data) + rest, done) for alt in av[1]))
+        if op is _sre.SUBPATTERN:
+            _, add_flags, del_flags, sub = av
+            if (add_flags | del_flags) & re.MULTILINE:
+                return {done}
+            return self.heads(list(sub.data) + rest, done)
+        if op is _sre.ATOMIC_GROUP:
+            return self.heads(list(av.data) + rest, done)
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            return self._repeat(op, av, rest, done)
+        if op is _sre.AT:
+            return self._anchor(av, rest, done)
+        if op in (_sre.ASSERT, _sre.ASSERT_NOT):  # zero-width: the match starts with what follows
+            return self.heads(rest, done)
+        return {done}
+
+    def _chars(self, codes, rest, done):
+        chars = {chr(c).lower() for c in codes}
+        if not all(c.isascii() for c in chars):
+            return {done}
+        return set().union(*(self.heads(rest, done + c) for c in sorted(chars)))
+
+    def _repeat(self, op, av, rest, done):
+        lo, hi, sub = av
+        if hi == 0:
+            return self.heads(rest, done)
+        again = [(op, (max(lo - 1, 0), hi if hi == _sre.MAXREPEAT else hi - 1, sub))]
+        out = self.heads(list(sub.data) + again + rest, done)
+        return out | self.heads(rest, done) if lo == 0 else out
+
+    def _anchor(self, code, rest, done):
+        if done or code not in (_sre.AT_BEGINNING, _sre.AT_BEGINNING_STRING):
+            return self.heads(rest, done)  # \b, $ ...: zero-width, the match goes on with what follows
+        return {LINE_START if code is _sre.AT_BEGINNING and self.multiline else TEXT_START}
