@@ -351,3 +351,14 @@ def test_later_stage_starts_from_unreleased_checkpoint():
     assert f["severity"] == "warning" and "stage 2 (sft)" in f["message"] and "org/final" in f["message"]
     assert "39,410" in f["message"] and "32,000" in f["message"]
     assert not codes(audit_spec(base_spec(stages=[{"method": "sft"}])), "CR140")
+
+
+def test_dotted_paths_read_lists_dicts_and_defaults():
+    from cardrepro.paths import get
+    spec = {"datasets": [{"name": "a", "options": {"val_split": 0.0, "lang": None}}], "d": {"0": "key"}, "l": "text"}
+    assert get(spec, "datasets[0].options.val_split") == 0.0
+    assert get(spec, "datasets[0].options.lang", "x") == "x"          # None is missing
+    assert get(spec, "datasets[1].name", "x") == "x" and get(spec, "datasets.name") is None
+    assert get(spec, "d.0") == "key" and get(spec, "d[0]") is None     # a key "0" is not an index
+    assert get(spec, "l[0]") is None and get(spec, "l.x") is None
+    assert get(spec, "datasets[0]") is spec["datasets"][0]

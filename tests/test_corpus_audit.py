@@ -176,3 +176,24 @@ def test_front_matter_library_reads_only_the_front_matter():
     assert front_matter_library(b"\xef\xbb\xbf---\nlicense: mit\nlibrary_name: 'peft' # adapter\n---\n") == "peft"
     assert front_matter_library(b"---\nlicense: mit\n---\nlibrary_name: peft\n") is None
     assert front_matter_library(b"# no front matter\nlibrary_name: peft\n") is None
+
+
+def test_corpus_bench_times_one_process_after_a_warm_up_on_other_cards(tmp_path):
+    """bench/corpus_dask.py's per-core figure is steady state: WARM_UP cards outside the sample go
+    through card_row first, and the timed pass is the sample's, each card once."""
+    import importlib.util
+    import shutil
+    spec = importlib.util.spec_from_file_location("corpus_dask", ROOT / "bench" / "corpus_dask.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for s in SEEDS:
+        shutil.copyfile(CARDS / f"{s}.md", tmp_path / f"{s}.md")
+    (tmp_path / "zz-empty.md").write_text("")
+    names = sorted(p.name for p in tmp_path.glob("*.md"))
+    sample = sorted(tmp_path.glob("*.md"))[::2]
+    warm = bench.warm_up_cards(tmp_path, 2)
+    assert [p.name for p in warm] == names[1::2][:bench.WARM_UP] and not set(warm) & set(sample)
+    assert [p.name for p in bench.warm_up_cards(tmp_path, 1)] == names[:bench.WARM_UP]
+    wall, cpu, outcomes = bench.in_process(sample, warm)
+    assert len(outcomes) == len(sample) and wall > 0 and cpu > 0
+    assert outcomes == ["parsed", "parsed", "refused"]      # the empty card is the sample's last
