@@ -69,11 +69,16 @@ def stated_paths(spec):
             if value is not None and not _origin(prov, path).startswith("default:")]
 
 
-def stated_families(spec, fams=None):
+def stated_families(spec):
     """The names of the families SPEC states, in the order of coverage.yaml."""
-    paths = stated_paths(spec)
-    return [name for name, patterns in fams or families()
-            if any(p.match(path) for p in patterns for path in paths)]
+    stated = set().union(*map(_families_of, stated_paths(spec)))
+    return [name for name, _ in families() if name in stated]
+
+
+@lru_cache(maxsize=16384)
+def _families_of(path):
+    """The families whose patterns match PATH (a spec's paths recur from card to card)."""
+    return frozenset(name for name, patterns in families() if any(p.match(path) for p in patterns))
 
 
 def refusal_reason(err):
@@ -88,19 +93,36 @@ def _front_matter_library():
     return re.compile(cfg["front_matter_library"]), cfg["front_matter_lines"]
 
 
+FRONT_MATTER_BYTES = (4096, 65536)     # the card's head read first, then as much as is ever read
+
+
 def front_matter_library(raw):
     """The `library_name:` of the card's front matter (bytes: a `---` first line, up to the next
-    `---`), or None."""
-    pattern, most = _front_matter_library()
-    lines = raw[:65536].decode("utf-8-sig", "replace").splitlines()[:most + 1]
-    if not lines or lines[0].strip() != "---":
-        return None
-    for line in lines[1:]:
-        if line.strip() == "---":
-            return None
-        if m := pattern.match(line):
-            return m.group(1)
+    `---`, in the first 64 KiB), or None. Most front matters end in the first 4 KiB: the rest of
+    the card is decoded only when they do not."""
+    for size in FRONT_MATTER_BYTES:
+        lines = raw[:size].decode("utf-8-sig", "replace").splitlines()
+        whole = size == FRONT_MATTER_BYTES[-1] or len(raw) <= size
+        decided, library = _library_in(lines if whole else lines[:-1])    # a cut card's last line may be cut
+        if decided or whole:
+            return library
     return None
+
+
+def _library_in(lines):
+    """(decided, library): the front matter's library in LINES, the card's first lines; decided
+    is False when the lines end before the answer does."""
+    pattern, most = _front_matter_library()
+    if not lines:
+        return False, None
+    if lines[0].strip() != "---":
+        return True, None
+    for line in lines[1:most + 1]:
+        if line.strip() == "---":
+            return True, None
+        if m := pattern.match(line):
+            return True, m.group(1)
+    return len(lines) > most, None
 
 
 # --- one card -------------------------------------------------------------------------------------

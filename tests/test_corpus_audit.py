@@ -197,3 +197,17 @@ def test_corpus_bench_times_one_process_after_a_warm_up_on_other_cards(tmp_path)
     wall, cpu, outcomes = bench.in_process(sample, warm)
     assert len(outcomes) == len(sample) and wall > 0 and cpu > 0
     assert outcomes == ["parsed", "parsed", "refused"]      # the empty card is the sample's last
+
+
+@pytest.mark.parametrize("filler", [4061, 4070, 4083, 4084, 4085, 4086, 4100])
+def test_front_matter_library_past_the_first_4_kib(filler):
+    """The head is decoded first: a front matter that runs past it, a line or a character cut at
+    its end, is read as from the whole card."""
+    from cardrepro.coverage import front_matter_library
+    long_value = b"---\ndescription: " + b"x" * filler + b"\r\nlibrary_name: peft\n---\n" + b"# card\n" * 2000
+    assert front_matter_library(long_value) == "peft"
+    cut_char = b"---\nk: " + "é".encode() * (filler // 2) + "\u2028".encode() + b"library_name: diffusers\n---\n"
+    assert front_matter_library(cut_char) == "diffusers"        # U+2028 ends a line, as splitlines has it
+    many_lines = b"---\n" + b"k: v\n" * 200 + b"library_name: late\n---\n"
+    assert front_matter_library(many_lines + b"x" * filler) is None       # past the first 200 lines
+    assert front_matter_library(b"---\n" + b"k: v\n" * 199 + b"library_name: in\n---\n" + b"x" * filler) == "in"
