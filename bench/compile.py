@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -42,48 +43,69 @@ def cli_cmd():
     return [str(exe)] if exe.is_file() else [sys.executable, "-m", "cardrepro"]
 
 
-def timed_run(cmd, cwd=None, ok=(0,)):
+def timed_run(cmd, cwd=None, ok=(0,), env=None):
     t = time.perf_counter()
-    res = subprocess.run(cmd, cwd=cwd or ROOT, capture_output=True, text=True)
+    res = subprocess.run(cmd, cwd=cwd or ROOT, capture_output=True, text=True, env=env)
     dt = time.perf_counter() - t
     if res.returncode not in ok:
         raise SystemExit(f"{' '.join(map(str, cmd))} exited {res.returncode}:\n{res.stderr[-2000:]}")
     return dt
 
 
-def timed_cpu_run(cmd):
+def timed_cpu_run(cmd, env=None):
     """(wall s, CPU s) of one whole process: CPU is the child's user + system time."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = timed_run(cmd)
+    wall = timed_run(cmd, env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def bytecode_env(cache):
+    """This environment with bytecode written to and read from CACHE (PYTHONPYCACHEPREFIX), whatever
+    PYTHONDONTWRITEBYTECODE says: a process then starts as from an installed wheel, whose modules
+    are compiled once at install. Without it, an editable install under PYTHONDONTWRITEBYTECODE
+    compiles every cardrepro module from source at every start."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPYCACHEPREFIX": str(cache)}
+
+
+BYTECODE_RUNS = ("parse_pyc", "audit_pyc")       # the runs of cold_start that start from cached bytecode
+
+
 # ---------------------------------------------------------------------------------------------
 def cold_start(reps):
-    """Whole processes, interleaved: python -c pass | cardrepro parse | cardrepro audit | references;
-    wall and CPU time of each."""
+    """Whole processes, interleaved: python -c pass | cardrepro parse | cardrepro audit | the same
+    two from cached bytecode | references; wall and CPU time of each."""
+    with tempfile.TemporaryDirectory(prefix="cardrepro-pyc-") as cache:
+        return _cold_start(reps, bytecode_env(cache))
+
+
+def _cold_start(reps, pyc_env):
     cli = cli_cmd()
     cmds = {
         "floor": [sys.executable, "-c", "pass"],
         "parse": cli + ["parse", str(SEED), "--format", "json"],
         "audit": cli + ["audit", str(SEED), "--fail-on", "never"],
+        "parse_pyc": cli + ["parse", str(SEED), "--format", "json"],
+        "audit_pyc": cli + ["audit", str(SEED), "--fail-on", "never"],
         # references, not product paths: what the schema check costs a process
         "import_jsonschema": [sys.executable, "-c", "import jsonschema"],
         "parse_unvalidated": [sys.executable, "-c", UNVALIDATED_PARSE, str(SEED)],
         "modelcard_load": [sys.executable, "-c", MODELCARD_LOAD, str(SEED)],
     }
-    for c in cmds.values():          # warm the page cache once, not measured
-        timed_run(c)
+    envs = {k: pyc_env if k in BYTECODE_RUNS else None for k in cmds}
+    for k, c in cmds.items():        # warm the page cache (and write the bytecode cache) once, not measured
+        timed_run(c, env=envs[k])
     times, cpu = {k: [] for k in cmds}, {k: [] for k in cmds}
     for _ in range(reps):
         for k, c in cmds.items():
-            wall, used = timed_cpu_run(c)
+            wall, used = timed_cpu_run(c, env=envs[k])
             times[k].append(wall)
             cpu[k].append(used)
     med = {k: statistics.median(v) for k, v in times.items()}
     med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     return {"median_s": med, "all_s": times, **{f"ratio_{k}": med[k] / med["floor"] for k in cmds},
+            "dont_write_bytecode": bool(os.environ.get("PYTHONDONTWRITEBYTECODE")),
             "median_cpu_s": med_cpu, "all_cpu_s": cpu,
             **{f"cpu_ratio_{k}": med_cpu[k] / med_cpu["floor"] for k in cmds},
             **{f"cpu_ratio_{k}_modelcard": med_cpu[k] / med_cpu["modelcard_load"] for k in cmds}}
@@ -94,7 +116,8 @@ def cold_cpu_rows(cs):
     cpu = cs["median_cpu_s"]
     out = []
     for k, label in (("floor", "python -c pass"), ("modelcard_load", "ModelCard.load (reference)"),
-                     ("parse", "cardrepro parse"), ("audit", "cardrepro audit")):
+                     ("parse", "cardrepro parse"), ("audit", "cardrepro audit"),
+                     ("parse_pyc", "cardrepro parse, cached .pyc"), ("audit_pyc", "cardrepro audit, cached .pyc")):
         out.append((f"  CPU: {label}", f"{cpu[k]:.3f} s",
                     f"{cs[f'cpu_ratio_{k}']:.2f}x floor, {cs[f'cpu_ratio_{k}_modelcard']:.2f}x ModelCard.load", "", ""))
     return out
@@ -264,17 +287,33 @@ def verdict(ok):
     return "PASS" if ok else "MISS"
 
 
+def bytecode_rows(cs):
+    """The cold starts from cached bytecode (bytecode_env)."""
+    med = cs["median_s"]
+    return [(f"cold start: cardrepro {k}, cached .pyc", f"{med[f'{k}_pyc']:.3f} s", f"{cs[f'ratio_{k}_pyc']:.2f}x floor",
+             "< 0.5 s", verdict(med[f"{k}_pyc"] < 0.5)) for k in ("parse", "audit")]
+
+
+def bytecode_note(cs):
+    if cs["dont_write_bytecode"]:
+        return ("PYTHONDONTWRITEBYTECODE is set here: the plain cardrepro rows compile every cardrepro module "
+                "from source at each start; the `cached .pyc` rows read bytecode a first run wrote (PYTHONPYCACHEPREFIX)")
+    return "bytecode is cached here (no PYTHONDONTWRITEBYTECODE): the plain and `cached .pyc` rows differ only in noise"
+
+
 def print_cold_start(cs, a):
     med = cs["median_s"]
     rows = [("cold start: python -c pass (floor)", f"{med['floor']:.3f} s", "1.00x", "", "")]
     for k in ("parse", "audit"):
         rows.append((f"cold start: cardrepro {k}", f"{med[k]:.3f} s", f"{cs[f'ratio_{k}']:.2f}x floor",
                      "< 0.5 s", verdict(med[k] < 0.5)))
+    rows += bytecode_rows(cs)
     for k, label in (("import_jsonschema", "python -c 'import jsonschema'"), ("modelcard_load", "ModelCard.load of the card")):
         rows.append((f"  reference: {label}", f"{med[k]:.3f} s", f"{cs[f'ratio_{k}']:.2f}x floor", "", ""))
     print()
     print_table(("benchmark", "value", "ratio", "target", ""), rows + cold_cpu_rows(cs))
     print(f"whole-process medians over {a.reps} interleaved repetitions (wall; CPU = user + system of the process)")
+    print(bytecode_note(cs))
     if a.json:
         a.json.write_text(json.dumps({"machine": machine(), "cold_start": cs}, indent=2, default=str))
     return 0
@@ -316,6 +355,7 @@ def main(argv=None):
          "< 0.5 s and <= 3x floor", verdict(med["parse"] < 0.5 and cs["ratio_parse"] <= 3)),
         ("cold start: cardrepro audit", f"{med['audit']:.3f} s", f"{cs['ratio_audit']:.2f}x floor",
          "< 0.5 s and <= 3x floor", verdict(med["audit"] < 0.5 and cs["ratio_audit"] <= 3)),
+        *bytecode_rows(cs),
         ("  reference: python -c 'import jsonschema'", f"{med['import_jsonschema']:.3f} s",
          f"{cs['ratio_import_jsonschema']:.2f}x floor", "", ""),
         ("  reference: parse minus CLI and jsonschema", f"{med['parse_unvalidated']:.3f} s",
@@ -350,6 +390,7 @@ def main(argv=None):
     print(f"regen: initial build of all {rg['cards']} projects {rg['initial_regen_s']:.1f} s; "
           f"regen --check clean afterwards: {rg['clean_after']}")
     print(f"whole-process medians over {a.reps} interleaved repetitions; throughput: best of 2 passes")
+    print(bytecode_note(cs))
 
     result = {"machine": m, "cold_start": cs, "throughput": tp, "hub_corpus": hub, "regen": rg}
     if a.profile:
