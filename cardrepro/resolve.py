@@ -75,17 +75,21 @@ def _joined_lines(doc):
 
 
 @functools.lru_cache(maxsize=None)
-def _words_pattern(name):
+def _words_terms(name):
+    """(words, [(whole line's words, its pattern)]) of a profile's `detect`, case-folded."""
     rule = data.trainer_profile(name)["detect"]
-    alternatives = [re.escape(w.casefold()) for w in rule.get("words") or ()]
-    alternatives += [r"^[ \t]*" + re.escape(w.casefold()) + r"[ \t]*$" for w in rule.get("lines") or ()]
-    return re.compile("|".join(alternatives), re.M) if alternatives else None
+    lines = [(w.casefold(), re.compile(r"^[ \t]*" + re.escape(w.casefold()) + r"[ \t]*$", re.M))
+             for w in rule.get("lines") or ()]
+    return [w.casefold() for w in rule.get("words") or ()], lines
 
 
 def _words_evidence(doc, text, starts, name):
-    pattern = _words_pattern(name)
-    m = pattern.search(text) if pattern else None
-    return doc.lines[bisect.bisect_right(starts, m.start()) - 1].no if m else None
+    """The card line of the first place the profile's words stand (the leftmost of them): a
+    plain find per word, a pattern only for a whole line whose words the card holds."""
+    words, lines = _words_terms(name)
+    found = [i for i in map(text.find, words) if i >= 0]
+    found += [m.start() for w, pattern in lines if w in text and (m := pattern.search(text))]
+    return doc.lines[bisect.bisect_right(starts, min(found)) - 1].no if found else None
 
 
 def _config_evidence(doc, key_sets):

@@ -10,9 +10,17 @@ SETTING_SECTIONS = ("training", "peft", "quantization")
 _DTYPES = ("fp16", "bf16", "fp32")
 
 
+_SEPARATORS = re.compile(r"[\s\-_]+")
+
+
 def fold(key):
     """`Learning Rate`, `learning-rate`, `**learning_rate**` -> `learning_rate`."""
-    return re.sub(r"[\s\-_]+", "_", str(key).strip().strip("*").strip()).lower()
+    return _fold_text(key if type(key) is str else str(key))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_text(key):  # the same keys come back card after card: fold each once
+    return _SEPARATORS.sub("_", key.strip().strip("*").strip()).lower()
 
 
 def _table():

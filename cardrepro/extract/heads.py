@@ -1,7 +1,9 @@
 """Where a compiled pattern's matches can begin, read from the pattern itself: the case-folded
 literal text every match starts with (up to HEAD_CHARS characters), or a line start (`(?m)^`),
-or the text's start (`^`, `\\A`). `search_lines` then tries the pattern only at those places
-instead of at every character of the card, and finds the same matches (tests/test_extract_heads.py).
+or the text's start (`^`, `\\A`). A literal beyond ASCII counts only when it has no case (`训`):
+it matches itself alone and folds to itself. `search_lines` then tries the pattern only at those
+places instead of at every character of the card, and finds the same matches
+(tests/test_extract_heads.py).
 
 `re` tries a case-insensitive pattern that opens with an alternation (`(?i)(?<!\\w)(llama|qwen|...)`)
 at every position; the heads let a plain-string scan of the folded text rule most positions out."""
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 try:  # the parser behind re.compile; without it every pattern is searched the plain way
     from re import _constants as _sre
     from re import _parser as _sre_parse
+    from _sre import unicode_iscased as _unicode_iscased  # what re.compile asks of a literal
 except ImportError:  # pragma: no cover
     _sre = _sre_parse = None
 
@@ -28,24 +31,19 @@ class _Unknown(Exception):
 
 @dataclass(frozen=True)
 class Heads:
-    texts: tuple  # lower-case ASCII literals; every match, case-folded, starts with one of them
+    texts: tuple  # lower-case literals; every match, case-folded, starts with one of them
     line_start: bool  # a match may start where a line starts
     text_start: bool  # a match may start at position 0
-    finder: re.Pattern | None  # the texts as one case-sensitive alternation, for the folded text
 
     def places(self, folded, line_starts):
         """Sorted positions of `folded` (the case-folded text) where a match may begin."""
-        out = []
-        if self.finder is not None:
-            m = self.finder.search(folded)
-            while m:  # search again from the next character: heads may overlap (`aaaa`)
-                out.append(m.start())
-                m = self.finder.search(folded, m.start() + 1)
-        if self.line_start:
-            out = sorted(set(out).union(line_starts))
-        elif self.text_start and (not out or out[0] != 0):
-            out.insert(0, 0)
-        return out
+        out = set(line_starts) if self.line_start else {0} if self.text_start else set()
+        for text in self.texts:  # a plain find per head: faster than one pattern of them all
+            i = folded.find(text)
+            while i != -1:
+                out.add(i)
+                i = folded.find(text, i + 1)
+        return sorted(out)
 
 
 @functools.lru_cache(maxsize=None)
@@ -63,8 +61,7 @@ def heads(pattern):
     texts = _shortest(h for h in found if isinstance(h, str))
     if "" in texts or len(texts) > MAX_HEADS:
         return None
-    finder = re.compile("|".join(re.escape(t) for t in texts)) if texts else None
-    return Heads(texts, LINE_START in found, TEXT_START in found, finder)
+    return Heads(texts, LINE_START in found, TEXT_START in found)
 
 
 def _shortest(texts):
@@ -116,9 +113,9 @@ class _Walk:
         return {done}
 
     def _chars(self, codes, rest, done):
+        if not all(c < 128 or not _unicode_iscased(c) for c in codes):
+            return {done}  # a cased letter beyond ASCII: its fold may move (`Σ`) or match others
         chars = {chr(c).lower() for c in codes}
-        if not all(c.isascii() for c in chars):
-            return {done}
         return set().union(*(self.heads(rest, done + c) for c in sorted(chars)))
 
     def _repeat(self, op, av, rest, done):

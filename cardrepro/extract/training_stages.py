@@ -7,7 +7,7 @@ import re
 
 from cardrepro import data
 from cardrepro.extract.facts import Fact
-from cardrepro.extract.util import norm_dtype, number, prose_lines, search_lines
+from cardrepro.extract.util import line_indices, norm_dtype, number, prose_lines, search_lines
 from cardrepro.read.source import fold_case
 
 _GPU_PATTERNS = [
@@ -63,14 +63,16 @@ def _sections(doc):
     """[(method, [(no, text), ...])] for cards whose stages have their own sections."""
     heads_re, ends_re = _section_words()
     lines = prose_lines(doc)
+    named = set(line_indices(doc, heads_re))  # the lines a stage word stands in; none before the first
     heads = []
-    for idx, (no, text) in enumerate(lines):
+    for idx in range(min(named, default=len(lines)), len(lines)):
+        no, text = lines[idx]
         if len(text) > 80:
             continue
         low = text.lower().strip()
         if len(low) > 60:
             continue
-        m = heads_re.search(low)
+        m = heads_re.search(low) if idx in named else None
         if m:
             heads.append((idx, m.lastgroup))
         elif heads and ends_re.search(low):

@@ -106,15 +106,37 @@ def _matches(pattern, text, folded, line_starts):
             yield m
 
 
-def lines_containing(doc, needle):
-    """Indices into `prose_lines(doc)` of the lines whose lower-cased text contains `needle`
-    (lower case), found with one scan of the whole text."""
+def lowered_lines(doc):
+    """(the prose lines lower-cased and joined by newlines, where each starts): a pattern run
+    over it once finds the lines worth a closer look."""
     cached = getattr(doc, "_lower_joined", None)
     if cached is None:
         lowered = [text.lower() for _, text in prose_lines(doc)]
         starts = list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
         cached = doc._lower_joined = ("\n".join(lowered), starts)
-    text, starts = cached
+    return cached
+
+
+def line_indices(doc, pattern):
+    """Indices into `prose_lines(doc)` of the lines where `pattern` matches the lower-cased line
+    (for a pattern that cannot match across a line end), found with one pass over the card."""
+    text, starts = lowered_lines(doc)
+    folded = getattr(doc, "_lower_folded", None)
+    if folded is None:
+        folded = doc._lower_folded = fold_case(text)
+    out, last = [], -1
+    for m in _matches(pattern, text, folded, starts):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i != last:
+            out.append(i)
+            last = i
+    return out
+
+
+def lines_containing(doc, needle):
+    """Indices into `prose_lines(doc)` of the lines whose lower-cased text contains `needle`
+    (lower case), found with one scan of the whole text."""
+    text, starts = lowered_lines(doc)
     if not needle or "\n" in needle:
         return []
     found, pos = [], text.find(needle)
