@@ -21,7 +21,9 @@ __all__ = ["audit_spec", "audit_report", "derived_numbers", "render_markdown", "
 
 def context(spec):
     """The rules' view of a spec, with the numbers derived from it (once, frozen)."""
-    return Context(spec, derive(Context(spec)))
+    ctx = Context(spec)
+    ctx.derived = derive(ctx)       # what derive computes through ctx.once, the rules reuse
+    return ctx
 
 
 def derived_numbers(spec):

@@ -19,7 +19,7 @@ def invalid_values(ctx):
 
 def check(ctx):
     out = []
-    for bad in invalid_values(ctx):
+    for bad in ctx.once(invalid_values):
         path = bad.get("path") or "?"
         assumed, source = build_default(ctx, path)
         then = (f"the build assumes {path} = {assumed!r} ({source}) unless the card is fixed"
@@ -35,4 +35,4 @@ def check(ctx):
 
 
 def rejected_paths(ctx):
-    return {bad.get("path") for bad in invalid_values(ctx)}
+    return {bad.get("path") for bad in ctx.once(invalid_values)}
