@@ -6,9 +6,9 @@ import re
 from hypothesis import given, settings, strategies as st
 
 from cardrepro import data, resolve
-from cardrepro.extract import canonical, training_stages
-from cardrepro.read.document import Document
-from cardrepro.read.source import Line
+from cardrepro.extract import canonical, prose, training_stages
+from cardrepro.read.document import Block, Document
+from cardrepro.read.source import Line, fold_case
 
 TRICKY = ["\n", " ", "  ", "\t", "-", "*", ":", "İ", "ı", "ſ", "Σ", "\u212a", "i\u0307", "A", "a"]
 
@@ -91,3 +91,53 @@ def test_a_folded_key_is_what_the_pattern_gave(key):
     expected = re.sub(r"[\s\-_]+", "_", str(key).strip().strip("*").strip()).lower()
     assert canonical.fold(key) == expected
     assert canonical.fold(key) == expected  # the second time, from the memo
+
+
+# --- prose: the narrative lines by stretches between fences; only lines holding a needle read
+
+def _narrative_lines_as_it_was(doc):
+    in_blocks = {l.no for b in doc.blocks for l in b.lines}
+    out, fenced = [], False
+    for line in doc.lines:
+        if ("```" in line.text or "~~~" in line.text) and prose._FENCE.match(line.text):
+            fenced = not fenced
+            continue
+        if fenced or line.no in in_blocks or line.text.count("|") >= 2 or not line.text.strip():
+            continue
+        out.append((line.no, line.text))
+    return out
+
+
+def _prose_read_as_it_was(doc):
+    lines = prose.narrative_lines(doc)
+    folded = fold_case("\n".join(t for _, t in lines))
+    active = [r for r in prose.rows() if any(n in folded for n in r.needles)]
+    any_needle = prose._any_of(tuple(n for r in active for n in r.needles))
+    out = []
+    for no, text in lines:
+        low_line = fold_case(text)
+        if not any_needle.search(low_line):
+            continue
+        in_line = [r for r in active if any(n in low_line for n in r.needles)]
+        for raw in prose.sentences(text) if in_line else ():
+            raw = raw[:prose.MAX_SENTENCE]
+            low = fold_case(raw)
+            plain = prose._unlinked(raw)
+            for row in in_line:
+                if any(n in low for n in row.needles):
+                    out.extend(prose._stated_once(row, raw if row.keep_links else plain, no))
+    return out
+
+
+PROSE = ["```", "```python", "~~~", "  ```", "| a | b |", "a | b", "trained for 3 epochs", "learning rate of 2e-5",
+         "batch size 32", "on 8 A100 GPUs", "LoRA rank 16, alpha 32", "lora_dropout 0.05", "训练3轮",
+         "a fine-tuned version of [x/y](https://huggingface.co/x/y) on the z dataset. ", "max length 2048; "]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_texts(PROSE, max_size=16), st.sets(st.integers(1, 12), max_size=4))
+def test_the_sentences_read_are_the_ones_the_line_by_line_reading_read(text, block_lines):
+    doc = _doc(text)
+    doc.blocks.append(Block("yaml", 1, [l for l in doc.lines if l.no in block_lines]))
+    assert prose._narrative_lines(doc) == _narrative_lines_as_it_was(doc)
+    assert prose._read(doc) == _prose_read_as_it_was(doc)

@@ -8,6 +8,7 @@ import re
 from typing import NamedTuple
 
 from cardrepro import data
+from cardrepro.extract.util import lines_matching
 from cardrepro.read.source import fold_case
 
 MAX_SENTENCE = 2000  # characters of a sentence the patterns see
@@ -87,14 +88,13 @@ def narrative_lines(doc):
 
 def _narrative_lines(doc):
     in_blocks = {l.no for b in doc.blocks for l in b.lines}
-    out, fenced = [], False
-    for line in doc.lines:
-        if ("```" in line.text or "~~~" in line.text) and _FENCE.match(line.text):
-            fenced = not fenced
-            continue
-        if fenced or line.no in in_blocks or line.text.count("|") >= 2 or not line.text.strip():
-            continue
-        out.append((line.no, line.text))
+    lines = doc.lines
+    fences = [i for i, l in enumerate(lines) if ("```" in l.text or "~~~" in l.text) and _FENCE.match(l.text)]
+    out = []
+    # the stretches outside fences: before the first fence line, then after every second one
+    for start, end in zip([0] + [i + 1 for i in fences[1::2]], fences[::2] + [len(lines)]):
+        out += [(l.no, l.text) for l in lines[start:end]
+                if l.no not in in_blocks and l.text.count("|") < 2 and l.text.strip()]
     return out
 
 
@@ -181,7 +181,8 @@ def _read(doc):
     active = [r for r in rows() if any(n in folded for n in r.needles)]
     any_needle = _any_of(tuple(n for r in active for n in r.needles))
     out = []
-    for no, text in lines:
+    for i in lines_matching(folded, any_needle):
+        no, text = lines[i]
         # a row whose needles are not in the line is in none of its sentences (fold_case maps
         # each character on its own, but for a final sigma, which no needle holds)
         low_line = fold_case(text)

@@ -133,6 +133,22 @@ def line_indices(doc, pattern):
     return out
 
 
+def lines_matching(text, pattern):
+    """Indices of the lines of `text` (lines joined by newlines) in which a match of `pattern`
+    starts: one search per such line, the next from the line after it."""
+    out, line, counted = [], 0, 0  # the line at position `counted`
+    m = pattern.search(text)
+    while m:
+        line += text.count("\n", counted, m.start())
+        out.append(line)
+        end = text.find("\n", m.start())
+        if end == -1:
+            break
+        line, counted = line + 1, end + 1
+        m = pattern.search(text, counted)
+    return out
+
+
 def lines_containing(doc, needle):
     """Indices into `prose_lines(doc)` of the lines whose lower-cased text contains `needle`
     (lower case), found with one scan of the whole text."""
