@@ -23,7 +23,7 @@ def _searched_patterns():
 
 
 PATTERNS = _searched_patterns()
-EXTRA = [re.compile(p) for p in (r"(?m)^ab", r"^ab|cd", r"aa", r"(?i)k\w+|ſt", r"(?:--x[ =]|^\s*x:\s*)(\w+)",
+EXTRA = [re.compile(p) for p in (r"(?m)^ab", r"(?m)^\s*[-*]?\s*(?:ab|cd)\b", r"(?im)^-?k", r"(?m)^[ *]*a", r"^ab|cd", r"aa", r"(?i)k\w+|ſt", r"(?:--x[ =]|^\s*x:\s*)(\w+)",
                                  r"(?i)(?<![\w-])(a[-_ ]?b|ab)\s+c\b")]
 PIECES = ["\n", " ", "  ", "-", "*", "**", ":", "=", "==", "`", "İ", "ı", "ſ", "\u212a", "i\u0307", "Σ",
           "- Transformers 4.40.1", "Pytorch 2.1.2+cu118", "transformers==4.44.2", "TRL version: 0.27.1",
@@ -58,7 +58,8 @@ def test_the_slow_patterns_have_heads():
     assert heads.heads(prompt._prose_named()).texts
     for pattern, _ in versions._patterns()[1:]:
         assert "tran" in heads.heads(pattern).texts
-    assert heads.heads(versions._patterns()[0][0]).line_start
+    listed = heads.heads(versions._patterns()[0][0])  # `- PEFT 0.15.2`: a line start, a lead, a name
+    assert listed.lead and listed.lead_space and listed.lead_chars == "*-" and "peft" in listed.texts
     assert heads.heads(re.compile(r"^\s*stage:")).text_start
     assert heads.heads(re.compile(r"\w+")) is None and heads.heads(re.compile(r"a?")) is None
 

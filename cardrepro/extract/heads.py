@@ -34,16 +34,49 @@ class Heads:
     texts: tuple  # lower-case literals; every match, case-folded, starts with one of them
     line_start: bool  # a match may start where a line starts
     text_start: bool  # a match may start at position 0
+    # (`(?m)^\s*[-*]?\s*name`) a match starts at a line start, then characters of the lead
+    # (whitespace when `lead_space`, line ends included, and `lead_chars`), then one of `texts`
+    lead: bool = False
+    lead_space: bool = False
+    lead_chars: str = ""
 
-    def places(self, folded, line_starts):
-        """Sorted positions of `folded` (the case-folded text) where a match may begin."""
+    def places(self, folded, line_starts, seen=None):
+        """Sorted positions of `folded` (the case-folded text) where a match may begin. `seen`:
+        {head: its positions} for this text, kept between patterns that share heads."""
         out = set(line_starts) if self.line_start else {0} if self.text_start else set()
-        for text in self.texts:  # a plain find per head: faster than one pattern of them all
-            i = folded.find(text)
-            while i != -1:
-                out.add(i)
-                i = folded.find(text, i + 1)
+        seen = {} if seen is None else seen
+        for text in self.texts:
+            at = seen.get(text)
+            if at is None:
+                at = seen[text] = _positions(folded, text)
+            if self.lead:
+                for i in at:
+                    out.update(self._line_starts_before(folded, i))
+            else:
+                out.update(at)
         return sorted(out)
+
+    def _line_starts_before(self, folded, i):
+        """The line starts from which only lead characters come before position i."""
+        while True:
+            if i == 0 or folded[i - 1] == "\n":
+                yield i
+            if i == 0:
+                return
+            c = folded[i - 1]
+            if not (c in self.lead_chars or (self.lead_space and c.isspace())):
+                return
+            i -= 1
+
+
+def _positions(text, literal):
+    """Every position of `literal` in `text`, overlapping ones too (a plain find is faster than
+    one pattern of all the heads)."""
+    out, i = [], text.find(literal)
+    while i != -1:
+        out.append(i)
+        i = text.find(literal, i + 1)
+    return out
 
 
 @functools.lru_cache(maxsize=None)
@@ -55,6 +88,9 @@ def heads(pattern):
         parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
         if parsed.getwidth()[0] == 0:  # an empty match: finditer's rules for those are not followed here
             return None
+        led = _line_led(list(parsed.data), bool(pattern.flags & re.MULTILINE))
+        if led is not None:
+            return led
         found = _Walk(bool(pattern.flags & re.MULTILINE)).heads(list(parsed.data), "")
     except (_Unknown, RecursionError, re.error):
         return None
@@ -62,6 +98,32 @@ def heads(pattern):
     if "" in texts or len(texts) > MAX_HEADS:
         return None
     return Heads(texts, LINE_START in found, TEXT_START in found)
+
+
+def _line_led(items, multiline):
+    """The Heads of a pattern that opens with `(?m)^`, then optional runs of whitespace or of
+    characters without case, then literal text (`^\\s*[-*]?\\s*(?:torch|peft)`); else None."""
+    if not (multiline and items and items[0] == (_sre.AT, _sre.AT_BEGINNING)):
+        return None
+    space, chars, rest = False, set(), items[1:]
+    while rest and rest[0][0] in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and rest[0][1][0] == 0:
+        sub = list(rest[0][1][2].data)
+        entries = sub[0][1] if len(sub) == 1 and sub[0][0] is _sre.IN else sub
+        for kind, value in entries:
+            if kind is _sre.CATEGORY and value is _sre.CATEGORY_SPACE:
+                space = True
+            elif kind is _sre.LITERAL and value < 128 and chr(value).lower() == chr(value).upper():
+                chars.add(chr(value))
+            else:
+                return None
+        rest = rest[1:]
+    found = _Walk(multiline).heads(rest, "")
+    texts = _shortest(h for h in found if isinstance(h, str))
+    if not all(isinstance(h, str) for h in found) or "" in texts or len(texts) > MAX_HEADS:
+        return None
+    if any(t[0] in chars or t[0].isspace() for t in texts):  # the lead could eat into a head
+        return None
+    return Heads(texts, False, False, True, space, "".join(sorted(chars)))
 
 
 def _shortest(texts):

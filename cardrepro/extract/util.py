@@ -73,7 +73,7 @@ def search_lines(doc, pattern, needle=None):
     if needle is not None:
         if not any(n in folded for n in (needle if isinstance(needle, tuple) else (needle,))):
             return
-    for m in _matches(pattern, text, folded, starts):
+    for m in _matches(pattern, text, folded, starts, doc.__dict__.setdefault("_head_places", {})):
         i = bisect.bisect_right(starts, m.start()) - 1
         no, line = lines[i]
         if "\n" in m.group(0):  # crossed a line end: look within the line where it started
@@ -92,15 +92,16 @@ def _folded(doc, text):
     return folded
 
 
-def _matches(pattern, text, folded, line_starts):
+def _matches(pattern, text, folded, line_starts, seen=None):
     """What `pattern.finditer(text)` yields, trying the pattern only where its heads (heads.py)
-    say a match can begin: the leftmost match at or after the end of the last one, each time."""
+    say a match can begin: the leftmost match at or after the end of the last one, each time.
+    `seen`: where each head stands in `folded`, kept for the next pattern (Heads.places)."""
     found = heads(pattern)
     if found is None or len(folded) != len(text):  # folding moved characters: no place is known
         yield from pattern.finditer(text)
         return
     end = 0
-    for start in found.places(folded, line_starts):
+    for start in found.places(folded, line_starts, seen):
         if start >= end and (m := pattern.match(text, start)):
             end = m.end()
             yield m
@@ -125,7 +126,7 @@ def line_indices(doc, pattern):
     if folded is None:
         folded = doc._lower_folded = fold_case(text)
     out, last = [], -1
-    for m in _matches(pattern, text, folded, starts):
+    for m in _matches(pattern, text, folded, starts, doc.__dict__.setdefault("_lower_head_places", {})):
         i = bisect.bisect_right(starts, m.start()) - 1
         if i != last:
             out.append(i)
