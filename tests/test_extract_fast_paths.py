@@ -6,7 +6,7 @@ import re
 from hypothesis import given, settings, strategies as st
 
 from cardrepro import data, resolve
-from cardrepro.extract import canonical, prose, training_stages
+from cardrepro.extract import canonical, mix, prose, training_stages, util
 from cardrepro.read.document import Block, Document
 from cardrepro.read.source import Line, fold_case
 
@@ -141,3 +141,33 @@ def test_the_sentences_read_are_the_ones_the_line_by_line_reading_read(text, blo
     doc.blocks.append(Block("yaml", 1, [l for l in doc.lines if l.no in block_lines]))
     assert prose._narrative_lines(doc) == _narrative_lines_as_it_was(doc)
     assert prose._read(doc) == _prose_read_as_it_was(doc)
+
+
+# --- training_stages._fold_joined: the card folded whole when no line changes length
+
+def _fold_joined_as_it_was(texts):
+    whole = "\n".join(texts)
+    if not whole.isascii():
+        texts = [fold_case(t) for t in texts]
+        whole = "\n".join(texts)
+    return whole.lower(), list(training_stages.itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.lists(_texts(["ΑΣ", "Σ", "ς", "İstanbul", "DPO"], max_size=5), max_size=6))
+def test_the_folded_sentences_are_the_lines_folded_one_by_one(texts):
+    texts = [t.replace("\n", " ") for t in texts]
+    assert training_stages._fold_joined(texts) == _fold_joined_as_it_was(texts)
+
+
+# --- util.lines_searched: a pattern tried only where its heads stand, each line on its own
+
+LINKS = ["huggingface.co/datasets/", "HuggingFace.co/Datasets/x", "trained on org/data", "on the `a/b`",
+         "on\n", "con a/b", "ON  the x/y", "GPT4生成 10 条指令", "GPT4 生成3条指令"]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.lists(_texts(LINKS, max_size=5).map(lambda t: t.replace("\n", " ")), max_size=8))
+def test_the_lines_a_pattern_is_searched_in_are_the_ones_it_matches(texts):
+    for pattern in (mix._MAY_NAME, re.compile("GPT4[^。]{0,40}生成\\s*(\\d+)\\s*条指令"), re.compile(r"(?m)^on")):
+        assert util.lines_searched(texts, pattern) == [i for i, t in enumerate(texts) if pattern.search(t)]

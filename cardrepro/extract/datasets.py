@@ -5,7 +5,7 @@ import itertools
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import prose_lines, search_lines
+from cardrepro.extract.util import prose_lines, prose_lines_searched, search_lines
 
 WINDOW = 15  # characters around a dataset's name in which "internal" must appear
 MAX_DATASETS = 1000  # entries of a dataset list read (real cards list at most a few hundred)
@@ -100,12 +100,11 @@ def phrase_datasets(doc):
     out = []
     for p in data.load("dataset_phrases").get("phrases", []):
         pat = re.compile(p["pattern"])
-        for no, text in prose_lines(doc):
+        for i in prose_lines_searched(doc, pat)[:1]:
+            no, text = prose_lines(doc)[i]
             m = pat.search(text)
-            if m:
-                options = {p["option"]: int(m.group(1))} if p.get("option") and m.groups() else {}
-                out.append({"name": p["dataset"], "options": options, "line": no, "match": m.group(0)})
-                break
+            options = {p["option"]: int(m.group(1))} if p.get("option") and m.groups() else {}
+            out.append({"name": p["dataset"], "options": options, "line": no, "match": m.group(0)})
     return out
 
 

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from cardrepro import data
 from cardrepro.extract import canonical, command, prose
 from cardrepro.extract import datasets as ds_extract
+from cardrepro.extract.util import lines_searched
 
 _HUB_DATASET = re.compile(r"https?://huggingface\.co/datasets/(?P<id>[A-Za-z0-9][\w.\-]*(?:/[A-Za-z0-9][\w.\-]*)?)")
 _LINK = re.compile(r"\[(?P<text>[^\]\n]{1,200})\]\((?P<url>[^)\s]{1,300})\)")
@@ -116,14 +117,17 @@ def table_mix(doc):
 def _paragraphs(doc):
     """[[(line, sentence), ...], ...]: the card's paragraphs of running text that can name a
     dataset (a datasets link, or "on org/name"), split into sentences."""
+    lines = prose.narrative_lines(doc)
+    naming = set(lines_searched([text for _, text in lines], _MAY_NAME))
     groups, last = [], None
-    for no, text in prose.narrative_lines(doc):
+    for i, (no, text) in enumerate(lines):
         if last is None or no != last + 1:
-            groups.append([])
-        groups[-1].append((no, text))
+            groups.append(([], []))
+        groups[-1][0].append((no, text))
+        groups[-1][1].append(i)
         last = no
     return [[(no, s) for no, text in group for s in prose.sentences(text)]
-            for group in groups if any(_MAY_NAME.search(text) for _, text in group)]
+            for group, indices in groups if any(i in naming for i in indices)]
 
 
 def _plain(text):

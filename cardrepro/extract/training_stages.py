@@ -271,8 +271,12 @@ def _fold_joined(texts):
     """(the texts case-folded and joined by line breaks, where each starts in it)."""
     whole = "\n".join(texts)
     if not whole.isascii():  # fold_case may change a non-ASCII text's length
-        texts = [fold_case(t) for t in texts]
-        whole = "\n".join(texts)
+        folded = fold_case(whole)  # each line as folded alone: no fold reaches past a line end
+        if len(folded) == len(whole):  # then no line's length changed: none can grow
+            whole = folded
+        else:
+            texts = [fold_case(t) for t in texts]
+            whole = "\n".join(texts)
     return whole.lower(), list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
 
 

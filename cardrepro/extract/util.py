@@ -134,6 +134,34 @@ def line_indices(doc, pattern):
     return out
 
 
+def lines_searched(texts, pattern, joined=None):
+    """Indices of the `texts` (lines) in which `pattern.search` finds a match, in order: the
+    pattern is tried only where its heads (heads.py) stand in the texts joined and folded, each
+    line matched as a string of its own. `joined`: (the texts joined by newlines, folded, where
+    each starts), when the caller keeps them."""
+    found = heads(pattern)
+    if found is None or found.lead or found.line_start or found.text_start:
+        return [i for i, t in enumerate(texts) if pattern.search(t)]
+    if joined is None:
+        whole = "\n".join(texts)
+        joined = (whole, fold_case(whole), list(itertools.accumulate((len(t) + 1 for t in texts), initial=0)))
+    whole, folded, starts = joined
+    if len(folded) != len(whole):  # folding moved characters: no place is known
+        return [i for i, t in enumerate(texts) if pattern.search(t)]
+    out = set()
+    for at in found.places(folded, ()):
+        i = bisect.bisect_right(starts, at) - 1
+        if i not in out and pattern.match(texts[i], at - starts[i]):
+            out.add(i)
+    return sorted(out)
+
+
+def prose_lines_searched(doc, pattern):
+    """`lines_searched` over `prose_lines(doc)`, with the card's joined and folded text."""
+    text, starts, lines = _joined(doc)
+    return lines_searched([t for _, t in lines], pattern, (text, _folded(doc, text), starts))
+
+
 def lines_matching(text, pattern):
     """Indices of the lines of `text` (lines joined by newlines) in which a match of `pattern`
     starts: one search per such line, the next from the line after it."""
