@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 
 from cardrepro.errors import CardError
-from cardrepro.read import jsonblock, shellwords, yamlish, yamlsafe
+from cardrepro.read import jsonblock, shellwords, unread, yamlish, yamlsafe
 from cardrepro.read.source import Line
 
 LAUNCHERS = ("deepspeed", "torchrun", "accelerate", "python", "python3", "axolotl", "llamafactory-cli")
@@ -84,7 +84,7 @@ class Document:
 
 def _yaml_block(path, lines, shape, kind="yaml"):
     try:
-        tree = yamlish.load_block(lines, shape)
+        tree = yamlish.load_block(lines, shape, unread.KEY if kind == "frontmatter" else None)
     except yamlsafe.YamlTooComplex as err:
         raise CardError(path, lines[0].no, str(err)) from None
     return Block(kind, lines[0].no, lines, tree.value, tree.where, tree.duplicates)
@@ -172,9 +172,16 @@ def _python_prefix(lines, i, end, blocks, budget):
     return i
 
 
+def _fence(text):
+    """_FENCE's match, for most lines without running it."""
+    return _FENCE.match(text) if "```" in text or "~~~" in text else None
+
+
 def _shell_commands(lines):
     out = []
     for l in lines:
+        if ".py" not in l.text and ".y" not in l.text:  # every _LAUNCH match holds .py, .yaml or .yml
+            continue
         for m in _LAUNCH.finditer(l.text):
             cmd = m.group(1).strip().rstrip("`").strip()
             try:
@@ -257,7 +264,7 @@ def _frontmatter_end(lines, start):
 
 def scan(path, sha, lines, shape, redactions=None):
     blocks, malformed = [], []
-    object_ends = jsonblock.object_ends([l.text for l in lines])
+    object_ends = None  # worked out when a line first starts with `{`
     budget = [MAX_PYTHON_LINES]  # lines of unfenced code the card may have parsed, all tries together
     i, n = 0, len(lines)
     seen_content = False
@@ -267,12 +274,12 @@ def scan(path, sha, lines, shape, redactions=None):
         if not s:
             i += 1
             continue
-        m = _FENCE.match(text)
+        m = _fence(text)
         if m:
             j = i + 1
             inline = m.group(3)
             body = [Line(lines[i].no, inline)] if inline and not m.group(2) else []
-            while j < n and not _FENCE.match(lines[j].text):
+            while j < n and not _fence(lines[j].text):
                 body.append(lines[j])
                 j += 1
             _fenced(path, body, m.group(2), shape, blocks, malformed)
@@ -284,6 +291,8 @@ def scan(path, sha, lines, shape, redactions=None):
                 blocks.append(_yaml_block(path, body, shape, kind="frontmatter"))
                 i, seen_content = end + 1, True
                 continue
+        if s.startswith("{") and object_ends is None:
+            object_ends = jsonblock.object_ends([l.text for l in lines])
         if s.startswith("{") and (end := object_ends.get(i)) is not None:
             try:
                 blocks.append(_json_block(path, lines[i:end + 1]))
@@ -337,7 +346,7 @@ def _yaml_run_end(lines, i, shape):
     """The end of the YAML run that starts at lines[i] (a YAML-shaped line): YAML-shaped lines,
     and non-YAML lines that are the value of the last `key:` / `key: >-` before them."""
     j, last_yaml = i, i
-    while j < len(lines) and lines[j].text.strip() and not _FENCE.match(lines[j].text):
+    while j < len(lines) and lines[j].text.strip() and not _fence(lines[j].text):
         if yamlish.is_yaml_line(lines[j].text, shape):
             last_yaml = j
         elif not _continues_scalar(lines[last_yaml].text, lines[j].text, shape):

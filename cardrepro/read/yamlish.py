@@ -9,7 +9,8 @@ import re
 
 import yaml
 
-from cardrepro.read import yamlsafe
+from cardrepro.read import unread, yamlsafe
+from cardrepro.read.source import Line
 
 MAX_DEPTH = 16  # mappings a de-indented block may nest; real ones nest two or three
 BLOCK_SCALAR = {">", ">-", ">+", "|", "|-", "|+"}
@@ -33,6 +34,8 @@ class Shape:
 
 def key_line(text, shape):
     """(dash, key, value) when the line is `key: value`-shaped, else None."""
+    if ":" not in text and "：" not in text:  # both patterns need one; most prose has neither
+        return None
     s = text.strip()
     m = _KEY_LINE.match(s)
     if m:
@@ -199,24 +202,54 @@ def lost_indentation(lines, shape):
     return False
 
 
-def load_block(lines, shape):
+def load_block(lines, shape, unread_key=None):
     """A YAML block as a Tree: the safe loader for well-formed YAML, recovery otherwise.
-    Raises yamlsafe.YamlTooComplex for alias bombs."""
+    The value of a top-level `unread_key` (unread.KEY in front matter) is left out; the key
+    keeps its line in Tree.where. Raises yamlsafe.YamlTooComplex for alias bombs."""
+    tree = None
     if not lost_indentation(lines, shape):
         text = "\n".join(l.text for l in lines)
-        try:
-            value, dups = yamlsafe.load(text)
-        except yaml.YAMLError:
-            value = None
-        if isinstance(value, (dict, list)):
-            tree = Tree()
-            tree.value = value
-            _locate(tree, value, (), lines)
-            for d in dups:
-                tree.duplicates.append(((d.key,), lines[min(d.line, len(lines) - 1)].no,
-                                        lines[min(d.first_line, len(lines) - 1)].no))
-            return tree
-    return recover(lines, shape)
+        if unread_key:
+            tree = _load_without(lines, text, unread_key)
+        tree = tree or _safe_load(lines, text)
+    tree = tree or recover(lines, shape)
+    if unread_key and isinstance(tree.value, dict) and tree.value.pop(unread_key, None) is not None:
+        tree.where = {p: no for p, no in tree.where.items() if p[0] != unread_key or len(p) == 1}
+    return tree
+
+
+def _safe_load(lines, text):
+    """The block through the safe loader, or None when it is not a well-formed mapping or list."""
+    try:
+        value, dups = yamlsafe.load(text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(value, (dict, list)):
+        return None
+    tree = Tree()
+    tree.value = value
+    _locate(tree, value, (), lines)
+    for d in dups:
+        tree.duplicates.append(((d.key,), lines[min(d.line, len(lines) - 1)].no,
+                                lines[min(d.first_line, len(lines) - 1)].no))
+    return tree
+
+
+def _load_without(lines, text, key):
+    """The block safely loaded as if its top-level `key:` section were `key:` alone (its value
+    null, which load_block then drops), with every other key, duplicate and line as the whole
+    load gives them; None where unread.span cannot vouch for that, or where the line search of
+    a later top-level key would stop inside the section."""
+    span = unread.span(text, key)
+    if span is None:
+        return None
+    section = lines[span.first + 1:span.end]
+    if any(_key_at(str(k), section, 0) is not None for k in span.later_keys):
+        return None
+    kept = (lines[:span.first] + [Line(lines[span.first].no, f"{key}:")]
+            + [Line(l.no, "") for l in section] + lines[span.end:])
+    tree = _safe_load(kept, "\n".join(l.text for l in kept))
+    return tree if tree is not None and isinstance(tree.value, dict) else None
 
 
 def _locate(tree, value, path, lines, start=0):

@@ -74,7 +74,7 @@ CardLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123
 def load(text):
     """Returns (value, duplicates), every string of the value (keys too) redacted as decoded.
     Raises yaml.YAMLError or YamlTooComplex."""
-    if "&" in text and len(_ALIAS.findall(text)) > MAX_ALIASES:  # aliases need anchors
+    if too_many_aliases(text):
         raise YamlTooComplex(f"more than {MAX_ALIASES} YAML aliases (alias bomb?)")
     loader = CardLoader(text)
     try:
@@ -87,6 +87,10 @@ def load(text):
             return redact_value(value), loader.duplicates
     finally:
         loader.dispose()
+
+
+def too_many_aliases(text):
+    return "&" in text and len(_ALIAS.findall(text)) > MAX_ALIASES  # aliases need anchors
 
 
 @contextlib.contextmanager

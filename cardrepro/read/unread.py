@@ -1,0 +1,237 @@
+"""Top-level front-matter sections that no extractor reads, left unbuilt.
+
+`model-index:` (a model's evaluation results, MTEB tables) is often most of a card's front matter
+— 7.8 of the 9.3 MB of front matter in the Hub corpus — and building its value (nodes, Python
+objects, redaction, the card line of every key) was most of the time spent reading cards, for a
+value no extractor reads. Its lines stay in Block.lines, so a later reader can still read them.
+
+Leaving the value out must not change anything else the block reports: whether the front matter
+loads at all (a malformed section makes the whole block malformed), its refusals (alias bombs,
+depth, size, lone surrogates), its duplicate keys and the card line of every other key. `span`
+vouches for all of that from one pass of the YAML parser's events over the whole block, which is
+much cheaper than building the value; where it cannot vouch (aliases, tags, a duplicate key inside
+the section, a key written where the line search would not find it...), it returns None and the
+block is loaded whole, as before."""
+import functools
+from dataclasses import dataclass
+
+import yaml
+from yaml.events import (AliasEvent, CollectionEndEvent, DocumentStartEvent, MappingStartEvent,
+                         ScalarEvent, SequenceStartEvent)
+
+from cardrepro.read import yamlsafe
+
+KEY = "model-index"
+_STR = "tag:yaml.org,2002:str"
+_SAFE_TAGS = {_STR, "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"}
+_NUMBER_CHARS = frozenset("0123456789.eE+-")
+
+
+@dataclass
+class Span:
+    first: int  # 0-based line of the section's `key:`
+    end: int  # 0-based line after its last line
+    later_keys: list  # the top-level keys after it, as written (each a str)
+
+
+class _Cannot(Exception):
+    """The section is not certain to load as plain data: load the block whole."""
+
+
+def span(text, key):
+    """The lines of the top-level `key:` section of the YAML text when leaving its value out is
+    certain to change nothing but that value (see the module's docstring), else None."""
+    if f"{key}:" not in text or yamlsafe.SURROGATE.search(text) or not _breaks_are_newlines(text):
+        return None
+    if yamlsafe.too_many_aliases(text):
+        return None  # the whole load refuses it
+    loader = yamlsafe.CardLoader(text)
+    try:
+        return _span(loader, text.split("\n"), key, "\\" in text)
+    except (_Cannot, yaml.YAMLError):
+        return None
+    finally:
+        loader.dispose()
+
+
+def _span(loader, lines, key, escapes):
+    """One pass over the parser's events (no nodes, no values): where the section is, and
+    whether the value the loader would build from it is plain data that raises nothing."""
+    get = loader.get_event
+    nodes, first = _to_section(get, key)
+    if first is None:
+        return None
+    nodes += _section(get, loader, lines, escapes)
+    end, later_keys, rest = _after_section(get, key)
+    if nodes + rest > yamlsafe.MAX_NODES:
+        return None
+    return Span(first, len(lines) if end is None else end, later_keys)
+
+
+def _to_section(get, key):
+    """Events up to the section's key: (nodes met, the key's line) or (nodes, None) when the
+    block has no such top-level key. The block must be one block mapping."""
+    while type(get()) is not DocumentStartEvent:
+        pass
+    root = get()
+    if type(root) is not MappingStartEvent or root.flow_style:
+        raise _Cannot
+    nodes, depth, is_key = 1, 1, True
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is AliasEvent:
+            raise _Cannot  # an alias's size and target need the nodes
+        if kind is ScalarEvent:
+            nodes += 1
+            if depth == 1:
+                if is_key and event.value == key:
+                    if event.style or event.tag is not None or event.start_mark.column != 0:
+                        raise _Cannot
+                    return nodes, event.start_mark.line
+                is_key = not is_key
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if depth == 1:
+                if is_key:
+                    raise _Cannot  # a key that is a collection
+                is_key = True
+            nodes += 1
+            depth += 1
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+            if depth == 0:
+                return nodes, None
+
+
+def _section(get, loader, lines, escapes):
+    """The events of the section's value; returns how many nodes it holds. Raises _Cannot for
+    anything the loader could refuse or raise on, a duplicate key, or a key that does not open
+    its line (the line search for the keys in the section would leave the section). One loop
+    without a call per event: a section can have 100,000 of them."""
+    resolvers, nodes = loader.yaml_implicit_resolvers, 0
+    stack = []  # open collections: [is a mapping, next scalar is a key, keys seen]
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is ScalarEvent:
+            nodes += 1
+            if event.anchor is not None or event.tag is not None:
+                raise _Cannot
+            value, top = event.value, stack[-1] if stack else None
+            if top is not None and top[0]:
+                top[1] = not top[1]
+                if not top[1]:  # a key
+                    if event.style or value in top[2] or (value[:1] in resolvers and _plain_tag(value) != _STR):
+                        raise _Cannot
+                    top[2].add(value)
+                    mark = event.start_mark
+                    if lines[mark.line][:mark.column].strip() not in ("", "-"):
+                        raise _Cannot
+                    continue
+            if event.style:
+                if escapes and event.style == '"' and yamlsafe.SURROGATE.search(value):
+                    raise _Cannot
+            elif value[:1] in resolvers and not _plain_value_safe(loader, value):
+                raise _Cannot
+            if not stack:
+                return nodes
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            nodes += 1
+            if event.anchor is not None or event.tag is not None or len(stack) + 3 > yamlsafe.MAX_DEPTH:
+                raise _Cannot
+            if stack and stack[-1][0]:
+                if stack[-1][1]:
+                    raise _Cannot  # a key that is a collection
+                stack[-1][1] = True
+            stack.append([kind is MappingStartEvent, True, set()])
+        elif isinstance(event, CollectionEndEvent):
+            stack.pop()
+            if not stack:
+                return nodes
+        else:
+            raise _Cannot  # an alias
+
+
+def _after_section(get, key):
+    """The events after the section: (the line of the next top-level key or None, the later
+    top-level keys, the nodes they hold)."""
+    end, later, nodes, depth, is_key, docs = None, [], 0, 1, True, 0
+    while True:
+        event = get()
+        if event is None:
+            return end, later, nodes
+        kind = type(event)
+        if kind is AliasEvent:
+            raise _Cannot
+        if kind is ScalarEvent:
+            nodes += 1
+            if depth == 1:
+                if is_key:
+                    later.append(_later_key(event, key))
+                    end = event.start_mark.line if end is None else end
+                is_key = not is_key
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if depth == 1 and is_key:
+                raise _Cannot
+            is_key = True if depth == 1 else is_key
+            nodes += 1
+            depth += 1
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+        elif kind is DocumentStartEvent:
+            raise _Cannot  # the loader refuses a second document
+
+
+def _later_key(event, key):
+    """A top-level key after the section, which must start its line; the line search looks for
+    it as str(key), which is its text when it is a str. The section's key again would make the
+    value the later section's, which the whole load locates from the first one's lines."""
+    value = event.value
+    if event.tag is not None or (not event.style and _plain_tag(value) != _STR) or event.start_mark.column != 0:
+        raise _Cannot
+    if value == key:
+        raise _Cannot
+    return value
+
+
+class _Resolver(yaml.resolver.BaseResolver):
+    yaml_implicit_resolvers = yamlsafe.CardLoader.yaml_implicit_resolvers
+
+
+_RESOLVER = _Resolver()
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_tag(value):
+    """The tag the loader gives a plain scalar (keys and short values repeat: cached)."""
+    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+
+
+def _plain_value_safe(loader, value):
+    """Whether the loader builds the plain scalar without raising (an int like `0b_` or a date
+    like 2023-02-30 raise ValueError, which the whole load would raise too). A number that
+    float() reads is safe as whatever it resolves to (int, float or str)."""
+    if _NUMBER_CHARS.issuperset(value) and _is_plain_number(value):
+        return True
+    tag = _plain_tag(value)
+    if tag in _SAFE_TAGS:
+        return True
+    try:
+        loader.yaml_constructors[tag](loader, yaml.ScalarNode(tag, value))
+    except Exception:  # whatever it is, the whole load meets it too
+        return False
+    return True
+
+
+def _is_plain_number(value):
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _breaks_are_newlines(text):
+    """Whether the parser's line numbers are the text's "\\n" lines (YAML also breaks lines at
+    \\r, NEL and the Unicode line and paragraph separators)."""
+    return not any(c in text for c in "\r\x85\u2028\u2029")

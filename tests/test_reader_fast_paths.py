@@ -1,0 +1,134 @@
+"""The reader's fast paths give what the slow ones gave: the front matter's `model-index:` section
+is left unbuilt (cardrepro/read/unread.py) without changing anything else the block reports."""
+import json
+
+import pytest
+
+from cardrepro.read import card_shape, read_card, unread, yamlish, yamlsafe
+from cardrepro.read.source import Line
+from conftest import run_cli
+
+# the front matter of a real card (zephyr-7b-beta), cut short
+HEAD = """license: mit
+datasets:
+- HuggingFaceH4/ultrachat_200k
+pipeline_tag: text-generation
+"""
+SECTION = """model-index:
+- name: zephyr-7b-beta
+  results:
+  # AI2 Reasoning Challenge (25-Shot)
+  - task: 
+      type: text-generation
+      name: Text Generation
+    dataset:
+      name: AI2 Reasoning Challenge (25-Shot)
+      type: ai2_arc
+      config: ARC-Challenge
+      split: test
+      args:
+        num_few_shot: 25
+    metrics:
+       - type: acc_norm
+         name: normalized accuracy
+         value: 62.03071672354948
+    source:
+      name: Open LLM Leaderboard
+      url: https://huggingface.co/spaces/HuggingFaceH4/open_llm_leaderboard?query=HuggingFaceH4/zephyr-7b-beta
+"""
+TAIL = """base_model: mistralai/Mistral-7B-v0.1
+tags:
+- generated_from_trainer
+"""
+FAKE_TOKEN = "hf_" + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3"
+
+
+def _lines(text):
+    return [Line(i + 1, t) for i, t in enumerate(text.rstrip("\n").split("\n"))]
+
+
+def _whole(lines):
+    """What the block gave before: the whole load, without the section's value and its keys' lines."""
+    tree = yamlish.load_block(lines, card_shape())
+    if isinstance(tree.value, dict):
+        tree.value.pop(unread.KEY, None)
+    tree.where = {p: no for p, no in tree.where.items() if p[0] != unread.KEY or len(p) == 1}
+    return tree
+
+
+def _outcome(load, lines):
+    try:
+        tree = load(lines)
+    except (ValueError, yamlsafe.YamlTooComplex) as err:
+        return type(err).__name__
+    return tree.value, tree.where, tree.duplicates
+
+
+def _fast_path_taken(text):
+    lines = _lines(text)
+    return yamlish._load_without(lines, "\n".join(l.text for l in lines), unread.KEY) is not None
+
+
+# name: (front matter, whether the section is left unbuilt without loading it)
+VARIANTS = {
+    "between_keys": (HEAD + SECTION + TAIL, True),
+    "last": (HEAD + SECTION, True),
+    "only_key": (SECTION, True),
+    "twice": (HEAD + SECTION + TAIL + SECTION, False),
+    "keep_chomped_block_before": ("note: |+\n  kept\n" + SECTION + TAIL, True),
+    "scalar_value": (HEAD + "model-index: none yet\n" + TAIL, True),
+    "later_key_written_inside": (HEAD + SECTION + "    base_model: x\n" + TAIL, False),
+    "duplicate_key_inside": (HEAD + SECTION.replace("split: test\n", "split: test\n      split: validation\n") + TAIL, False),
+    "malformed_inside": (HEAD + SECTION + "   bad: indentation\n" + TAIL, False),
+    "alias_inside": (HEAD + SECTION.replace("split: test", "split: &s test\n      revision: *s") + TAIL, False),
+    "tag_inside": (HEAD + SECTION.replace("split: test", "split: !!str test") + TAIL, False),
+    "quoted_key_inside": (HEAD + SECTION.replace("split: test", '"split": test') + TAIL, False),
+    "flow_mapping_inside": (HEAD + SECTION.replace("      name: Open LLM Leaderboard\n", "")
+                            .replace("    source:\n", "    source: {name: Open LLM Leaderboard,\n") + TAIL, False),
+    "impossible_date_inside": (HEAD + SECTION.replace("split: test", "split: 2023-02-30") + TAIL, False),
+    "unreadable_int_inside": (HEAD + SECTION.replace("num_few_shot: 25", "num_few_shot: 0b_") + TAIL, False),
+    "lone_surrogate_inside": (HEAD + SECTION.replace("split: test", 'split: "\\ud800"') + TAIL, False),
+    "deep_inside": (HEAD + SECTION.replace("num_few_shot: 25", "num_few_shot: " + "[" * 120 + "]" * 120) + TAIL, False),
+    "anchors_everywhere": (HEAD + SECTION + "".join(f"k{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 60)), False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_leaving_the_section_out_changes_nothing_else(name):
+    text, fast = VARIANTS[name]
+    lines = _lines(text)
+    got = _outcome(lambda ls: yamlish.load_block(ls, card_shape(), unread.KEY), lines)
+    assert got == _outcome(_whole, lines)
+    assert _fast_path_taken(text) == fast
+
+
+def test_the_section_keeps_its_lines_and_its_key_line(write_card):
+    card = write_card("---\n" + HEAD + SECTION + TAIL + "---\n# Zephyr\n")
+    block = read_card(card).of_kind("frontmatter")[0]
+    assert list(block.value) == ["license", "datasets", "pipeline_tag", "base_model", "tags"]
+    key_line = 2 + HEAD.count("\n")
+    assert block.where[("model-index",)] == key_line
+    assert block.where[("base_model",)] == key_line + SECTION.count("\n")
+    assert not [p for p in block.where if p[0] == "model-index" and len(p) > 1]
+    assert any("value: 62.03071672354948" in l.text for l in block.lines)
+
+
+def test_a_secret_in_the_section_is_still_found_and_redacted(write_card):
+    section = SECTION.replace("split: test", f"split: {FAKE_TOKEN}")
+    card = write_card("---\n" + HEAD + section + TAIL + "---\n# Zephyr\n")
+    out = run_cli("parse", card, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    line = 2 + HEAD.count("\n") + section.split("\n").index(f"      split: {FAKE_TOKEN}")
+    assert [(s["line"], s["kind"]) for s in json.loads(out.stdout)["hygiene"]["secrets"]] == [(line, "huggingface_token")]
+    assert FAKE_TOKEN not in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("inside", [
+    "num_few_shot: " + "[" * 120 + "]" * 120,  # deeper than the loader allows
+    "num_few_shot: &a0 [x, x, x]\n" + "".join(f"        n{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" for i in range(1, 60)),
+])
+def test_a_refused_section_still_refuses_the_card(write_card, inside):
+    card = write_card("---\n" + HEAD + SECTION.replace("num_few_shot: 25", inside) + TAIL + "---\n# Zephyr\n")
+    out = run_cli("parse", card)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.startswith(f"{card}:2: ") and "YAML" in out.stderr, out.stderr
