@@ -40,25 +40,26 @@ def audit_corpus(corpus, out, summary_path=None, scheduler=None, workers=None, p
     tasks = bag.to_delayed(optimize_graph=False)
     summary = Summary(Path(corpus).name)
     bar = _bar(total, progress)
-    with _engine(scheduler, workers, bar) as (compute, slots), _RowWriter(out) as writer:
-        window = max(PARTITIONS_PER_WINDOW, PARTITIONS_PER_WORKER * slots)
-        for start in range(0, len(tasks), window):
-            for rows in compute(tasks[start:start + window]):
-                writer.write(rows)
-                for row in rows:
-                    summary.add(row)
-    bar.close()
-    if summary_path:
-        write_summary(summary, Path(summary_path))
+    with _engine(scheduler, workers, bar) as (compute, slots, pool):
+        with _RowWriter(out) as writer:
+            window = max(PARTITIONS_PER_WINDOW, PARTITIONS_PER_WORKER * slots)
+            for start in range(0, len(tasks), window):
+                for rows in compute(tasks[start:start + window]):
+                    writer.write(rows)
+                    for row in rows:
+                        summary.add(row)
+        bar.close()
+        if summary_path:
+            write_summary(summary, Path(summary_path), pool)
     return summary, writer.rows, total
 
 
-def write_summary(summary, path):
+def write_summary(summary, path, pool=None):
     """PATH (Markdown) and its plots in the folder PATH without its suffix (docs/coverage.md:
-    docs/coverage/*.svg, *.png)."""
+    docs/coverage/*.svg, *.png), the plots drawn on POOL's workers when given."""
     from cardrepro.corpus import plots
     path.parent.mkdir(parents=True, exist_ok=True)
-    drawn = plots.draw(summary, path.with_suffix(""), relative_to=path.parent)
+    drawn = plots.draw(summary, path.with_suffix(""), relative_to=path.parent, pool=pool)
     path.write_text(render(summary, drawn), encoding="utf-8")
 
 
@@ -74,7 +75,7 @@ def _engine(scheduler, workers, bar):
 
 @contextlib.contextmanager
 def _local(workers, bar):
-    """A pool of WORKERS processes (spawned, as dask's own), kept for the whole run."""
+    """A pool of WORKERS processes (spawned, as dask's own), kept for the whole run and its plots."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -82,11 +83,13 @@ def _local(workers, bar):
             with _Progress(bar):
                 # chunksize 1: a partition is already 32 cards; dask's default of 6 leaves workers idle
                 return dask.compute(*window, scheduler="processes", pool=pool, chunksize=1)
-        yield compute, workers
+        yield compute, workers, pool
 
 
 @contextlib.contextmanager
 def _distributed(address, bar):
+    """The cluster at ADDRESS computes the rows; the plots are drawn here (a cluster's workers may
+    lack matplotlib or its fonts)."""
     from distributed import Client, as_completed
     try:
         client = Client(address, timeout="20s")
@@ -100,7 +103,7 @@ def _distributed(address, bar):
                 done[future.key] = rows
                 bar.update(len(rows))
             return [done[f.key] for f in futures]
-        yield compute, sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
+        yield compute, sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()), None
 
 
 class _Progress(Callback):

@@ -12,51 +12,75 @@ PLOTS = (   # (file stem, caption)
 )
 
 
-def draw(summary, folder, relative_to):
-    """Write every plot as FOLDER/STEM.svg and .png; [(caption, svg path relative to RELATIVE_TO)]."""
+def draw(summary, folder, relative_to, pool=None):
+    """Write every plot as FOLDER/STEM.svg and .png; [(caption, svg path relative to RELATIVE_TO)].
+    With POOL (an executor: the corpus run's own workers), a plot a task: the plots, serial work
+    after the cards, then take a share of the run's workers too."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    shown = [(stem, caption, figure_data(summary, stem)) for stem, caption in PLOTS]
+    files = pool.map(figure_files, *zip(*shown)) if pool else (figure_files(*plot) for plot in shown)
+    out = []
+    for (stem, caption, _), (svg, png) in zip(shown, files):
+        (folder / f"{stem}.svg").write_bytes(svg)
+        (folder / f"{stem}.png").write_bytes(png)
+        out.append((caption, (folder / f"{stem}.svg").relative_to(relative_to).as_posix()))
+    return out
+
+
+def figure_data(summary, stem):
+    """What the plot STEM shows of SUMMARY, as plain values (a worker is sent these, not the summary)."""
+    base = {"corpus": summary.corpus, "cards": summary.cards}
+    if stem == "families":
+        return {**base, "bars": [(n, _pct(summary.stating[n], summary.cards)) for n in summary.families[::-1]]}
+    if stem == "findings":
+        return {**base, "bars": [(code, _pct(n, summary.parsed)) for code, n in summary.top_findings()[::-1]]}
+    dim = {"by_library": "library_name", "by_year": "year"}[stem]
+    rows = summary.top_groups(dim)
+    return {**base, "families": summary.families,
+            "grid": [[_pct(stating[f], cards) for f in summary.families] for _, cards, _, stating in rows],
+            "labels": [f"{label} ({cards:,})" for label, cards, _, _ in rows]}
+
+
+def figure_files(stem, caption, shown):
+    """(SVG bytes, PNG bytes) of the plot STEM of SHOWN (figure_data)."""
+    import io
+
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    drawers = {"families": _families, "by_library": lambda ax, s: _groups(ax, s, "library_name"),
-               "by_year": lambda ax, s: _groups(ax, s, "year"), "findings": _findings}
-    out = []
+    drawers = {"families": _bars("#4C72B0", "% of the corpus"), "findings": _bars("#DD8452", "% of parsed cards"),
+               "by_library": _grid, "by_year": _grid}
+    files = []
     with matplotlib.rc_context({"svg.hashsalt": "cardrepro", "font.size": 9}):
-        for stem, caption in PLOTS:
-            fig, ax = plt.subplots(figsize=(9, 5.5))
-            drawers[stem](ax, summary)
-            ax.set_title(f"{caption} ({summary.corpus}, {summary.cards:,} cards)")
-            fig.tight_layout()
-            fig.savefig(folder / f"{stem}.svg", metadata={"Date": None, "Creator": None})
-            fig.savefig(folder / f"{stem}.png", dpi=100, metadata={"Software": None})
-            plt.close(fig)
-            out.append((caption, (folder / f"{stem}.svg").relative_to(relative_to).as_posix()))
-    return out
+        fig, ax = plt.subplots(figsize=(9, 5.5))
+        drawers[stem](ax, shown)
+        ax.set_title(f"{caption} ({shown['corpus']}, {shown['cards']:,} cards)")
+        fig.tight_layout()
+        for fmt, options in (("svg", {"metadata": {"Date": None, "Creator": None}}),
+                             ("png", {"dpi": 100, "metadata": {"Software": None}})):
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, **options)
+            files.append(buf.getvalue())
+        plt.close(fig)
+    return tuple(files)
 
 
 def _pct(n, of):
     return 100 * n / of if of else 0.0
 
 
-def _families(ax, s):
-    names = s.families[::-1]
-    ax.barh(names, [_pct(s.stating[n], s.cards) for n in names], color="#4C72B0")
-    ax.set_xlabel("% of the corpus")
-    ax.set_xlim(0, 100)
+def _bars(color, xlabel):
+    def draw(ax, shown):
+        ax.barh([name for name, _ in shown["bars"]], [pct for _, pct in shown["bars"]], color=color)
+        ax.set_xlabel(xlabel)
+        ax.set_xlim(0, 100)
+    return draw
 
 
-def _groups(ax, s, dim):
-    rows = s.top_groups(dim)
-    grid = [[_pct(stating[f], cards) for f in s.families] for _, cards, _, stating in rows]
-    image = ax.imshow(grid or [[0.0] * len(s.families)], aspect="auto", cmap="viridis", vmin=0, vmax=100)
-    ax.set_xticks(range(len(s.families)), s.families, rotation=45, ha="right")
-    ax.set_yticks(range(len(rows)), [f"{label} ({cards:,})" for label, cards, _, _ in rows])
+def _grid(ax, shown):
+    families = shown["families"]
+    image = ax.imshow(shown["grid"] or [[0.0] * len(families)], aspect="auto", cmap="viridis", vmin=0, vmax=100)
+    ax.set_xticks(range(len(families)), families, rotation=45, ha="right")
+    ax.set_yticks(range(len(shown["labels"])), shown["labels"])
     ax.figure.colorbar(image, ax=ax, label="% of the group's cards")
-
-
-def _findings(ax, s):
-    top = s.top_findings()[::-1]
-    ax.barh([code for code, _ in top], [_pct(n, s.parsed) for _, n in top], color="#DD8452")
-    ax.set_xlabel("% of parsed cards")
-    ax.set_xlim(0, 100)
