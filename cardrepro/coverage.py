@@ -156,16 +156,15 @@ def _fill_from_text(row, text):
 
 
 def _fill(row, path):
-    from cardrepro.audit import audit_report
+    from cardrepro.audit import codes_and_score
     from cardrepro.read import source
     from cardrepro.spec import parse_card
     raw = source.load_bytes(path)
     row["sha256"] = hashlib.sha256(raw).hexdigest()
     row["library_name"] = row["library_name"] or front_matter_library(raw)
     spec = parse_card(path)
-    report = audit_report(spec)
-    row.update(outcome="parsed", families=stated_families(spec), score=report["score"]["score"],
-               findings=sorted({f["code"] for f in report["findings"]}))
+    codes, score = codes_and_score(spec)
+    row.update(outcome="parsed", families=stated_families(spec), score=score, findings=codes)
 
 
 # --- the summary ----------------------------------------------------------------------------------

@@ -117,6 +117,19 @@ def test_audit_is_the_same_without_the_card_file(tmp_path, card):
     assert spec == kept                                # and the audit wrote nothing into the spec
 
 
+@pytest.mark.parametrize("card", [*_cards(), ROOT / "tests" / "fixtures" / "audit" / "secret-card.md"],
+                         ids=lambda p: p.name)
+def test_a_corpus_row_keeps_the_report_codes_and_score(card):
+    """codes_and_score (what `cardrepro audit --corpus` keeps of a card) skips the scrub of the
+    findings' text, not a finding: a card with a secret and a machine path included."""
+    from cardrepro.audit import codes_and_score
+    spec = parse_card(str(card))
+    report = audit_report(spec)
+    codes, score = codes_and_score(spec)
+    assert codes == sorted({f["code"] for f in report["findings"]}) and score == report["score"]["score"]
+    assert codes and ("CR601" in codes) == (card.name == "secret-card.md")
+
+
 def test_audit_of_a_spec_whose_card_moved(tmp_path):
     card = tmp_path / "a" / "stablelm.md"
     card.parent.mkdir()

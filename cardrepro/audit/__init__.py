@@ -16,7 +16,7 @@ from cardrepro.audit.findings import counts, score, sort_findings, verdict
 
 FAMILIES = (availability, conflicts, derived, missing, values, cost, hygiene)   # any order: each reads ctx only
 
-__all__ = ["audit_spec", "audit_report", "derived_numbers", "render_markdown", "render_text", "render_json"]
+__all__ = ["audit_spec", "audit_report", "codes_and_score", "derived_numbers", "render_markdown", "render_text", "render_json"]
 
 
 def context(spec):
@@ -32,8 +32,16 @@ def derived_numbers(spec):
     return context(spec).derived
 
 
+def _unscrubbed(ctx):
+    return [f for fam in FAMILIES for f in fam.check(ctx)]
+
+
 def _findings(ctx):
-    return sort_findings(hygiene.scrub_findings([f for fam in FAMILIES for f in fam.check(ctx)]))
+    return sort_findings(hygiene.scrub_findings(_unscrubbed(ctx)))
+
+
+def _score(ctx, found):
+    return score(found, missing.facts_ratio(ctx), availability.data_ratio(ctx))
 
 
 def audit_spec(spec, card_text=None):
@@ -54,9 +62,18 @@ def audit_report(spec, card_text=None):
         "sha256": card.get("sha256"),
         "findings": found,
         "counts": counts(found),
-        "score": score(found, missing.facts_ratio(ctx), availability.data_ratio(ctx)),
+        "score": _score(ctx, found),
         "verdict": verdict(found),
     }
+
+
+def codes_and_score(spec):
+    """What a corpus row keeps of audit_report(spec): the codes of its findings (sorted, each once)
+    and its score. The findings' text is not scrubbed of secrets and paths: no row holds it, and
+    the scrub changes no code, severity or family."""
+    ctx = context(spec)
+    found = _unscrubbed(ctx)
+    return sorted({f["code"] for f in found}), _score(ctx, found)["score"]
 
 
 def render_markdown(report_or_findings, spec=None, heading_level=2):
