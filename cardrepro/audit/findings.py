@@ -45,9 +45,9 @@ def finding(code, severity, message, *, lines=(), action="", basis=("card",), de
     out = {"code": code, "severity": severity, "family": FAMILIES[code[2]],
            "message": " ".join(escape_controls(str(message)).split()), "lines": clean_lines,
            "action": " ".join(escape_controls(str(action)).split()),
-           "basis": list(dict.fromkeys(escape_controls_obj(list(basis)))),
+           "basis": list(dict.fromkeys(map(escape_controls_obj, basis))),
            "derivation": [escape_controls(str(d)) for d in derivation],
-           "paths": list(dict.fromkeys(escape_controls_obj(list(paths))))}
+           "paths": list(dict.fromkeys(map(escape_controls_obj, paths)))}
     if data:
         out["data"] = escape_controls_obj(data)   # card values in the text (a terminal would run ESC ...)
     return out
