@@ -90,7 +90,14 @@ VARIANTS = {
     "lone_surrogate_inside": (HEAD + SECTION.replace("split: test", 'split: "\\ud800"') + TAIL, False),
     "deep_inside": (HEAD + SECTION.replace("num_few_shot: 25", "num_few_shot: " + "[" * 120 + "]" * 120) + TAIL, False),
     "anchors_everywhere": (HEAD + SECTION + "".join(f"k{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 60)), False),
+    # not in the plain block style the line path reads: the parser's events decide
+    "flow_value_inside": (HEAD + "model-index:\n- name: x\n  results: []\n" + TAIL, True),
+    "block_scalar_inside": (HEAD + SECTION.replace("split: test", "split: >-\n        test") + TAIL, True),
+    "key_line_inside_a_quoted_value": ('note: "a quoted value\nmodel-index:\n  x: 1\nend"\n' + TAIL, False),
 }
+# the ones the line path reads (then the load of the rest decides); "twice" names the key twice
+PLAIN = {"between_keys", "last", "only_key", "keep_chomped_block_before", "later_key_written_inside",
+         "key_line_inside_a_quoted_value", "anchors_everywhere"}
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
@@ -100,6 +107,25 @@ def test_leaving_the_section_out_changes_nothing_else(name):
     got = _outcome(lambda ls: yamlish.load_block(ls, card_shape(), unread.KEY), lines)
     assert got == _outcome(_whole, lines)
     assert _fast_path_taken(text) == fast
+    assert (unread._plain_span(text, text.split("\n"), unread.KEY) is not None) == (name in PLAIN)
+
+
+def test_the_line_path_and_the_parser_find_the_same_section():
+    text = HEAD + SECTION + TAIL
+    lines = text.split("\n")
+    by_lines = unread._plain_span(text, lines, unread.KEY)
+    loader = yamlsafe.CardLoader(text)
+    try:
+        by_parser = unread._span(loader, lines, unread.KEY, False)
+        counted = yamlsafe.CardLoader(text)
+        unread._to_section(counted.get_event, unread.KEY)
+        nodes = unread._section(counted.get_event, counted, lines, False)
+        counted.dispose()
+    finally:
+        loader.dispose()
+    assert (by_lines.first, by_lines.end) == (by_parser.first, by_parser.end) == (4, 25)
+    # the nodes of the section's value but the list itself, which the null left in its place stands for
+    assert by_lines.spare_nodes == nodes - 1 == 41
 
 
 def test_the_section_keeps_its_lines_and_its_key_line(write_card):
@@ -132,3 +158,12 @@ def test_a_refused_section_still_refuses_the_card(write_card, inside):
     out = run_cli("parse", card)
     assert out.returncode == 2, out.stdout + out.stderr
     assert out.stderr.startswith(f"{card}:2: ") and "YAML" in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("max_nodes", [40, 60])
+def test_the_section_still_counts_towards_the_node_limit(monkeypatch, max_nodes):
+    monkeypatch.setattr(yamlsafe, "MAX_NODES", max_nodes)  # 56 nodes with the section, 15 without
+    lines = _lines(HEAD + SECTION + TAIL)
+    got = _outcome(lambda ls: yamlish.load_block(ls, card_shape(), unread.KEY), lines)
+    assert got == _outcome(_whole, lines)
+    assert (got == "YamlTooComplex") == (max_nodes == 40)

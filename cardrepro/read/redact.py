@@ -44,14 +44,28 @@ def _compile(entry):
         check = _folded_check(tuple(entry["folded_needles"]))
     else:
         check = _folded_pattern_check(entry["pattern"])
-    return entry["kind"], re.compile(entry["pattern"]), check
+    return entry["kind"], re.compile(_literal_first(entry["pattern"])), check
+
+
+_WORD_START = re.compile(r"\\b([A-Za-z0-9_]+-?)(?![?*+{])")
+
+
+def _literal_first(pattern):
+    """The pattern with a leading `\\b` moved after the literal it precedes (`\\bhf_` ->
+    `hf_(?<=\\bhf_)`): the same matches, but the search skips from literal to literal instead of
+    trying the pattern at every position."""
+    m = _WORD_START.match(pattern)
+    if not m:
+        return pattern
+    return f"{m.group(1)}(?<=\\b{m.group(1)}){pattern[m.end():]}"
 
 
 SECRET_PATTERNS = [_compile(e) for e in data.load("secrets")["secrets"]]
 
 _PATH_TAIL = r"[^\s`'\"(),;|<>]"
 _ROOTS = r"(?:home|root|Users|mnt|data|data\d*|scratch|nfs|lustre|gpfs|workspace|export|srv|opt)"
-_UNIX_PATH = rf"(?<![\w:/.~\-])(/{_ROOTS}/{_PATH_TAIL}*)"
+# the look-behind after the leading "/" (the same matches): the search skips from "/" to "/"
+_UNIX_PATH = rf"(/(?<![\w:/.~\-]/){_ROOTS}/{_PATH_TAIL}*)"
 ABS_PATH = re.compile(rf"{_UNIX_PATH}|(?<![\w])([A-Za-z]:\\{_PATH_TAIL}+)")
 # what the decoded text is searched for (JSON's "\/home\/…"): a Windows path's backslashes are
 # separators, not escapes, so decoding would cut it short; the plain pass finds it whole

@@ -13,6 +13,7 @@ much cheaper than building the value; where it cannot vouch (aliases, tags, a du
 the section, a key written where the line search would not find it...), it returns None and the
 block is loaded whole, as before."""
 import functools
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -31,7 +32,7 @@ _NUMBER_CHARS = frozenset("0123456789.eE+-")
 class Span:
     first: int  # 0-based line of the section's `key:`
     end: int  # 0-based line after its last line
-    later_keys: list  # the top-level keys after it, as written (each a str)
+    spare_nodes: int = 0  # nodes the section holds that the load of the rest must leave room for
 
 
 class _Cannot(Exception):
@@ -45,9 +46,13 @@ def span(text, key):
         return None
     if yamlsafe.too_many_aliases(text):
         return None  # the whole load refuses it
+    lines = text.split("\n")
+    found = _plain_span(text, lines, key)
+    if found is not None:
+        return found
     loader = yamlsafe.CardLoader(text)
     try:
-        return _span(loader, text.split("\n"), key, "\\" in text)
+        return _span(loader, lines, key, "\\" in text)
     except (_Cannot, yaml.YAMLError):
         return None
     finally:
@@ -62,10 +67,10 @@ def _span(loader, lines, key, escapes):
     if first is None:
         return None
     nodes += _section(get, loader, lines, escapes)
-    end, later_keys, rest = _after_section(get, key)
+    end, rest = _after_section(get, key)
     if nodes + rest > yamlsafe.MAX_NODES:
         return None
-    return Span(first, len(lines) if end is None else end, later_keys)
+    return Span(first, len(lines) if end is None else end)
 
 
 def _to_section(get, key):
@@ -131,7 +136,7 @@ def _section(get, loader, lines, escapes):
             if event.style:
                 if escapes and event.style == '"' and yamlsafe.SURROGATE.search(value):
                     raise _Cannot
-            elif value[:1] in resolvers and not _plain_value_safe(loader, value):
+            elif value[:1] in resolvers and not _plain_value_safe(value):
                 raise _Cannot
             if not stack:
                 return nodes
@@ -153,13 +158,13 @@ def _section(get, loader, lines, escapes):
 
 
 def _after_section(get, key):
-    """The events after the section: (the line of the next top-level key or None, the later
-    top-level keys, the nodes they hold)."""
-    end, later, nodes, depth, is_key, docs = None, [], 0, 1, True, 0
+    """The events after the section: (the line of the next top-level key or None, the nodes
+    they hold)."""
+    end, nodes, depth, is_key = None, 0, 1, True
     while True:
         event = get()
         if event is None:
-            return end, later, nodes
+            return end, nodes
         kind = type(event)
         if kind is AliasEvent:
             raise _Cannot
@@ -167,7 +172,7 @@ def _after_section(get, key):
             nodes += 1
             if depth == 1:
                 if is_key:
-                    later.append(_later_key(event, key))
+                    _later_key(event, key)
                     end = event.start_mark.line if end is None else end
                 is_key = not is_key
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
@@ -191,7 +196,108 @@ def _later_key(event, key):
         raise _Cannot
     if value == key:
         raise _Cannot
-    return value
+
+
+# The line path: a section written in the plain block style of nearly every model-index
+# (`- name: x`, `  results:`, `    value: 62.0`) is checked line by line, without the parser.
+_ROOT_KEY = re.compile(r"[A-Za-z_][\w.\-]*:(?: |$)")
+_ENTRY = re.compile(r"( *)(- +)?(?:([A-Za-z_][\w\-]{0,200}):(?: +(.*))?|(.+))")
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`\\")
+_PLAIN_FIRST = frozenset("abcdeghijklmpqrsuvwxzABCDEGHIJKLMPQRSUVWXZ_/(")  # neither indicators nor resolvers' first characters
+
+
+def _plain_span(text, lines, key):
+    """The section's Span when it is written in the plain block style (every line a comment, a
+    `key: value`, `key:`, `- key: value`, `- key:` or `- value` line, in consistent block
+    indentation, with plain keys met once per mapping and plain or simply quoted values): such a
+    section parses, and its value raises nothing. Its spare_nodes are the nodes of its value
+    beyond the one the null left in its place stands for. None where it is not so written;
+    the parser's events then decide. The caller checks that the rest loads with `key` a
+    top-level key (not inside a quoted or flow value before it)."""
+    if text.count(key) != 1 or "\t" in text:
+        return None
+    try:
+        first = lines.index(f"{key}:")
+    except ValueError:
+        return None
+    start = next((t for t in lines if t.strip() and not t.lstrip().startswith("#")), "")
+    if not _ROOT_KEY.match(start):
+        return None  # the block is not a block mapping at column 0
+    end = first + 1
+    while end < len(lines) and (not lines[end] or lines[end][0] in " #" or lines[end].startswith("- ")):
+        end += 1
+    try:
+        nodes = _plain_section(lines[first + 1:end])
+    except _Cannot:
+        return None
+    return Span(first, end, nodes)
+
+
+def _plain_section(lines):
+    """The nodes of the section's value but its root, or _Cannot. Frames: [column, is a mapping,
+    keys seen]; the section's own mapping entry is the frame at column 0, its value pending.
+    Written for speed: a section can have 100,000 lines."""
+    stack, pending, nodes = [[0, True, None]], True, 0
+    entry = _ENTRY.fullmatch
+    for text in lines:
+        if not text:
+            continue
+        spaces, dash, key, value, item = entry(text).groups()
+        if dash is None and key is None:
+            if text.lstrip().startswith("#"):
+                continue
+            raise _Cannot  # a line that continues a scalar, or anything else
+        indent = len(spaces)
+        if pending:
+            pending = False
+            if indent > stack[-1][0] or dash and indent == stack[-1][0]:
+                if len(stack) + 4 > yamlsafe.MAX_DEPTH:
+                    raise _Cannot
+                stack.append([indent, not dash, set()])
+        top = stack[-1]
+        while top[0] > indent or (not dash and not top[1] and top[0] == indent and len(stack) > 1):
+            stack.pop()
+            top = stack[-1]
+        if top[0] != indent or top[1] == bool(dash) or len(stack) == 1:
+            raise _Cannot  # not where the block it continues has its entries
+        if key is None:
+            _check_value(item)
+            nodes += 1
+            continue
+        if dash:  # `- key: ...`: an entry that is a mapping, at the key's column
+            if len(stack) + 4 > yamlsafe.MAX_DEPTH:
+                raise _Cannot
+            top = [indent + len(dash), True, set()]
+            stack.append(top)
+            nodes += 1
+        if key in top[2] or (key[:1] in _RESOLVERS and _plain_tag(key) != _STR):
+            raise _Cannot
+        top[2].add(key)
+        nodes += 2
+        if value:
+            _check_value(value)
+        else:
+            pending = True
+    return nodes
+
+
+def _check_value(value):
+    """A scalar value on one line that the loader reads as one plain or quoted scalar and
+    builds without raising; else _Cannot."""
+    c = value[0]
+    if c in _PLAIN_FIRST:
+        if ": " in value or " #" in value or value[-1] == ":":
+            raise _Cannot
+        return
+    if c in "\"'":
+        if len(value) < 2 or value[-1] != c or c in value[1:-1] or "\\" in value:
+            raise _Cannot
+        return
+    if (c in _INDICATORS and not (c == "-" and value[1:2] not in ("", " "))) or ": " in value \
+            or value.endswith(":") or " #" in value:
+        raise _Cannot
+    if c in _RESOLVERS and not _plain_value_safe(value):
+        raise _Cannot
 
 
 class _Resolver(yaml.resolver.BaseResolver):
@@ -199,6 +305,8 @@ class _Resolver(yaml.resolver.BaseResolver):
 
 
 _RESOLVER = _Resolver()
+_RESOLVERS = _Resolver.yaml_implicit_resolvers  # by first character
+_BUILDER = yamlsafe.CardLoader("")  # its constructors, to try building a scalar
 
 
 @functools.lru_cache(maxsize=4096)
@@ -207,7 +315,7 @@ def _plain_tag(value):
     return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
 
 
-def _plain_value_safe(loader, value):
+def _plain_value_safe(value):
     """Whether the loader builds the plain scalar without raising (an int like `0b_` or a date
     like 2023-02-30 raise ValueError, which the whole load would raise too). A number that
     float() reads is safe as whatever it resolves to (int, float or str)."""
@@ -217,7 +325,7 @@ def _plain_value_safe(loader, value):
     if tag in _SAFE_TAGS:
         return True
     try:
-        loader.yaml_constructors[tag](loader, yaml.ScalarNode(tag, value))
+        _BUILDER.yaml_constructors[tag](_BUILDER, yaml.ScalarNode(tag, value))
     except Exception:  # whatever it is, the whole load meets it too
         return False
     return True

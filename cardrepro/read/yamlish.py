@@ -47,7 +47,10 @@ def key_line(text, shape):
 
 
 def item_line(text):
-    m = _ITEM_LINE.match(text.strip())
+    s = text.strip()
+    if not s.startswith("-"):
+        return None
+    m = _ITEM_LINE.match(s)
     return m.group("val") if m else None
 
 
@@ -218,10 +221,10 @@ def load_block(lines, shape, unread_key=None):
     return tree
 
 
-def _safe_load(lines, text):
+def _safe_load(lines, text, spare_nodes=0):
     """The block through the safe loader, or None when it is not a well-formed mapping or list."""
     try:
-        value, dups = yamlsafe.load(text)
+        value, dups = yamlsafe.load(text, spare_nodes)
     except yaml.YAMLError:
         return None
     if not isinstance(value, (dict, list)):
@@ -244,12 +247,20 @@ def _load_without(lines, text, key):
     if span is None:
         return None
     section = lines[span.first + 1:span.end]
-    if any(_key_at(str(k), section, 0) is not None for k in span.later_keys):
-        return None
     kept = (lines[:span.first] + [Line(lines[span.first].no, f"{key}:")]
             + [Line(l.no, "") for l in section] + lines[span.end:])
-    tree = _safe_load(kept, "\n".join(l.text for l in kept))
-    return tree if tree is not None and isinstance(tree.value, dict) else None
+    try:
+        tree = _safe_load(kept, "\n".join(l.text for l in kept), span.spare_nodes)
+    except yamlsafe.YamlTooComplex:
+        return None  # the whole load says why
+    if tree is None or not isinstance(tree.value, dict) or tree.value.get(key, "") is not None:
+        return None  # not a top-level key with the null left in its place: the line is in a value before it
+    if any(path == (key,) for path, _, _ in tree.duplicates):
+        return None  # the key again: its value is the later section's, located from the first one's lines
+    keys = list(tree.value)
+    if any(_key_at(str(k), section, 0) is not None for k in keys[keys.index(key) + 1:]):
+        return None
+    return tree
 
 
 def _locate(tree, value, path, lines, start=0):

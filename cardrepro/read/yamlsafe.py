@@ -71,9 +71,10 @@ CardLoader.add_constructor("tag:yaml.org,2002:int", CardLoader.construct_yaml_in
 CardLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
 
-def load(text):
+def load(text, spare_nodes=0):
     """Returns (value, duplicates), every string of the value (keys too) redacted as decoded.
-    Raises yaml.YAMLError or YamlTooComplex."""
+    Raises yaml.YAMLError or YamlTooComplex, also when the value leaves fewer than `spare_nodes`
+    of the MAX_NODES a block may have (room for a part loaded apart)."""
     if too_many_aliases(text):
         raise YamlTooComplex(f"more than {MAX_ALIASES} YAML aliases (alias bomb?)")
     loader = CardLoader(text)
@@ -82,7 +83,7 @@ def load(text):
             node = loader.get_single_node()
             if node is None:
                 return None, loader.duplicates
-            _check_size(node)
+            _check_size(node, spare_nodes)
             value = loader.construct_document(node)
             return redact_value(value), loader.duplicates
     finally:
@@ -107,15 +108,16 @@ def _gc_paused():
             gc.enable()
 
 
-def _check_size(root):
+def _check_size(root, spare_nodes=0):
     """A few aliases can stand for an exponential number of nodes (each alias of a list of
     aliases...): what counts is the size of the value once every alias is expanded, which each
     later stage walks."""
-    if not _within_limits(root):
+    if not _within_limits(root, MAX_NODES - spare_nodes):
         _refuse(root)
+        raise YamlTooComplex(f"YAML value expands to more than {MAX_NODES - spare_nodes} nodes")
 
 
-def _within_limits(root):
+def _within_limits(root, max_nodes=MAX_NODES):
     """Whether the value, its aliases expanded, has at most MAX_NODES nodes and MAX_DEPTH
     levels and no lone surrogate: a walk of every node as later stages will, which stops once
     past MAX_NODES (so it is bounded, aliases or not)."""
@@ -123,7 +125,7 @@ def _within_limits(root):
     while stack:
         node, depth = stack.pop()
         count += 1
-        if count > MAX_NODES or depth > MAX_DEPTH:
+        if count > max_nodes or depth > MAX_DEPTH:
             return False
         if isinstance(node, yaml.ScalarNode):
             if SURROGATE.search(node.value):
