@@ -24,7 +24,8 @@ def _searched_patterns():
 
 PATTERNS = _searched_patterns()
 EXTRA = [re.compile(p) for p in (r"(?m)^ab", r"(?m)^\s*[-*]?\s*(?:ab|cd)\b", r"(?im)^-?k", r"(?m)^[ *]*a", r"^ab|cd", r"aa", r"(?i)k\w+|ſt", r"(?:--x[ =]|^\s*x:\s*)(\w+)",
-                                 r"(?i)(?<![\w-])(a[-_ ]?b|ab)\s+c\b")]
+                                 r"(?i)(?<![\w-])(a[-_ ]?b|ab)\s+c\b",
+                                 r"(?i)ab[-_ ]?cd[-_ ]?ef[-_ ]?gh[-_ ]?ij[-_ ]?kl")]
 PIECES = ["\n", " ", "  ", "-", "*", "**", ":", "=", "==", "`", "İ", "ı", "ſ", "\u212a", "i\u0307", "Σ",
           "- Transformers 4.40.1", "Pytorch 2.1.2+cu118", "transformers==4.44.2", "TRL version: 0.27.1",
           "ChatML", "chat-ml", "llama-3", "Llama 3", "phi-3", "prompt format", " format", " template",
@@ -32,7 +33,7 @@ PIECES = ["\n", " ", "  ", "-", "*", "**", ":", "=", "==", "`", "İ", "ı", "ſ"
           "fine-tuned from", "Finetuned from model:", "trained from", "base_model: ", "org/name-7b",
           "vocab_size = ", "39,410", "checkpoint: 2 epochs (3000 steps)", "model = 'a/b'", "on top of the ",
           "Pythia-12B", "基于", "以", "<|endoftext|>", "</s>", "each turn ends with ", "--stage ", "stage: sft",
-          "quantization_bit: 4", "finetuning_type: lora", "ab", "a b c", "aaa", "x: y", "--x=1", "cd", "k1", "ſt"]
+          "quantization_bit: 4", "finetuning_type: lora", "AB-cd ef_gh", "ijkl", "ab", "a b c", "aaa", "x: y", "--x=1", "cd", "k1", "ſt"]
 TEXTS = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=3)), max_size=14).map("".join)
 
 
@@ -57,11 +58,20 @@ def test_the_slow_patterns_have_heads():
     """The patterns that searched every character of every card now try a few places each."""
     assert heads.heads(prompt._prose_named()).texts
     for pattern, _ in versions._patterns()[1:]:
-        assert "tran" in heads.heads(pattern).texts
+        assert "transformers" in heads.heads(pattern).texts
     listed = heads.heads(versions._patterns()[0][0])  # `- PEFT 0.15.2`: a line start, a lead, a name
     assert listed.lead and listed.lead_space and listed.lead_chars == "*-" and "peft" in listed.texts
     assert heads.heads(re.compile(r"^\s*stage:")).text_start
     assert heads.heads(re.compile(r"\w+")) is None and heads.heads(re.compile(r"a?")) is None
+
+
+def test_heads_are_as_long_as_their_number_allows():
+    """Whole names rule out more places than their first four letters (`datasets`, not `data`);
+    a pattern whose classes multiply its heads past MAX_HEADS gets shorter ones."""
+    assert heads.heads(re.compile(r"(?i)(?:continual pretraining|dpo)")).texts == ("continual pretra", "dpo")
+    many = heads.heads(EXTRA[-1])  # 4**5 spellings of 16 characters; 37 of 8
+    assert len(many.texts) == 37 and {len(t) for t in many.texts} == {8}
+    assert heads.heads(re.compile(r"(?m)^\s*-?\s*(?:deepspeed|peft)\b")).texts == ("deepspeed", "peft")
 
 
 def test_every_character_a_case_insensitive_ascii_literal_matches_folds_to_it():

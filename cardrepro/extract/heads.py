@@ -1,5 +1,5 @@
 """Where a compiled pattern's matches can begin, read from the pattern itself: the case-folded
-literal text every match starts with (up to HEAD_CHARS characters), or a line start (`(?m)^`),
+literal text every match starts with (up to HEAD_LENGTHS[0] characters), or a line start (`(?m)^`),
 or the text's start (`^`, `\\A`). A literal beyond ASCII counts only when it has no case (`训`):
 it matches itself alone and folds to itself. `search_lines` then tries the pattern only at those
 places instead of at every character of the card, and finds the same matches
@@ -18,7 +18,9 @@ try:  # the parser behind re.compile; without it every pattern is searched the p
 except ImportError:  # pragma: no cover
     _sre = _sre_parse = None
 
-HEAD_CHARS = 4
+# longer heads rule out more places (`datasets`, not every `data`), but a pattern's character
+# classes multiply their number: the longest of these that keeps at most MAX_HEADS of them
+HEAD_LENGTHS = (16, 8, 4)
 MAX_HEADS = 64  # more distinct heads than this: the scan for them would cost what it saves
 _MAX_STEPS = 5000  # parse items followed per pattern: a bound on the work for a pathological one
 LINE_START = object()
@@ -81,26 +83,39 @@ def _positions(text, literal):
 
 @functools.lru_cache(maxsize=None)
 def heads(pattern):
-    """The Heads of a compiled str pattern, or None when a match may start anywhere (or empty)."""
+    """The Heads of a compiled str pattern, or None when a match may start anywhere (or empty):
+    the longest heads (HEAD_LENGTHS) of which there are at most MAX_HEADS."""
     if _sre_parse is None or not isinstance(pattern.pattern, str):
         return None
     try:
         parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
-        if parsed.getwidth()[0] == 0:  # an empty match: finditer's rules for those are not followed here
-            return None
-        led = _line_led(list(parsed.data), bool(pattern.flags & re.MULTILINE))
-        if led is not None:
-            return led
-        found = _Walk(bool(pattern.flags & re.MULTILINE)).heads(list(parsed.data), "")
-    except (_Unknown, RecursionError, re.error):
+    except (re.error, RecursionError):
         return None
+    if parsed.getwidth()[0] == 0:  # an empty match: finditer's rules for those are not followed here
+        return None
+    items, multiline = list(parsed.data), bool(pattern.flags & re.MULTILINE)
+    for way in (_line_led, _heads_within):  # line-led heads first: they rule out more lines
+        for limit in HEAD_LENGTHS:
+            try:
+                found = way(items, multiline, limit)
+            except (_Unknown, RecursionError):
+                continue
+            if found is not None:
+                return found
+    return None
+
+
+def _heads_within(items, multiline, limit):
+    """The Heads of a pattern's parse items, each at most `limit` characters; None when a match
+    may start anywhere or there are more than MAX_HEADS of them."""
+    found = _Walk(multiline, limit).heads(items, "")
     texts = _shortest(h for h in found if isinstance(h, str))
     if "" in texts or len(texts) > MAX_HEADS:
         return None
     return Heads(texts, LINE_START in found, TEXT_START in found)
 
 
-def _line_led(items, multiline):
+def _line_led(items, multiline, limit):
     """The Heads of a pattern that opens with `(?m)^`, then optional runs of whitespace or of
     characters without case, then literal text (`^\\s*[-*]?\\s*(?:torch|peft)`); else None."""
     if not (multiline and items and items[0] == (_sre.AT, _sre.AT_BEGINNING)):
@@ -117,7 +132,7 @@ def _line_led(items, multiline):
             else:
                 return None
         rest = rest[1:]
-    found = _Walk(multiline).heads(rest, "")
+    found = _Walk(multiline, limit).heads(rest, "")
     texts = _shortest(h for h in found if isinstance(h, str))
     if not all(isinstance(h, str) for h in found) or "" in texts or len(texts) > MAX_HEADS:
         return None
@@ -139,15 +154,16 @@ class _Walk:
     """The set of heads of a sequence of parse items: literal prefixes (folded) and the anchors
     LINE_START / TEXT_START. A head is a superset claim: every match starts with one of them."""
 
-    def __init__(self, multiline):
+    def __init__(self, multiline, limit):
         self.multiline = multiline
+        self.limit = limit
         self.steps = 0
 
     def heads(self, items, done):
         self.steps += 1
         if self.steps > _MAX_STEPS:
             raise _Unknown
-        if len(done) >= HEAD_CHARS or not items:
+        if len(done) >= self.limit or not items:
             return {done}
         op, av = items[0]
         rest = items[1:]
