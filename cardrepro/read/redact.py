@@ -22,11 +22,15 @@ def _folded_check(needles):
     return lambda text: any(n in _fold(text) for n in needles)
 
 
-def _folded_pattern_check(pattern):
+def _folded_pattern_check(pattern, hint=None):
     # the same pattern run case-sensitively over `fold_case(text)` matches wherever the original
-    # does (and maybe elsewhere, which only costs the real search)
+    # does (and maybe elsewhere, which only costs the real search); the hint, a quicker search,
+    # first (the pattern with (?i) over the text itself would cost more than both)
     folded = re.compile(pattern.removeprefix("(?i)"))
-    return lambda text: folded.search(_fold(text)) is not None
+    if hint is None:
+        return lambda text: folded.search(_fold(text)) is not None
+    hinted = re.compile(hint)
+    return lambda text: hinted.search(_fold(text)) is not None and folded.search(_fold(text)) is not None
 
 
 @functools.lru_cache(maxsize=4)
@@ -43,7 +47,7 @@ def _compile(entry):
     elif entry.get("folded_needles"):
         check = _folded_check(tuple(entry["folded_needles"]))
     else:
-        check = _folded_pattern_check(entry["pattern"])
+        check = _folded_pattern_check(entry["pattern"], entry.get("folded_hint"))
     return entry["kind"], re.compile(_literal_first(entry["pattern"])), check
 
 
