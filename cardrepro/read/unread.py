@@ -8,10 +8,11 @@ value no extractor reads. Its lines stay in Block.lines, so a later reader can s
 Leaving the value out must not change anything else the block reports: whether the front matter
 loads at all (a malformed section makes the whole block malformed), its refusals (alias bombs,
 depth, size, lone surrogates), its duplicate keys and the card line of every other key. `span`
-vouches for all of that from one pass of the YAML parser's events over the whole block, which is
-much cheaper than building the value; where it cannot vouch (aliases, tags, a duplicate key inside
-the section, a key written where the line search would not find it...), it returns None and the
-block is loaded whole, as before."""
+vouches for all of that without building the value: line by line for a section in the plain
+block style most are written in, else from one pass of the YAML parser's events over the whole
+block; the rest of the block is then loaded with the section's lines blank (yamlish.load_block).
+Where it cannot vouch (aliases, tags, a duplicate key inside the section, a key written where the
+line search would not find it...), it returns None and the block is loaded whole, as before."""
 import functools
 import re
 from dataclasses import dataclass
