@@ -167,3 +167,43 @@ def test_the_section_still_counts_towards_the_node_limit(monkeypatch, max_nodes)
     got = _outcome(lambda ls: yamlish.load_block(ls, card_shape(), unread.KEY), lines)
     assert got == _outcome(_whole, lines)
     assert (got == "YamlTooComplex") == (max_nodes == 40)
+
+
+# --- the escaped pass of the redaction searches only the decoded lines that are no card line, for
+# a pattern the card's lines do not hold: the same records and lines as searching all of them
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from cardrepro.read import redact  # noqa: E402
+
+ESCAPED_PIECES = ["\\x68f_", "\\u0073k-", "hf_", "sk-", "\\\n", "\\n", "\\t", "\\_", "token: ", "\\x74oken=",
+                  "abcdefghijklmnopqrstuvwxyz0123456789", "ABCDEFGHIJKLMNOPQRST", "\n", " ", "\\", "/home/",
+                  "\\/home\\/", "x/data/y", "C:\\Users\\me", "AKIA", "\\x41KIA", "0123456789ABCDEF", "wandb_key=",
+                  "0123456789abcdef" * 3, "user:pa55@", "https://", "\\frac{a}{b}", "$\\text{x}$"]
+
+
+def _reference_redact_lines(lines):
+    """redact_lines with the escaped pass searching the whole decoded text for every pattern."""
+    found = {"secrets": [], "absolute_paths": []}
+    if any("\\" in l.text for l in lines):
+        every_kind = {kind for kind, _, _ in redact.SECRET_PATTERNS} | {None}
+        lines = redact._redact_escaped(lines, found, every_kind)
+    out = redact._redact_plain(lines, found, redact._texts_with_matches([l.text for l in lines]))
+    found["secrets"].sort(key=lambda s: s["line"])
+    found["absolute_paths"].sort(key=lambda p: p["line"])
+    return out, found
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.one_of(st.sampled_from(ESCAPED_PIECES), st.text(max_size=4)), max_size=20).map("".join))
+def test_the_escaped_pass_finds_what_searching_everything_finds(text):
+    lines = _lines(text) if text.strip("\n") else [Line(1, "\\x68f_" + "a" * 34)]
+    assert redact.redact_lines(lines) == _reference_redact_lines(lines)
+
+
+def test_a_secret_only_the_decoded_text_holds_is_still_found():
+    lines = [Line(1, "nothing"), Line(2, 'token = "\\x68f_' + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3" + '"'), Line(3, "end")]
+    out, found = redact.redact_lines(lines)
+    assert found["secrets"] == [{"line": 2, "kind": "huggingface_token"}]
+    assert "aB3dE5gH7jK9" not in out[1].text and out[0] is lines[0]
+    assert (out, found) == _reference_redact_lines(lines)

@@ -120,7 +120,7 @@ def redact_value(value):
     if not isinstance(value, (dict, list)):
         return redact_text(value) if isinstance(value, str) else value
     strings = list(dict.fromkeys(_strings_in(value)))
-    _, hit = _texts_with_matches(strings)
+    _, hit, _ = _texts_with_matches(strings)
     redacted = {s: redact_text(s) for s in (strings[i] for i in hit)}
     return _copy(value, redacted, {})
 
@@ -156,24 +156,26 @@ def _copy(value, redacted, done):
 
 def _texts_with_matches(texts):
     """(the secret patterns (kind, pattern) found, the indices of the texts that may hold a secret
-    or a path), from one search of their joined text per pattern rather than one per text. A
+    or a path, the kinds found (None for a path)), from one search of their joined text per pattern rather than one per text. A
     match that runs on across a joint marks every text it touches: it may have covered the start
     of a match in the next one. None is missed: the line break between two texts borders each as
     its ends do (no pattern looks for a line break around a match), so a pattern that matches in
     a text matches in the joined one."""
     whole = "\n".join(texts)
     starts = None  # where each text starts in `whole`, once a pattern matches
-    active, hit = [], set()
+    active, hit, kinds = [], set(), set()
     paths = [(None, ABS_PATH, _may_hold_path)]
     for kind, pat, check in SECRET_PATTERNS + paths:
         spans = [m.span() for m in pat.finditer(whole)] if check(whole) else []
+        if spans:
+            kinds.add(kind)
         if spans and kind:
             active.append((kind, pat))
         if spans and starts is None:
             starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
         for a, b in spans:
             hit.update(range(bisect.bisect_right(starts, a) - 1, bisect.bisect_right(starts, b - 1)))
-    return active, sorted(hit)
+    return active, sorted(hit), kinds
 
 
 def redact_lines(lines):
@@ -182,18 +184,21 @@ def redact_lines(lines):
     `"\\u0073k-…"`, a token split by an escaped line break) is found in the decoded text and
     replaced in the raw one, so every value decoded later holds the redaction, not the secret."""
     found = {"secrets": [], "absolute_paths": []}
+    plain = _texts_with_matches([l.text for l in lines])
     if any("\\" in l.text for l in lines):
         # decoded first: a token split by an escaped line break must go whole, not lose only
         # the part that a plain pattern sees on its first line
-        lines = _redact_escaped(lines, found)
-    out = _redact_plain(lines, found)
+        escaped = _redact_escaped(lines, found, plain[2])
+        if escaped != lines:
+            lines, plain = escaped, _texts_with_matches([l.text for l in escaped])
+    out = _redact_plain(lines, found, plain)
     found["secrets"].sort(key=lambda s: s["line"])
     found["absolute_paths"].sort(key=lambda p: p["line"])
     return out, found
 
 
-def _redact_plain(lines, found):
-    active, hit = _texts_with_matches([l.text for l in lines])
+def _redact_plain(lines, found, plain):
+    active, hit, _ = plain
     out = list(lines)
     for i in hit:
         l = lines[i]
@@ -256,13 +261,26 @@ class _Decoded:
         return start, end if esc else first + b - self.starts[j]
 
 
-def _redact_escaped(lines, found):
+def _redact_escaped(lines, found, in_lines):
+    """The lines with each secret and path of their decoded text redacted. `in_lines`: the kinds
+    (None: paths) whose pattern the lines themselves hold. A pattern that they do not hold can
+    match the decoded text (but across a line break, which is no match) only in a decoded line
+    that is none of the card's lines: until a pattern redacts something, only those lines are
+    searched for it."""
     raw = "\n".join(l.text for l in lines)
     numbers = [l.no for l in lines]
     dec = _Decoded(raw)
+    decoded_only, changed = None, False  # the decoded lines that are no line of the card
     for kind, pat, check in SECRET_PATTERNS + [(None, ESCAPED_UNIX_PATH, _may_hold_path)]:
+        if not changed and kind not in in_lines:  # ABS_PATH holds ESCAPED_UNIX_PATH's matches
+            if decoded_only is None:
+                card = {l.text for l in lines}
+                decoded_only = "\n".join(t for t in dec.text.split("\n") if t not in card)
+            if not (check(decoded_only) and pat.search(decoded_only)):
+                continue
         if check(dec.text) and pat.search(dec.text):
-            raw = _redact_decoded(raw, dec, kind, pat, numbers, found)
+            redacted = _redact_decoded(raw, dec, kind, pat, numbers, found)
+            changed, raw = changed or redacted != raw, redacted
             dec = _Decoded(raw)
     return [l if t == l.text else Line(l.no, t) for l, t in zip(lines, raw.split("\n"))]
 
