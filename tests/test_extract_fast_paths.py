@@ -1,12 +1,13 @@
 """The extractors' fast paths give what the plain versions gave (parse throughput, same results):
 each test keeps the plain version as it was and compares the two on texts built from real card
 lines and the characters that make folding and line ends tricky."""
+import itertools
 import re
 
 from hypothesis import given, settings, strategies as st
 
 from cardrepro import data, resolve
-from cardrepro.extract import canonical, mix, prose, training_stages, util
+from cardrepro.extract import canonical, mix, prompt, prose, training_stages, util
 from cardrepro.read.document import Block, Document
 from cardrepro.read.source import Line, fold_case
 
@@ -112,7 +113,7 @@ def _prose_read_as_it_was(doc):
     lines = prose.narrative_lines(doc)
     folded = fold_case("\n".join(t for _, t in lines))
     active = [r for r in prose.rows() if any(n in folded for n in r.needles)]
-    any_needle = prose._any_of(tuple(n for r in active for n in r.needles))
+    any_needle = re.compile("|".join(re.escape(n) for n in sorted({n for r in active for n in r.needles})) or r"(?!)")
     out = []
     for no, text in lines:
         low_line = fold_case(text)
@@ -143,31 +144,47 @@ def test_the_sentences_read_are_the_ones_the_line_by_line_reading_read(text, blo
     assert prose._read(doc) == _prose_read_as_it_was(doc)
 
 
-# --- training_stages._fold_joined: the card folded whole when no line changes length
+# --- util.fold_joined (training_stages, prose): the card folded whole, its lines found again when one changed length
 
 def _fold_joined_as_it_was(texts):
     whole = "\n".join(texts)
     if not whole.isascii():
         texts = [fold_case(t) for t in texts]
         whole = "\n".join(texts)
-    return whole.lower(), list(training_stages.itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    return whole.lower(), list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
 
 
 @settings(max_examples=500, deadline=None, derandomize=True)
 @given(st.lists(_texts(["ΑΣ", "Σ", "ς", "İstanbul", "DPO"], max_size=5), max_size=6))
 def test_the_folded_sentences_are_the_lines_folded_one_by_one(texts):
     texts = [t.replace("\n", " ") for t in texts]
-    assert training_stages._fold_joined(texts) == _fold_joined_as_it_was(texts)
+    assert util.fold_joined(texts) == _fold_joined_as_it_was(texts)
 
 
 # --- util.lines_searched: a pattern tried only where its heads stand, each line on its own
 
 LINKS = ["huggingface.co/datasets/", "HuggingFace.co/Datasets/x", "trained on org/data", "on the `a/b`",
-         "on\n", "con a/b", "ON  the x/y", "GPT4生成 10 条指令", "GPT4 生成3条指令"]
+         "on\n", "con a/b", "ON  the x/y", "GPT4生成 10 条指令", "GPT4 生成3条指令",
+         "<|user|>Hi<|assistant|>", "### Human: hi ### Assistant:", "USER:", "user:", "问：", "<human>:"]
 
 
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(st.lists(_texts(LINKS, max_size=5).map(lambda t: t.replace("\n", " ")), max_size=8))
 def test_the_lines_a_pattern_is_searched_in_are_the_ones_it_matches(texts):
-    for pattern in (mix._MAY_NAME, re.compile("GPT4[^。]{0,40}生成\\s*(\\d+)\\s*条指令"), re.compile(r"(?m)^on")):
+    for pattern in (mix._MAY_NAME, re.compile("GPT4[^。]{0,40}生成\\s*(\\d+)\\s*条指令"), re.compile(r"(?m)^on"),
+                    prompt._example_pattern()[1]):  # the user markers a prose example opens with
         assert util.lines_searched(texts, pattern) == [i for i, t in enumerate(texts) if pattern.search(t)]
+
+
+# --- util.lines_holding (prose, training_stages): a find per needle instead of a search per line
+
+HELD = ["DPO", "dpo", "lora", "QLoRA", "LoRA-Adapter", "epochs", "训练3轮", "batch size"]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.lists(_texts(HELD, max_size=5).map(lambda t: t.replace("\n", " ")), max_size=8),
+       st.lists(st.sampled_from(["dpo", "lora", "epoch", "轮", "a", "i", "ς", "σ", "s"]), max_size=4))
+def test_the_lines_holding_a_needle_are_the_ones_whose_fold_holds_it(texts, needles):
+    folded, starts = util.fold_joined(texts)
+    expected = [i for i, t in enumerate(texts) if any(n in fold_case(t) for n in needles)]
+    assert util.lines_holding(folded, starts, needles) == expected

@@ -6,7 +6,7 @@ import json
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import family_of, prose_lines, search_lines
+from cardrepro.extract.util import family_of, prose_lines, prose_lines_searched, search_lines
 from cardrepro.read.document import ast_nodes
 
 _SPECIAL = re.compile(r"<\|[\w\-]+\|>|</?s>")
@@ -107,8 +107,10 @@ def _prose_examples(doc):
     pat, user = _example_pattern()
     out = []
     code_lines = {l.no for b in doc.of_kind("python") for l in b.lines}
-    for no, text in prose_lines(doc):
-        if no in code_lines or not user.search(text):
+    lines = prose_lines(doc)
+    for i in prose_lines_searched(doc, user):  # the lines a user marker stands in
+        no, text = lines[i]
+        if no in code_lines:
             continue
         for m in pat.finditer(text):
             s = m.group(0)

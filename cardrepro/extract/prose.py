@@ -8,7 +8,7 @@ import re
 from typing import NamedTuple
 
 from cardrepro import data
-from cardrepro.extract.util import lines_matching
+from cardrepro.extract.util import fold_joined, lines_holding
 from cardrepro.read.source import fold_case
 
 MAX_SENTENCE = 2000  # characters of a sentence the patterns see
@@ -177,17 +177,15 @@ def read(doc):
 
 def _read(doc):
     lines = narrative_lines(doc)
-    folded = fold_case("\n".join(t for _, t in lines))
-    active = [r for r in rows() if any(n in folded for n in r.needles)]
-    any_needle = _any_of(tuple(n for r in active for n in r.needles))
+    folded, starts = fold_joined([t for _, t in lines])
+    present = [n for n in _needles() if n in folded]
+    active = [r for r in rows() if any(n in present for n in r.needles)]
     out = []
-    for i in lines_matching(folded, any_needle):
+    for i in lines_holding(folded, starts, present):
         no, text = lines[i]
         # a row whose needles are not in the line is in none of its sentences (fold_case maps
         # each character on its own, but for a final sigma, which no needle holds)
         low_line = fold_case(text)
-        if not any_needle.search(low_line):
-            continue
         in_line = [r for r in active if any(n in low_line for n in r.needles)]
         if not in_line:
             continue
@@ -204,10 +202,10 @@ def _read(doc):
     return out
 
 
-@functools.lru_cache(maxsize=256)
-def _any_of(needles):
-    """A regex that finds a text holding any of the literals (none: matches nothing)."""
-    return re.compile("|".join(re.escape(n) for n in sorted(set(needles))) or r"(?!)")
+@functools.lru_cache(maxsize=None)
+def _needles():
+    """Every row's needles, each once."""
+    return tuple(dict.fromkeys(n for r in rows() for n in r.needles))
 
 
 def _stated_once(row, sentence, no):

@@ -1,14 +1,11 @@
 """Training stages the card describes (continual pre-training, SFT, RM + PPO), with what it says
 of each, and the datasets of a mix stated in prose (bullets, names)."""
-import bisect
 import functools
-import itertools
 import re
 
 from cardrepro import data
 from cardrepro.extract.facts import Fact
-from cardrepro.extract.util import line_indices, norm_dtype, number, prose_lines, search_lines
-from cardrepro.read.source import fold_case
+from cardrepro.extract.util import fold_joined, line_indices, lines_holding, norm_dtype, number, prose_lines, search_lines
 
 _GPU_PATTERNS = [
     r"(?P<n>\d+)\s*(?:張|张|块|塊)\s*(?P<mem>\d+)\s*G(?:B)?\s*的?\s*(?P<gpu>{gpus})",
@@ -234,7 +231,7 @@ class _Sentences:
     def __init__(self, doc):
         code = {l.no for b in doc.of_kind("python", "json") for l in b.lines}
         self.lines = [(no, text) for no, text in prose_lines(doc) if no not in code]
-        self.folded, self.starts = _fold_joined([text for _, text in self.lines])
+        self.folded, self.starts = fold_joined([text for _, text in self.lines])
         self._split = {}
 
     def matching(self, pattern, needles, hint=None):
@@ -242,42 +239,18 @@ class _Sentences:
         sentence it matches, in card order. `needles`: lower-case literals, one of which the
         folded sentence holds wherever `pattern` matches in it; other lines are not searched.
         `hint`: a cheaper regex that matches wherever `pattern` does, tried first."""
-        for i in sorted(self._holding(needles)):
+        for i in lines_holding(self.folded, self.starts, needles):
             no, _ = self.lines[i]
             for j, sentence in enumerate(self._sentences_of(i)):
                 m = pattern.search(sentence) if hint is None or hint.search(sentence) else None
                 if m:
                     yield (i, j), no, sentence, m
 
-    def _holding(self, needles):
-        """Indices of the lines whose folded text holds one of `needles`."""
-        found = set()
-        for needle in needles:
-            at = self.folded.find(needle)
-            while at != -1:
-                i = bisect.bisect_right(self.starts, at) - 1
-                found.add(i)
-                at = self.folded.find(needle, self.starts[i + 1])
-        return found
-
     def _sentences_of(self, i):
         if i not in self._split:
             text = _LINK_URL.sub("]", self.lines[i][1])
             self._split[i] = [s for s in _SENTENCE_END.split(text) if s.strip()]
         return self._split[i]
-
-
-def _fold_joined(texts):
-    """(the texts case-folded and joined by line breaks, where each starts in it)."""
-    whole = "\n".join(texts)
-    if not whole.isascii():  # fold_case may change a non-ASCII text's length
-        folded = fold_case(whole)  # each line as folded alone: no fold reaches past a line end
-        if len(folded) == len(whole):  # then no line's length changed: none can grow
-            whole = folded
-        else:
-            texts = [fold_case(t) for t in texts]
-            whole = "\n".join(texts)
-    return whole.lower(), list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
 
 
 def _sentences(doc):

@@ -51,7 +51,8 @@ def number(text):
     return int(num) if num == int(num) else num
 
 
-def _joined(doc):
+def joined_lines(doc):
+    """(the prose lines joined by newlines, where each starts, the prose lines), kept with the card."""
     cached = getattr(doc, "_joined", None)
     if cached is None:
         lines = prose_lines(doc)
@@ -68,7 +69,7 @@ def search_lines(doc, pattern, needle=None):
     in card order; one pass over the whole text instead of one search per line. `needle`: a
     lower-case literal that every match contains, case aside (or a tuple of them, one of which
     it contains); a card without it is not searched."""
-    text, starts, lines = _joined(doc)
+    text, starts, lines = joined_lines(doc)
     folded = _folded(doc, text)
     if needle is not None:
         if not any(n in folded for n in (needle if isinstance(needle, tuple) else (needle,))):
@@ -158,24 +159,33 @@ def lines_searched(texts, pattern, joined=None):
 
 def prose_lines_searched(doc, pattern):
     """`lines_searched` over `prose_lines(doc)`, with the card's joined and folded text."""
-    text, starts, lines = _joined(doc)
+    text, starts, lines = joined_lines(doc)
     return lines_searched([t for _, t in lines], pattern, (text, _folded(doc, text), starts))
 
 
-def lines_matching(text, pattern):
-    """Indices of the lines of `text` (lines joined by newlines) in which a match of `pattern`
-    starts: one search per such line, the next from the line after it."""
-    out, line, counted = [], 0, 0  # the line at position `counted`
-    m = pattern.search(text)
-    while m:
-        line += text.count("\n", counted, m.start())
-        out.append(line)
-        end = text.find("\n", m.start())
-        if end == -1:
-            break
-        line, counted = line + 1, end + 1
-        m = pattern.search(text, counted)
-    return out
+def fold_joined(texts):
+    """(the texts case-folded and joined by newlines, where each starts in it and where the
+    last one ends + 1). fold_case maps each line as it would alone: no fold reaches past a
+    line end, so the text is folded whole and its lines are found again only when one changed
+    length."""
+    whole = "\n".join(texts)
+    folded = fold_case(whole)
+    if len(folded) != len(whole):
+        texts = folded.split("\n")
+    return folded, list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+
+
+def lines_holding(folded, starts, needles):
+    """Sorted indices of the lines of `folded` (where each starts, as fold_joined gives them)
+    that hold one of `needles` (literals without a line end): a find per needle and line."""
+    found = set()
+    for needle in needles:
+        at = folded.find(needle)
+        while at != -1:
+            i = bisect.bisect_right(starts, at) - 1
+            found.add(i)
+            at = folded.find(needle, starts[i + 1])
+    return sorted(found)
 
 
 def lines_containing(doc, needle):
