@@ -289,3 +289,16 @@ def test_shell_words_split_as_shlex_does(line, comments):
     except ValueError:
         got = ValueError
     assert got == expected
+
+
+@pytest.mark.parametrize("block, kept", [
+    ("```yaml\nlr: 0b_\nnum_train_epochs: 3\n```\n", ("training", "num_train_epochs", 3)),  # int() of '' in base 2
+    ("```yaml\ndate: 2023-02-30\nlearning_rate: 2e-5\n```\n", ("training", "learning_rate", 2e-5)),  # no such day
+])
+def test_a_scalar_yaml_accepts_but_cannot_build_is_read_another_way(tmp_path, block, kept):
+    card = tmp_path / "card.md"
+    card.write_text("---\nlicense: mit\n---\n# model\n" + block, encoding="utf-8")
+    r = run_cli("parse", card, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    spec = json.loads(r.stdout)
+    assert spec[kept[0]][kept[1]] == kept[2] and spec["licence"] == "mit"

@@ -84,10 +84,19 @@ def load(text, spare_nodes=0):
             if node is None:
                 return None, loader.duplicates
             _check_size(node, spare_nodes)
-            value = loader.construct_document(node)
+            value = _construct(loader, node)
             return redact_value(value), loader.duplicates
     finally:
         loader.dispose()
+
+
+def _construct(loader, node):
+    """The node's value. A scalar the YAML parser accepts but cannot build (`0b_`, the date
+    `2023-02-30`) makes the block malformed, as a syntax error would: the caller reads it another way."""
+    try:
+        return loader.construct_document(node)
+    except (ValueError, OverflowError) as err:
+        raise yaml.constructor.ConstructorError(None, None, f"cannot build a value: {err}") from None
 
 
 def too_many_aliases(text):
