@@ -140,9 +140,15 @@ def _peft_and_quant(doc, facts):
     if facts.get("library_name") == "peft" or any(_LORA.search(t) for _, t in lines[:8]):
         no = next((n for n, t in lines if _LORA.search(t)), facts.items["library_name"].line if facts.has("library_name") else None)
         facts.put("peft.type", "lora", no, text=facts.text_of(no, "LORA") if no else None)
-    if facts.has("quantization.method") or any(k.startswith("quantization.load_in") for k in facts.items):
+    # `load_in_8bit: false` states no quantization (axolotl configs write both switches): the spec
+    # has no quantization section then, rather than one with no method
+    switched_on = [f for k, f in facts.items.items() if k.startswith("quantization.load_in") and f.value is True]
+    if not (facts.has("quantization.method") or switched_on):
+        for k in [k for k in facts.items if k.startswith("quantization.load_in")]:
+            del facts.items[k]
+    if facts.has("quantization.method") or switched_on:
         if not facts.has("quantization.method"):
-            f = next(f for k, f in facts.items.items() if k.startswith("quantization."))
+            f = switched_on[0]
             facts.put("quantization.method", "bitsandbytes", f.line)
         if facts.get("quantization.load_in_8bit") is True:
             for k in [k for k in facts.items if k.startswith("quantization.bnb_4bit_")]:
