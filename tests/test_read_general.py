@@ -85,3 +85,26 @@ def test_vicuna_style_system_role(write_card):
                  "Prompt format:\n```\nSYSTEM: You are an autoregressive language model.\nUSER: {prompt}\nASSISTANT:\n```\n")
     assert spec["prompt"]["system_prefix"].startswith("SYSTEM:")
     assert spec["prompt"]["user_prefix"].startswith("USER:")
+
+
+@pytest.mark.parametrize("line", [
+    # TheBloke_mpt-30B-chat-GGML: the tokenizer's origin, not the model's
+    "This model was trained with the MPT-30B tokenizer which is based on the [EleutherAI/gpt-neox-20b]"
+    "(https://huggingface.co/EleutherAI/gpt-neox-20b) tokenizer and includes additional padding and eos tokens.",
+    # CompVis_stable-diffusion-v1-4: the card's text, not its model
+    "This model card was written by: Robin Rombach and Patrick Esser and is based on the "
+    "[DALL-E Mini model card](https://huggingface.co/dalle-mini/dalle-mini).",
+])
+def test_based_on_that_names_no_base_model(write_card, line):
+    spec = _spec(write_card, "# A card\n\n" + line + "\n")
+    assert (spec.get("base_model") or {}).get("name") is None
+
+
+@pytest.mark.parametrize("line", [
+    # CAMeL-Lab_bert-base-arabic-camelbert-da, microsoft_Florence-2-base: fine-tuning to evaluate
+    "We fine-tune and evaluate the models using 12 dataset.",
+    "We finetune Florence-2 models with a collection of downstream tasks, resulting two generalist models.",
+])
+def test_we_fine_tune_to_evaluate_states_no_method(write_card, line):
+    spec = _spec(write_card, "# A card\n\n" + line + "\n")
+    assert spec.get("method") is None
