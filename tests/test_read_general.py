@@ -94,6 +94,9 @@ def test_vicuna_style_system_role(write_card):
     # CompVis_stable-diffusion-v1-4: the card's text, not its model
     "This model card was written by: Robin Rombach and Patrick Esser and is based on the "
     "[DALL-E Mini model card](https://huggingface.co/dalle-mini/dalle-mini).",
+    # human-centered-summarization_financial-summarization-pegasus: a link to the old documentation
+    "It is based on the [PEGASUS](https://huggingface.co/transformers/model_doc/pegasus.html) model and in "
+    "particular PEGASUS fine-tuned on the Extreme Summarization (XSum) dataset.",
 ])
 def test_based_on_that_names_no_base_model(write_card, line):
     spec = _spec(write_card, "# A card\n\n" + line + "\n")
