@@ -3,6 +3,7 @@ not a named trainer config: `- key: value` lists, YAML/JSON blocks, tables, code
 import ast
 import re
 
+from cardrepro import resolve
 from cardrepro.extract import canonical
 from cardrepro.extract.util import prose_lines, walk
 from cardrepro.read import jsonblock
@@ -34,6 +35,8 @@ def extract(doc, facts, skip_blocks=()):
     for block in doc.of_kind("yaml", "json"):
         if id(block) in skip_blocks:
             continue
+        if block.kind == "yaml":
+            _config_base_model(facts, block)
         for path, leaf in walk(block.value, whole=_list_setting):
             keys = [p for p in path if isinstance(p, str)]
             if not keys:
@@ -59,6 +62,23 @@ def extract(doc, facts, skip_blocks=()):
     if any(p.startswith("peft.") for p in facts.items) and not facts.has("peft.type"):
         f = next(f for p, f in facts.items.items() if p.startswith("peft."))
         facts.put("peft.type", "lora", f.line, origin="derived", text=f.text, rule="LoRA fields (r, alpha, ...) are stated")
+
+
+# A Hub model id (`owner/name`), not a local folder (`./out`, `/data/llama`, `~/models/x`)
+_HUB_MODEL = re.compile(r"[\w\-][\w.\-]*/[\w.\-]+")
+
+
+def _config_base_model(facts, block):
+    """`model_name_or_path:` (LLaMA-Factory) or `base_model:` (Axolotl) at the top of that
+    framework's own training config (resolve.framework_config): the base model, when a Hub id.
+    Other YAML blocks' model keys are not read: a mergekit config's `base_model` is a merge input."""
+    if not isinstance(block.value, dict) or resolve.framework_config(block) is None:
+        return
+    for key, value in block.value.items():
+        path = canonical.path(key, ("base_model",))
+        if path and isinstance(value, str) and _HUB_MODEL.fullmatch(value.strip()):
+            facts.put(path, value.strip(), block.where.get((key,)) or _line_of(block, key), around=str(key))
+            return
 
 
 _NOT_JSON = object()
