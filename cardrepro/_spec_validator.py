@@ -233,6 +233,72 @@ def validate_https___cardrepro_dev_schemas_spec_schema_json(data, custom_formats
                                 for data__stages_item__datasets_x, data__stages_item__datasets_item in enumerate(data__stages_item__datasets):
                                     if not isinstance(data__stages_item__datasets_item, (str)):
                                         raise JsonSchemaValueException
+                        if "beta" in data__stages_item_keys:
+                            data__stages_item_keys.remove("beta")
+                            data__stages_item__beta = data__stages_item["beta"]
+                            if not isinstance(data__stages_item__beta, (int, float, Decimal)) or isinstance(data__stages_item__beta, bool):
+                                raise JsonSchemaValueException
+                            if isinstance(data__stages_item__beta, (int, float, Decimal)) and not isinstance(data__stages_item__beta, bool):
+                                if data__stages_item__beta <= 0:
+                                    raise JsonSchemaValueException
+                        if "loss_type" in data__stages_item_keys:
+                            data__stages_item_keys.remove("loss_type")
+                            data__stages_item__losstype = data__stages_item["loss_type"]
+                            if not isinstance(data__stages_item__losstype, (str, list)):
+                                raise JsonSchemaValueException
+                            data__stages_item__losstype_is_list = isinstance(data__stages_item__losstype, (list))
+                            if data__stages_item__losstype_is_list:
+                                data__stages_item__losstype_len = len(data__stages_item__losstype)
+                                for data__stages_item__losstype_x, data__stages_item__losstype_item in enumerate(data__stages_item__losstype):
+                                    if not isinstance(data__stages_item__losstype_item, (str)):
+                                        raise JsonSchemaValueException
+                        if "simpo_gamma" in data__stages_item_keys:
+                            data__stages_item_keys.remove("simpo_gamma")
+                            data__stages_item__simpogamma = data__stages_item["simpo_gamma"]
+                            if not isinstance(data__stages_item__simpogamma, (int, float, Decimal)) or isinstance(data__stages_item__simpogamma, bool):
+                                raise JsonSchemaValueException
+                        if "label_smoothing" in data__stages_item_keys:
+                            data__stages_item_keys.remove("label_smoothing")
+                            data__stages_item__labelsmoothing = data__stages_item["label_smoothing"]
+                            if not isinstance(data__stages_item__labelsmoothing, (int, float, Decimal)) or isinstance(data__stages_item__labelsmoothing, bool):
+                                raise JsonSchemaValueException
+                            if isinstance(data__stages_item__labelsmoothing, (int, float, Decimal)) and not isinstance(data__stages_item__labelsmoothing, bool):
+                                if data__stages_item__labelsmoothing < 0:
+                                    raise JsonSchemaValueException
+                                if data__stages_item__labelsmoothing > 0.5:
+                                    raise JsonSchemaValueException
+                        if "max_prompt_length" in data__stages_item_keys:
+                            data__stages_item_keys.remove("max_prompt_length")
+                            data__stages_item__maxpromptlength = data__stages_item["max_prompt_length"]
+                            if not isinstance(data__stages_item__maxpromptlength, (int)) and not (isinstance(data__stages_item__maxpromptlength, float) and data__stages_item__maxpromptlength.is_integer()) or isinstance(data__stages_item__maxpromptlength, bool):
+                                raise JsonSchemaValueException
+                            if isinstance(data__stages_item__maxpromptlength, (int, float, Decimal)) and not isinstance(data__stages_item__maxpromptlength, bool):
+                                if data__stages_item__maxpromptlength < 1:
+                                    raise JsonSchemaValueException
+                        if "max_completion_length" in data__stages_item_keys:
+                            data__stages_item_keys.remove("max_completion_length")
+                            data__stages_item__maxcompletionlength = data__stages_item["max_completion_length"]
+                            if not isinstance(data__stages_item__maxcompletionlength, (int)) and not (isinstance(data__stages_item__maxcompletionlength, float) and data__stages_item__maxcompletionlength.is_integer()) or isinstance(data__stages_item__maxcompletionlength, bool):
+                                raise JsonSchemaValueException
+                            if isinstance(data__stages_item__maxcompletionlength, (int, float, Decimal)) and not isinstance(data__stages_item__maxcompletionlength, bool):
+                                if data__stages_item__maxcompletionlength < 1:
+                                    raise JsonSchemaValueException
+                        if "desirable_weight" in data__stages_item_keys:
+                            data__stages_item_keys.remove("desirable_weight")
+                            data__stages_item__desirableweight = data__stages_item["desirable_weight"]
+                            if not isinstance(data__stages_item__desirableweight, (int, float, Decimal)) or isinstance(data__stages_item__desirableweight, bool):
+                                raise JsonSchemaValueException
+                            if isinstance(data__stages_item__desirableweight, (int, float, Decimal)) and not isinstance(data__stages_item__desirableweight, bool):
+                                if data__stages_item__desirableweight <= 0:
+                                    raise JsonSchemaValueException
+                        if "undesirable_weight" in data__stages_item_keys:
+                            data__stages_item_keys.remove("undesirable_weight")
+                            data__stages_item__undesirableweight = data__stages_item["undesirable_weight"]
+                            if not isinstance(data__stages_item__undesirableweight, (int, float, Decimal)) or isinstance(data__stages_item__undesirableweight, bool):
+                                raise JsonSchemaValueException
+                            if isinstance(data__stages_item__undesirableweight, (int, float, Decimal)) and not isinstance(data__stages_item__undesirableweight, bool):
+                                if data__stages_item__undesirableweight <= 0:
+                                    raise JsonSchemaValueException
         if "tokenizer" in data_keys:
             data_keys.remove("tokenizer")
             data__tokenizer = data["tokenizer"]
@@ -536,6 +602,72 @@ def validate_https___cardrepro_dev_schemas_spec_schema_json(data, custom_formats
                         raise JsonSchemaValueException
                     if isinstance(data__training__totaltrainbatchsize, (int, float, Decimal)) and not isinstance(data__training__totaltrainbatchsize, bool):
                         if data__training__totaltrainbatchsize < 1:
+                            raise JsonSchemaValueException
+                if "beta" in data__training_keys:
+                    data__training_keys.remove("beta")
+                    data__training__beta = data__training["beta"]
+                    if not isinstance(data__training__beta, (int, float, Decimal)) or isinstance(data__training__beta, bool):
+                        raise JsonSchemaValueException
+                    if isinstance(data__training__beta, (int, float, Decimal)) and not isinstance(data__training__beta, bool):
+                        if data__training__beta <= 0:
+                            raise JsonSchemaValueException
+                if "loss_type" in data__training_keys:
+                    data__training_keys.remove("loss_type")
+                    data__training__losstype = data__training["loss_type"]
+                    if not isinstance(data__training__losstype, (str, list)):
+                        raise JsonSchemaValueException
+                    data__training__losstype_is_list = isinstance(data__training__losstype, (list))
+                    if data__training__losstype_is_list:
+                        data__training__losstype_len = len(data__training__losstype)
+                        for data__training__losstype_x, data__training__losstype_item in enumerate(data__training__losstype):
+                            if not isinstance(data__training__losstype_item, (str)):
+                                raise JsonSchemaValueException
+                if "simpo_gamma" in data__training_keys:
+                    data__training_keys.remove("simpo_gamma")
+                    data__training__simpogamma = data__training["simpo_gamma"]
+                    if not isinstance(data__training__simpogamma, (int, float, Decimal)) or isinstance(data__training__simpogamma, bool):
+                        raise JsonSchemaValueException
+                if "label_smoothing" in data__training_keys:
+                    data__training_keys.remove("label_smoothing")
+                    data__training__labelsmoothing = data__training["label_smoothing"]
+                    if not isinstance(data__training__labelsmoothing, (int, float, Decimal)) or isinstance(data__training__labelsmoothing, bool):
+                        raise JsonSchemaValueException
+                    if isinstance(data__training__labelsmoothing, (int, float, Decimal)) and not isinstance(data__training__labelsmoothing, bool):
+                        if data__training__labelsmoothing < 0:
+                            raise JsonSchemaValueException
+                        if data__training__labelsmoothing > 0.5:
+                            raise JsonSchemaValueException
+                if "max_prompt_length" in data__training_keys:
+                    data__training_keys.remove("max_prompt_length")
+                    data__training__maxpromptlength = data__training["max_prompt_length"]
+                    if not isinstance(data__training__maxpromptlength, (int)) and not (isinstance(data__training__maxpromptlength, float) and data__training__maxpromptlength.is_integer()) or isinstance(data__training__maxpromptlength, bool):
+                        raise JsonSchemaValueException
+                    if isinstance(data__training__maxpromptlength, (int, float, Decimal)) and not isinstance(data__training__maxpromptlength, bool):
+                        if data__training__maxpromptlength < 1:
+                            raise JsonSchemaValueException
+                if "max_completion_length" in data__training_keys:
+                    data__training_keys.remove("max_completion_length")
+                    data__training__maxcompletionlength = data__training["max_completion_length"]
+                    if not isinstance(data__training__maxcompletionlength, (int)) and not (isinstance(data__training__maxcompletionlength, float) and data__training__maxcompletionlength.is_integer()) or isinstance(data__training__maxcompletionlength, bool):
+                        raise JsonSchemaValueException
+                    if isinstance(data__training__maxcompletionlength, (int, float, Decimal)) and not isinstance(data__training__maxcompletionlength, bool):
+                        if data__training__maxcompletionlength < 1:
+                            raise JsonSchemaValueException
+                if "desirable_weight" in data__training_keys:
+                    data__training_keys.remove("desirable_weight")
+                    data__training__desirableweight = data__training["desirable_weight"]
+                    if not isinstance(data__training__desirableweight, (int, float, Decimal)) or isinstance(data__training__desirableweight, bool):
+                        raise JsonSchemaValueException
+                    if isinstance(data__training__desirableweight, (int, float, Decimal)) and not isinstance(data__training__desirableweight, bool):
+                        if data__training__desirableweight <= 0:
+                            raise JsonSchemaValueException
+                if "undesirable_weight" in data__training_keys:
+                    data__training_keys.remove("undesirable_weight")
+                    data__training__undesirableweight = data__training["undesirable_weight"]
+                    if not isinstance(data__training__undesirableweight, (int, float, Decimal)) or isinstance(data__training__undesirableweight, bool):
+                        raise JsonSchemaValueException
+                    if isinstance(data__training__undesirableweight, (int, float, Decimal)) and not isinstance(data__training__undesirableweight, bool):
+                        if data__training__undesirableweight <= 0:
                             raise JsonSchemaValueException
         if "trainer" in data_keys:
             data_keys.remove("trainer")

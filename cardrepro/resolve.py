@@ -98,12 +98,27 @@ def _config_evidence(doc, key_sets):
     if not key_sets:
         return None
     for block in doc.of_kind("yaml", "shell"):
-        if block.kind == "yaml":
-            keys = set(block.value) if isinstance(block.value, dict) else set()
-        else:
-            keys = {a[2:].partition("=")[0] for a in block.value if isinstance(a, str) and a.startswith("--")}
-        if any(keys.issuperset(s) for s in key_sets):
+        if _holds_key_set(block, key_sets):
             return block.start
+    return None
+
+
+def _holds_key_set(block, key_sets):
+    if block.kind == "yaml":
+        keys = set(block.value) if isinstance(block.value, dict) else set()
+    else:
+        keys = {a[2:].partition("=")[0] for a in block.value if isinstance(a, str) and a.startswith("--")}
+    return any(keys.issuperset(s) for s in key_sets)
+
+
+def framework_config(block):
+    """The profile whose own config keys (`detect.config_keys`) a YAML block holds: the block is
+    that framework's training config (its `model_name_or_path:` / `base_model:` is the base model,
+    unlike a mergekit config's); None for any other block."""
+    for profile in data.trainer_profiles().values():
+        key_sets = (profile.get("detect") or {}).get("config_keys")
+        if key_sets and _holds_key_set(block, key_sets):
+            return profile
     return None
 
 

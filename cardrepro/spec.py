@@ -9,6 +9,7 @@ from cardrepro.extract import lists, tables, versions
 from cardrepro.extract.facts import Fact, Facts
 from cardrepro.extract import canonical
 from cardrepro.read import read_card
+from cardrepro import data
 from cardrepro import resolve as resolver
 from cardrepro import validate
 from cardrepro.naming import slug
@@ -165,6 +166,16 @@ def _method(doc, facts, stage_list, trained):
     return training_stages.stated_method(doc, facts) or (None, None)
 
 
+def _drop_preference_settings(facts, method):
+    """A preference method's own settings (beta, loss_type, ...) say nothing on a card that trains
+    none (data/preference.yaml `settings`)."""
+    table = data.load("preference")
+    if method in table["methods"]:
+        return
+    for key in table["settings"]:
+        facts.items.pop(f"training.{key}", None)
+
+
 HIDDEN = {"examples.widget", "library_name", "prompt.user_suffix_absent", "prompt.format_source"}
 
 
@@ -206,6 +217,7 @@ def _extract(doc, facts, profile, shell):
                           text=f"every message ends with the tokenizer's eos ({fam['family']}: {eos})")
     stage_list = training_stages.extract(doc, facts)
     method, method_fact = _method(doc, facts, stage_list, trained)
+    _drop_preference_settings(facts, method)
     if not stage_list and method:
         stage_list = [training_stages.single_stage(doc, facts, method)]
         stage_list[0]["_prov"]["method"] = (method_fact.line, None, method_fact.origin, method_fact.rule)

@@ -194,11 +194,6 @@ def test_axolotl_round_trip(lora_card, tmp_path):
     assert core.named_format(back["prompt"]) == ("chatml", True)
 
 
-# LLaMA-Factory spellings the reader (cardrepro/data/keys.yaml) does not fold yet: the lead is told.
-LF_UNREAD = {"base_model.name": "model_name_or_path: in a YAML config",
-             "peft.target_modules": "lora_target: all (LLaMA-Factory's all-linear)"}
-
-
 def test_llamafactory_round_trip(lora_card, tmp_path):
     spec = parse_card(lora_card)
     out = tmp_path / "tiny.yaml"
@@ -206,19 +201,48 @@ def test_llamafactory_round_trip(lora_card, tmp_path):
     assert (exported["stage"], exported["finetuning_type"], exported["template"]) == ("sft", "lora", "chatml")
     assert exported["quantization_bit"] == 4 and exported["lora_target"] == "q_proj,k_proj,v_proj"
     back = _embedded(tmp_path, out.read_text(encoding="utf-8"), "lf-card.md")
-    compared = [p for p in COMPARED if p not in LF_UNREAD]
-    assert {p: get(back, p) for p in compared} == {p: get(spec, p) for p in compared}
+    assert {p: get(back, p) for p in COMPARED} == {p: get(spec, p) for p in COMPARED}
     assert _dataset_keys(back) == _dataset_keys(spec)
     assert core.named_format(back["prompt"]) == ("chatml", True)
 
 
-@pytest.mark.xfail(strict=True, reason="keys.yaml does not yet read " + "; ".join(LF_UNREAD.values()))
-def test_llamafactory_round_trip_of_model_and_targets(lora_card, tmp_path):
-    spec = parse_card(lora_card)
-    out = tmp_path / "tiny.yaml"
-    _export(lora_card, "llamafactory", out)
+def test_llamafactory_round_trip_of_all_linear_targets(lora_card, tmp_path):
+    """`lora_target: all` is LLaMA-Factory's all-linear: it reads back as the card's all-linear."""
+    card = tmp_path / "all-linear.md"
+    card.write_text(LORA_CARD.replace("lora_target_modules:\n  - q_proj\n  - k_proj\n  - v_proj\n",
+                                      "lora_target_linear: true\n"), encoding="utf-8")
+    assert parse_card(card)["peft"]["target_modules"] == "all-linear"
+    out = tmp_path / "all.yaml"
+    exported, _ = _export(card, "llamafactory", out)
+    assert exported["lora_target"] == "all"
     back = _embedded(tmp_path, out.read_text(encoding="utf-8"), "lf-card.md")
-    assert {p: get(back, p) for p in LF_UNREAD} == {p: get(spec, p) for p in LF_UNREAD}
+    assert (back["peft"]["target_modules"], back["base_model"]["name"]) == ("all-linear", "mistralai/Mistral-7B-v0.1")
+
+
+# A real LLaMA-Factory config as cards publish it (LLaMA-Factory examples/train_lora/*.yaml keys)
+LF_CONFIG = """### model
+model_name_or_path: Qwen/Qwen2.5-7B-Instruct
+
+### method
+stage: sft
+do_train: true
+finetuning_type: lora
+lora_target: all
+template: qwen
+cutoff_len: 2048
+"""
+
+
+def test_model_keys_are_read_only_in_a_framework_config(tmp_path):
+    """`model_name_or_path:` names the base model in a LLaMA-Factory config, not as a local folder
+    nor in a config block of no framework's own keys (an evaluation or serving config)."""
+    lf = _embedded(tmp_path, LF_CONFIG, "lf.md")
+    assert (lf["base_model"]["name"], lf["peft"]["target_modules"]) == ("Qwen/Qwen2.5-7B-Instruct", "all-linear")
+    assert lf["provenance"]["base_model.name"]["line"] == 7   # the config's own line
+    local = _embedded(tmp_path, LF_CONFIG.replace("Qwen/Qwen2.5-7B-Instruct", "/data/models/qwen"), "local.md")
+    assert "base_model" not in local
+    other = _embedded(tmp_path, "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nmax_new_tokens: 512\n", "eval.md")
+    assert "base_model" not in other
 
 
 # ---- comments, stderr, stdout, secrets

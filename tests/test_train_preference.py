@@ -71,6 +71,7 @@ def test_orpo_card_takes_its_sequence_length_and_no_reference_model(tmp_path, wr
     assert stage["method"] == "orpo" and stage["trainer"] == "ORPOTrainer" and stage["init"] == "base_model"
     assert stage["reference_model"] is None
     assert stage["config"]["max_length"] == 8192        # the card's --cutoff_len
+    assert stage["config"]["beta"] == 0.05              # the card's --orpo_beta (ORPO's lambda)
 
 
 def test_preference_card_without_preference_data_is_refused(tmp_path):
@@ -167,5 +168,62 @@ def test_orpo_smoke_trains_from_the_tiny_base_without_reference(tmp_path, write_
     resolved = json.loads((run / "resolved_config.json").read_text())
     assert resolved["init"] == "base_model" and resolved["stage"]["trainer"] == "ORPOTrainer"
     assert resolved["trl_arguments"]["max_length"] == 256     # the smoke profile's sequence length
+    assert resolved["trl_arguments"]["beta"] == 0.05          # the card's --orpo_beta reaches ORPOConfig
     assert_finite_and_margin_rises(run, 30)
     assert not (run / "stage1-sft").exists()
+
+
+# A small card per method: LLaMA-Factory's preference keys in a config block (pref_beta, simpo_gamma,
+# kto_chosen_weight), UltraFeedback-binarized pairs; SimPO named in prose, KTO by `stage: kto`.
+SMALL_CARD = """---
+base_model: mistralai/Mistral-7B-v0.1
+datasets:
+- HuggingFaceH4/ultrafeedback_binarized
+---
+# Tiny {name}
+
+Aligned with {name} on UltraFeedback.
+
+```yaml
+{stage}finetuning_type: full
+template: chatml
+pref_beta: 2.0
+{own}
+learning_rate: 0.00001
+```
+"""
+
+
+def small_card(write_card, name, stage, own):
+    return write_card(SMALL_CARD.format(name=name, stage=stage, own=own), f"{name.lower()}.md")
+
+
+def test_simpo_smoke_trains_with_cpo_simpo_loss_and_the_cards_gamma(tmp_path, write_card):
+    proj = tmp_path / "s"
+    (stage,) = build(small_card(write_card, "SimPO", "", "simpo_gamma: 0.8"), proj)["stages"]
+    assert (stage["method"], stage["trainer"], stage["reference_model"]) == ("simpo", "CPOTrainer", None)
+    r = run_cli("run", proj, "--smoke", **TRAIN)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    run = proj / "runs" / "smoke"
+    trl_args = json.loads((run / "resolved_config.json").read_text())["trl_arguments"]
+    assert (trl_args["loss_type"], trl_args["cpo_alpha"]) == ("simpo", 0.0)      # SimPO: CPO's simpo loss, no NLL
+    assert (trl_args["beta"], trl_args["simpo_gamma"]) == (2.0, 0.8)             # the card's pref_beta, simpo_gamma
+    assert_finite_and_margin_rises(run, 30)
+
+
+def test_kto_smoke_trains_unpaired_rows_against_a_reference(tmp_path, write_card):
+    """KTO sees each pair as two unpaired rows (chosen labelled desirable, rejected undesirable;
+    preference.text_rows). TRL logs the mean reward of the desirable rows as rewards/chosen and of
+    the undesirable ones as rewards/rejected, and their difference as rewards/margins: it must rise,
+    and the KL to the frozen reference copy must be measured (non-zero once the policy moves)."""
+    proj = tmp_path / "k"
+    (stage,) = build(small_card(write_card, "KTO", "stage: kto\n", "kto_chosen_weight: 1.5"), proj)["stages"]
+    assert (stage["method"], stage["trainer"], stage["reference_model"]) == ("kto", "KTOTrainer", "initial")
+    r = run_cli("run", proj, "--smoke", "--max-steps", "15", **TRAIN)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    run = proj / "runs" / "smoke"
+    trl_args = json.loads((run / "resolved_config.json").read_text())["trl_arguments"]
+    assert (trl_args["beta"], trl_args["desirable_weight"], trl_args["undesirable_weight"]) == (2.0, 1.5, 1.0)
+    recs = assert_finite_and_margin_rises(run, 15)
+    assert recs[-1]["rewards/chosen"] > recs[-1]["rewards/rejected"]
+    assert any(r["kl"] > 0 for r in recs)

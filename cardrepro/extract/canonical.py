@@ -59,7 +59,14 @@ def facts(key, value, sections=SETTING_SECTIONS):
     if k in pairs():
         return _pair_facts(pairs()[k], value)
     target = path(k, sections)
-    return value_facts(target, value) if target else []
+    return value_facts(target, key_value(k, value)) if target else []
+
+
+def key_value(key, value):
+    """The value as the spec spells it where the key's framework spells it otherwise
+    (`lora_target: all` -> all-linear; data/keys.yaml `key_values`)."""
+    mapped = (_table().get("key_values") or {}).get(fold(key)) or {}
+    return mapped.get(value.strip().lower(), value) if isinstance(value, str) else value
 
 
 def value_facts(target, value):

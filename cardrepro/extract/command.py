@@ -374,7 +374,7 @@ def _flag_facts(k, raw, training, gen_ok):
         path = _generation_path(k)
     if path is None or k in canonical.switches():
         return []
-    value = _typed(raw)
+    value = canonical.key_value(k, _typed(raw))
     if value is None or isinstance(value, str) != (path in _STRING_PATHS) or is_placeholder(value):
         return []
     if path.startswith("training.") and isinstance(value, (int, float)) and value < 0:

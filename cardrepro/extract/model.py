@@ -2,12 +2,14 @@
 a stated vocabulary size."""
 import re
 
+from cardrepro.extract.prose import hub_id
 from cardrepro.extract.util import family_of, number, prose_lines, search_lines
 
 # Ordered by how explicitly the card says "this is what training started from". Each with the
 # lower-case literal its matches contain, or a tuple of them (`search_lines` skips a card without it).
 _BASE_PATTERNS = [
-    (re.compile(r"(?i)\*{0,2}(?:finetuned|fine-tuned|trained) from(?: model)?:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"),
+    (re.compile(r"(?i)\*{0,2}(?:finetuned|fine-tuned|trained) from(?: model)?:?\*{0,2}:?\s*"
+                r"(?:\[[^\]\n]{1,200}\]\((?P<url>https?://huggingface\.co/[^)\s]{1,300})\)|\[?([\w.\-]+/[\w.\-]+))"),
      ("tuned from", "trained from")),
     (re.compile(r"(?i)\bbase[ _]model:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"), ("base model", "base_model")),
     (re.compile(r"(?i)on top of the (?:native |original )?([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])\b"), "on top of the "),
@@ -31,8 +33,10 @@ def extract(doc, facts):
     found = None
     for pat, needle in _BASE_PATTERNS:
         for no, text, m in search_lines(doc, pat, needle):
-            found = (m.group(1), no, m.group(0))
-            break
+            name = _named(m)
+            if name:
+                found = (name, no, m.group(0))
+                break
         if found:
             break
     if found and not stated:
@@ -62,6 +66,13 @@ def extract(doc, facts):
         if r:
             facts.put("model.revision", r.group(1), no)
         break
+
+
+def _named(m):
+    """The model a base-model match names: its Hugging Face link's repository, else its name."""
+    if m.groupdict().get("url"):
+        return hub_id(m, "model")
+    return next(g for g in m.groups() if g)
 
 
 def _same_model(a, b):

@@ -234,7 +234,7 @@ def _put_quant_method(facts):
     """A 4/8-bit base the sentences state is a bitsandbytes one (the spec needs a method)."""
     if facts.has("quantization.method"):
         return
-    f = next((f for p, f in facts.items.items() if p.startswith("quantization.load_in_")), None)
+    f = next((f for p, f in facts.items.items() if p.startswith("quantization.load_in_") and f.value is True), None)
     if f:
         facts.put("quantization.method", "bitsandbytes", f.line, origin="derived", text=f.text,
                   rule="4-bit and 8-bit bases (QLoRA, load_in_4bit/8bit) are bitsandbytes quantization",

@@ -3,6 +3,7 @@ not a named trainer config: `- key: value` lists, YAML/JSON blocks, tables, code
 import ast
 import re
 
+from cardrepro import resolve
 from cardrepro.extract import canonical
 from cardrepro.extract.util import prose_lines, walk
 from cardrepro.read import jsonblock
@@ -34,6 +35,8 @@ def extract(doc, facts, skip_blocks=()):
     for block in doc.of_kind("yaml", "json"):
         if id(block) in skip_blocks:
             continue
+        if block.kind == "yaml":
+            _config_base_model(facts, block)
         for path, leaf in walk(block.value, whole=_list_setting):
             keys = [p for p in path if isinstance(p, str)]
             if not keys:
@@ -59,6 +62,23 @@ def extract(doc, facts, skip_blocks=()):
     if any(p.startswith("peft.") for p in facts.items) and not facts.has("peft.type"):
         f = next(f for p, f in facts.items.items() if p.startswith("peft."))
         facts.put("peft.type", "lora", f.line, origin="derived", text=f.text, rule="LoRA fields (r, alpha, ...) are stated")
+
+
+# A Hub model id (`owner/name`), not a local folder (`./out`, `/data/llama`, `~/models/x`)
+_HUB_MODEL = re.compile(r"[\w\-][\w.\-]*/[\w.\-]+")
+
+
+def _config_base_model(facts, block):
+    """`model_name_or_path:` (LLaMA-Factory) or `base_model:` (Axolotl) at the top of that
+    framework's own training config (resolve.framework_config): the base model, when a Hub id.
+    Other YAML blocks' model keys are not read: a mergekit config's `base_model` is a merge input."""
+    if not isinstance(block.value, dict) or resolve.framework_config(block) is None:
+        return
+    for key, value in block.value.items():
+        path = canonical.path(key, ("base_model",))
+        if path and isinstance(value, str) and _HUB_MODEL.fullmatch(value.strip()):
+            facts.put(path, value.strip(), block.where.get((key,)) or _line_of(block, key), around=str(key))
+            return
 
 
 _NOT_JSON = object()
@@ -140,9 +160,15 @@ def _peft_and_quant(doc, facts):
     if facts.get("library_name") == "peft" or any(_LORA.search(t) for _, t in lines[:8]):
         no = next((n for n, t in lines if _LORA.search(t)), facts.items["library_name"].line if facts.has("library_name") else None)
         facts.put("peft.type", "lora", no, text=facts.text_of(no, "LORA") if no else None)
-    if facts.has("quantization.method") or any(k.startswith("quantization.load_in") for k in facts.items):
+    # `load_in_8bit: false` states no quantization (axolotl configs write both switches): the spec
+    # has no quantization section then, rather than one with no method
+    switched_on = [f for k, f in facts.items.items() if k.startswith("quantization.load_in") and f.value is True]
+    if not (facts.has("quantization.method") or switched_on):
+        for k in [k for k in facts.items if k.startswith("quantization.load_in")]:
+            del facts.items[k]
+    if facts.has("quantization.method") or switched_on:
         if not facts.has("quantization.method"):
-            f = next(f for k, f in facts.items.items() if k.startswith("quantization."))
+            f = switched_on[0]
             facts.put("quantization.method", "bitsandbytes", f.line)
         if facts.get("quantization.load_in_8bit") is True:
             for k in [k for k in facts.items if k.startswith("quantization.bnb_4bit_")]:
