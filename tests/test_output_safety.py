@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cardrepro.cli import main
-from conftest import CARDS, run_cli
+from conftest import CARDS, cli_in_process, run_cli
 
 CARD = CARDS / "stablelm-7b-sft.md"
 LOCK = "cardrepro.lock.json"
@@ -34,14 +33,10 @@ def refused(res, *needles, only_line=True):
     return err
 
 
-def in_process(args, capsys):
+def in_process(*args):
     """The CLI in this process (for monkeypatched failures): (exit code, stdout + stderr)."""
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code or 0, out.out + out.err
+    res = cli_in_process(*args)
+    return res.returncode, res.stdout + res.stderr
 
 
 @pytest.fixture
@@ -107,7 +102,7 @@ def test_build_under_a_file_is_a_clear_error(tmp_path):
     assert (tmp_path / "f").read_text() == "x"
 
 
-def test_build_refuses_an_unwritable_folder(tmp_path, monkeypatch, capsys):
+def test_build_refuses_an_unwritable_folder(tmp_path, monkeypatch):
     """We run as root, so chmod alone does not stop a write: the folder is made read-only with chmod
     and os.access (what the build asks) is made to answer as it would for a normal user."""
     out = tmp_path / "ro"
@@ -116,13 +111,13 @@ def test_build_refuses_an_unwritable_folder(tmp_path, monkeypatch, capsys):
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, mode, **kw:
                         False if Path(p) == out and mode & os.W_OK else real_access(p, mode, **kw))
-    code, text = in_process(["build", CARD, "-o", out], capsys)
+    code, text = in_process("build", CARD, "-o", out)
     out.chmod(0o755)
     assert code == 2 and "folder is not writable" in text and "internal error" not in text
     assert list(out.iterdir()) == []
 
 
-def test_full_disk_is_a_clear_error_and_keeps_the_project(project, monkeypatch, capsys):
+def test_full_disk_is_a_clear_error_and_keeps_the_project(project, monkeypatch):
     """ENOSPC while the files are written (injected in-process at fsync): exit 2, old version whole."""
     before = tree(project)
     real_fsync, calls = os.fsync, {"n": 0}
@@ -134,7 +129,7 @@ def test_full_disk_is_a_clear_error_and_keeps_the_project(project, monkeypatch, 
         return real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", full)
-    code, text = in_process(["build", CARD, "-o", project], capsys)
+    code, text = in_process("build", CARD, "-o", project)
     assert code == 2 and "cannot write the project: No space left on device" in text
     assert tree(project) == before                      # every file as it was, no staging folder left
 
@@ -275,7 +270,7 @@ def test_run_refuses_a_folder_that_is_not_a_run_of_this_project(tmp_path, run_pr
     for target, why in ((mine, "is not a run folder of bloomz-mona-lora"), (other, "is not a run folder"),
                         (run_project, "is not a run folder"), (afile, "exists and is not a folder")):
         before = tree(target) if target.is_dir() else target.read_bytes()
-        res = run_cli("run", run_project, "--smoke", "--max-steps", 1, "--output", target)
+        res = cli_in_process("run", run_project, "--smoke", "--max-steps", 1, "--output", target)
         refused(res, f"{target}:0: ", why, only_line=False)
         assert (tree(target) if target.is_dir() else target.read_bytes()) == before
     assert tree(run_project) == project_before

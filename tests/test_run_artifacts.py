@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CARDS, ROOT, run_cli
+from conftest import CARDS, ROOT, cli_in_process, run_cli
 from test_train_preference import orpo_card
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
@@ -48,7 +48,7 @@ def lora_run(tmp_path_factory):
 def merged(lora_run, tmp_path_factory):
     """`cardrepro merge RUN -o OUT`, run from an unrelated folder."""
     out = tmp_path_factory.mktemp("merged") / "m"
-    r = run_cli("merge", lora_run[1], "-o", out, cwd=tmp_path_factory.mktemp("elsewhere"), **TRAIN)
+    r = cli_in_process("merge", lora_run[1], "-o", out, cwd=tmp_path_factory.mktemp("elsewhere"))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert f"merged model: {out}" in r.stdout
     return out
@@ -138,10 +138,10 @@ def test_merge_gives_the_logits_of_base_plus_adapter(lora_run, merged):
 
 def test_merge_refuses_a_run_without_adapter_and_a_foreign_folder(lora_run, tmp_path):
     proj, run, _ = lora_run
-    r = run_cli("merge", proj)
+    r = cli_in_process("merge", proj)
     assert r.returncode == 2 and "no LoRA adapter" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     (tmp_path / "notes.txt").write_text("mine")
-    r = run_cli("merge", run, "-o", tmp_path)
+    r = cli_in_process("merge", run, "-o", tmp_path)
     assert r.returncode == 2 and "holds no model" in r.stderr
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
@@ -156,13 +156,13 @@ def test_infer_on_a_lora_project_from_another_folder(lora_run, tmp_path):
 def test_infer_on_the_released_model_the_card_names(lora_run, merged, tmp_path):
     proj = tmp_path / "p"
     shutil.copytree(lora_run[0], proj, ignore=shutil.ignore_patterns("runs", "smoke"))
-    r = run_cli("infer", proj, "--released", "--prompt", "hi")
+    r = cli_in_process("infer", proj, "--released", "--prompt", "hi")
     assert r.returncode == 2 and "names no released model" in r.stderr.strip().splitlines()[-1]
     path = proj / "train_config.json"
     cfg = json.loads(path.read_text())
     cfg["inference"]["model"] = str(merged)      # a folder stands in for the hub id (offline)
     path.write_text(json.dumps(cfg, indent=2))
-    r = run_cli("infer", proj, "--released", "--prompt", "你好", "--max-new-tokens", "4", cwd=tmp_path, **TRAIN)
+    r = cli_in_process("infer", proj, "--released", "--prompt", "你好", "--max-new-tokens", "4", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.strip()
 
@@ -173,7 +173,7 @@ def test_infer_on_the_released_model_the_card_names(lora_run, merged, tmp_path):
 ])
 def test_report_to_only_for_a_full_run_with_a_known_integration(tmp_path, args, message):
     proj = build(CARDS / f"{LORA}.md", tmp_path / LORA)
-    r = run_cli("run", proj, *args)
+    r = cli_in_process("run", proj, *args)
     assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (proj / "runs").exists()
 
@@ -186,7 +186,7 @@ def test_report_to_names_the_package_to_install(tmp_path, name, package):
     if find_spec(package):       # installed here: the option is taken as TrainingArguments takes it
         assert command.report_targets(name, smoke=False) == [name]
         return
-    r = run_cli("run", build(CARDS / f"{LORA}.md", tmp_path / LORA), "--full", "--report-to", name)
+    r = cli_in_process("run", build(CARDS / f"{LORA}.md", tmp_path / LORA), "--full", "--report-to", name)
     assert r.returncode == 2 and r.stderr.strip() == f"--report-to:0: {name} is not installed: pip install {package}"
 
 
@@ -201,7 +201,7 @@ def test_full_run_passes_report_to_to_training_arguments(tmp_path):
 
 def test_run_merge_refused_for_a_project_without_lora(tmp_path):
     proj = build(CARDS / "stablelm-7b-sft.md", tmp_path / "s")
-    r = run_cli("run", proj, "--smoke", "--merge")
+    r = cli_in_process("run", proj, "--smoke", "--merge")
     assert r.returncode == 2 and "trains no LoRA adapter" in r.stderr
     assert not (proj / "runs").exists()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CARDS, GENERATED, ROOT, run_cli
+from conftest import CARDS, GENERATED, ROOT, cli_in_process, run_cli
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(ROOT / ".cache" / "torch_extensions"))
@@ -95,7 +95,7 @@ def test_a_key_the_trainer_ignores_stops_the_run(fresh, tmp_path):
     tc = json.loads(path.read_text())
     tc["training"]["sort_by_length"] = True            # an OA option, no TrainingArguments field
     path.write_text(json.dumps(tc, indent=2, sort_keys=True))
-    res = run_cli("run", proj, "--dry-run", timeout=300)
+    res = cli_in_process("run", proj, "--dry-run")
     line = next(i for i, l in enumerate(path.read_text().splitlines(), 1) if '"sort_by_length"' in l)
     assert res.returncode == 2, res.stdout[-1000:] + res.stderr[-1000:]
     assert f"train_config.json:{line}: training.sort_by_length is not a TrainingArguments field" in res.stderr

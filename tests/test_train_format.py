@@ -9,7 +9,7 @@ from cardrepro.train import config as config_mod  # (conftest sets HF_HUB_OFFLIN
 from cardrepro.train import format as fmt
 from cardrepro.train import infer, rows
 from cardrepro.train import train as train_mod
-from conftest import GENERATED, copy_project, run_cli
+from conftest import GENERATED, cli_in_process, copy_project, run_cli
 
 SEEDS = ["stablelm-7b-sft", "bloom-zh-3b-sft", "ziya-llama-13b-v1", "bloomz-mona-lora"]
 DIALOGUE = [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "It is 4."},
@@ -89,7 +89,7 @@ def test_misconfigured_oa_mask_is_caught(projects):
 
 def test_dry_run_output(projects):
     _, _, proj = projects["stablelm-7b-sft"]
-    r = run_cli("run", str(proj), "--dry-run", script=True, timeout=300)
+    r = cli_in_process("run", proj, "--dry-run")
     assert r.returncode == 0, r.stderr
     assert "<|assistant|>\u27e6" in r.stdout and "<|endoftext|>\u27e7<|prompter|>" in r.stdout
     assert "assistant text:" in r.stdout and "assistant suffix:" in r.stdout
@@ -105,7 +105,7 @@ def test_dry_run_fails_when_assistant_never_trained(projects):
     cfg["masking"] = "oa"
     cfgp.write_text(json.dumps(cfg, indent=2))
     try:
-        r = run_cli("run", str(proj), "--dry-run", script=True, timeout=300)
+        r = run_cli("run", str(proj), "--dry-run", script=True, timeout=300)   # the one line a user sees
     finally:
         shutil.copy(GENERATED / "ziya-llama-13b-v1" / "train_config.json", cfgp)
     assert r.returncode == 2

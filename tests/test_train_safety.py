@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CARDS, ROOT, losses, run_cli
+from conftest import CARDS, ROOT, cli_in_process, losses, run_cli
 from cardrepro.errors import CardError
 from cardrepro.train import checkpoints
 from cardrepro.train import config as config_mod
@@ -62,7 +62,7 @@ def one_line_exit_2(r):
     (("infer", "{p}", "--max-new-tokens", "-5", "--prompt", "hi"), "--max-new-tokens"),
 ])
 def test_nonpositive_counts_are_exit_2_naming_the_option(project, args, option):
-    r = run_cli(*[a.format(p=project) for a in args])
+    r = cli_in_process(*[a.format(p=project) for a in args])
     line = one_line_exit_2(r)
     assert line.startswith(option + ":") and "positive integer" in line, line
     assert not (project / "runs").exists()
@@ -76,7 +76,7 @@ def test_nonpositive_counts_are_exit_2_naming_the_option(project, args, option):
 def test_bad_train_config_value_is_exit_2_naming_the_key(project, tmp_path, command, section, key, value):
     p, line = edited_copy(project, tmp_path, section, key, value)
     extra = ("--prompt", "hi") if command == "infer" else ("--smoke",)
-    out = one_line_exit_2(run_cli(command, p, *extra))
+    out = one_line_exit_2(cli_in_process(command, p, *extra))
     assert out.startswith(f"{p / 'train_config.json'}:{line}: {section}.{key} must be"), out
     assert json.dumps(value) in out
     assert not (p / "runs").exists()
@@ -148,7 +148,7 @@ def copy_run(finished_run, tmp_path):
 def test_resume_of_a_finished_run_says_complete_and_trains_nothing(project, finished_run, tmp_path):
     run = copy_run(finished_run, tmp_path)
     before = (run / "metrics.jsonl").read_text()
-    r = run_cli("run", project, *SMOKE, "--output", run, "--resume", **TRAIN)
+    r = cli_in_process("run", project, *SMOKE, "--output", run, "--resume")     # trains nothing: no subprocess
     assert r.returncode == 0, r.stderr[-3000:]
     assert "is complete (step 3, checkpoint-3); nothing to train" in r.stdout
     assert not (run / "checkpoint-4").exists()
@@ -158,7 +158,7 @@ def test_resume_of_a_finished_run_says_complete_and_trains_nothing(project, fini
 def test_resume_of_a_finished_run_without_final_restores_it(project, finished_run, tmp_path):
     run = copy_run(finished_run, tmp_path)
     shutil.rmtree(run / "final")
-    r = run_cli("run", project, *SMOKE, "--output", run, "--resume", **TRAIN)
+    r = cli_in_process("run", project, *SMOKE, "--output", run, "--resume")     # copies files, trains nothing
     assert r.returncode == 0, r.stderr[-3000:]
     assert "final/ was missing" in r.stdout and "is complete" in r.stdout
     final = run / "final"
