@@ -28,9 +28,11 @@ demo: venv
 	$(VENV)/bin/cardrepro build cards/stablelm-7b-sft.md -o generated/stablelm-7b-sft
 	$(VENV)/bin/cardrepro run generated/stablelm-7b-sft --smoke
 
+# 2 workers; --dist loadfile keeps a file's tests in one worker, so its module fixtures (a build,
+# a smoke run) run once and the tests sharing them never race
 test: venv
 	$(VENV)/bin/cardrepro regen cards --check
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 bench: venv
 	$(PY) bench/compile.py
