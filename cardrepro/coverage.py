@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import re
 import sys
-import tempfile
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +27,7 @@ PARENT = re.compile(r"(\.[^.\[]+|\[\d+\])$")
 UNKNOWN = "unknown"     # the year of a card with no date (a folder of cards has none)
 NO_LIBRARY = "(none)"
 OUTCOMES = ("parsed", "refused", "error")
+TEXT_CARD_NAME = Path("card.md")  # what a card given as text (a parquet row) is called
 
 
 def corpus_files(folder):
@@ -145,24 +144,24 @@ def card_row(card, card_id, library_name=None, year=UNKNOWN):
 
 
 def _fill_from_text(row, text):
-    # parse_card reads files (with its size and type checks): the text goes through a private file
-    fd, tmp = tempfile.mkstemp(suffix=".md", prefix="cardrepro-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8", "surrogatepass"))
-        _fill(row, Path(tmp))
-    finally:
-        os.unlink(tmp)
+    # the bytes go to parse_card as they are (no file); a fixed name, which names no model size
+    _fill(row, TEXT_CARD_NAME, text.encode("utf-8", "surrogatepass"))
 
 
-def _fill(row, path):
+def _fill(row, path, raw=None):
+    """The row of the card at PATH, or of the card's bytes RAW (PATH then only names it): the
+    bytes are read and hashed once, by parse_card."""
     from cardrepro.audit import codes_and_score
     from cardrepro.read import source
     from cardrepro.spec import parse_card
-    raw = source.load_bytes(path)
-    row["sha256"] = hashlib.sha256(raw).hexdigest()
+    raw = source.load_bytes(path) if raw is None else source.checked_bytes(path, raw)
     row["library_name"] = row["library_name"] or front_matter_library(raw)
-    spec = parse_card(path)
+    try:
+        spec = parse_card(path, raw)
+    except Exception:  # refused (or a parser bug): the row still names the bytes
+        row["sha256"] = source.sha256(raw)
+        raise
+    row["sha256"] = spec["card"]["sha256"]
     codes, score = codes_and_score(spec)
     row.update(outcome="parsed", families=stated_families(spec), score=score, findings=codes)
 

@@ -179,9 +179,9 @@ def _drop_preference_settings(facts, method):
 HIDDEN = {"examples.widget", "library_name", "prompt.user_suffix_absent", "prompt.format_source"}
 
 
-def build_spec(path):
+def build_spec(path, data=None):
     """read → extract → resolve → the spec (validate: parse_card)."""
-    doc = read_card(path)
+    doc = read_card(path, data)
     profile, shell = resolver.detect(doc)
     facts = Facts(doc, resolver.precedence(profile))
     found = _extract(doc, facts, profile, shell)
@@ -335,10 +335,13 @@ def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datase
     return {k: spec[k] for k in TOP_ORDER if k in spec}
 
 
-def parse_card(path):
+def parse_card(path, data=None):
     """The spec of a readable card, with what it states (perhaps only `card`): only a card that
     cannot be read is refused (CardError, from read/); a value of the wrong type is dropped and
-    recorded under hygiene (validate.py)."""
-    spec = build_spec(path)
+    recorded under hygiene (validate.py). DATA: the card's bytes when the caller has read them
+    already (a corpus row, a file read once for its hash too); PATH then only names the card
+    (`name`, `card.path`, errors) and is not opened. The bytes pass the checks a file's do
+    (size, empty, UTF-8, no NUL byte)."""
+    spec = build_spec(path, data)
     validate.check(spec, path)
     return spec

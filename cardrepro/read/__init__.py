@@ -14,8 +14,10 @@ def card_shape():
                  scalar_keys=scalars, container_keys={"datasets", "datasets_extra", "widget"})
 
 
-def read_card(path):
-    raw = source.load_bytes(path)
+def read_card(path, data=None):
+    """The card at PATH as a Document. DATA: the card's bytes when the caller has them already
+    (checked as a file's would be); PATH then only names the card and is not opened."""
+    raw = source.load_bytes(path) if data is None else source.checked_bytes(path, data)
     text = source.decode(path, raw)
     lines, found = redact.redact_lines(source.card_lines(text))
     return document.scan(str(path), source.sha256(raw), lines, card_shape(), found)

@@ -50,6 +50,14 @@ def load_bytes(path):
     data = _read_at_most(path, MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise CardError(path, 0, f"card is over the {MAX_BYTES}-byte limit")
+    return checked_bytes(path, data)
+
+
+def checked_bytes(path, data):
+    """DATA, a card's bytes read already (a parquet row's card), under the checks a file's bytes
+    pass: at most MAX_BYTES, not empty. PATH only names the card in the errors."""
+    if len(data) > MAX_BYTES:
+        raise CardError(path, 0, f"card is {len(data)} bytes, over the {MAX_BYTES}-byte limit")
     if not data.strip():
         raise CardError(path, 1, "empty card")
     return data
