@@ -188,3 +188,40 @@ def test_the_lines_holding_a_needle_are_the_ones_whose_fold_holds_it(texts, need
     folded, starts = util.fold_joined(texts)
     expected = [i for i, t in enumerate(texts) if any(n in fold_case(t) for n in needles)]
     assert util.lines_holding(folded, starts, needles) == expected
+
+
+# --- util.needles_in: a needle holding another looked for only where that one stands
+
+REAL_NEEDLE_LINE = "The model was fine-tuned on 8 A100 GPUs with a learning rate of 2e-5 (以 Qwen 为基座)."
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(_texts([REAL_NEEDLE_LINE.lower(), *prose._needles(), "fine-tune", "a1", "为基"], max_size=10),
+       st.lists(st.sampled_from([*prose._needles(), "a", "", "ne-t", "为"]), max_size=12, unique=True))
+def test_the_needles_found_are_the_ones_the_text_holds(text, needles):
+    needles = tuple(needles)
+    assert util.needles_in(text, needles) == [n for n in needles if n in text]
+
+
+def test_the_needles_of_a_real_line_are_found():
+    text = fold_case(REAL_NEEDLE_LINE)
+    assert util.needles_in(text, prose._needles()) == [n for n in prose._needles() if n in text]
+    assert {"a10", "a100", "fine-tuned", "fine-tuned on", "为基座", "learning rate", "gpu"} <= set(util.needles_in(text, prose._needles()))
+
+
+# --- Facts: each card line's text, a flattened card's segments joined
+
+def _line_texts_as_it_was(lines):
+    out = {}
+    for l in lines:
+        prev = out.get(l.no)
+        out[l.no] = f"{prev} {l.text.strip()}" if prev else l.text.strip()
+    return out
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.integers(1, 5), _texts(["| lr | 2e-5 |", "# Title", ""], max_size=4)), max_size=10))
+def test_the_line_texts_are_the_segments_joined_as_before(pairs):
+    from cardrepro.extract.facts import _line_texts
+    lines = [Line(no, text) for no, text in sorted(pairs, key=lambda p: p[0])]
+    assert list(_line_texts(lines).items()) == list(_line_texts_as_it_was(lines).items())

@@ -35,6 +35,19 @@ class Fact:
         return out
 
 
+def _line_texts(lines):
+    """{card line: its text, stripped}; a flattened card has many segments on one card line,
+    joined by a space (an empty segment adds nothing)."""
+    texts = {l.no: l.text.strip() for l in lines}
+    if len(texts) == len(lines):  # a line a number, as nearly every card: nothing to join
+        return texts
+    texts = {}
+    for l in lines:
+        prev = texts.get(l.no)
+        texts[l.no] = f"{prev} {l.text.strip()}" if prev else l.text.strip()
+    return texts
+
+
 class Facts:
     def __init__(self, doc, precedence=SOURCES + FILLERS):
         self.doc = doc
@@ -47,11 +60,8 @@ class Facts:
         self.extra_provenance = {}  # path -> Fact, for list entries (datasets[0]) etc.
         self.conflicts = []
         self.truncated = []  # {path, line, kept, left_out}: lists cut at a limit (hygiene.truncated)
-        self._line_text = {}
         self._tokens = {}  # line -> {token: offset of its first occurrence}, for long lines
-        for l in doc.lines:  # a flattened card has many segments on one card line: keep them all
-            prev = self._line_text.get(l.no)
-            self._line_text[l.no] = f"{prev} {l.text.strip()}" if prev else l.text.strip()
+        self._line_text = _line_texts(doc.lines)
 
     def text_of(self, line, around=None):
         text = self._line_text.get(line, "")

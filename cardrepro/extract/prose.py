@@ -8,7 +8,7 @@ import re
 from typing import NamedTuple
 
 from cardrepro import data
-from cardrepro.extract.util import fold_joined, lines_holding
+from cardrepro.extract.util import fold_joined, lines_holding, needles_in
 from cardrepro.read.source import fold_case
 
 MAX_SENTENCE = 2000  # characters of a sentence the patterns see
@@ -178,7 +178,7 @@ def read(doc):
 def _read(doc):
     lines = narrative_lines(doc)
     folded, starts = fold_joined([t for _, t in lines])
-    present = [n for n in _needles() if n in folded]
+    present = needles_in(folded, _needles())
     active = [r for r in rows() if any(n in present for n in r.needles)]
     out = []
     for i in lines_holding(folded, starts, present):

@@ -14,6 +14,7 @@ its `Sequence length` is the model's context, only its vocabulary size is read. 
 tables give two values (a pre-training and a fine-tuning table) is left out.
 
 `read(doc)` is pure: candidates (path, value, line, text, source); `extract` puts them."""
+import functools
 import re
 
 from cardrepro.extract import canonical
@@ -112,6 +113,7 @@ def _settings_table(candidates):
     return candidates if len(settings) >= 2 else [c for c in candidates if c[0].startswith("tokenizer.")]
 
 
+@functools.lru_cache(maxsize=1 << 14)  # the same headers come back table after table
 def _maps(key):
     probe = stated(key, 1, SECTIONS) or stated(key, "x", SECTIONS) or stated(key, True, SECTIONS)
     return bool(probe) or bool(canonical.word_label(key)) or canonical.fold(key) in canonical.pairs()

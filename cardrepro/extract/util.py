@@ -1,5 +1,6 @@
 """Small helpers shared by extractors."""
 import bisect
+import functools
 import itertools
 import re
 
@@ -173,6 +174,27 @@ def fold_joined(texts):
     if len(folded) != len(whole):
         texts = folded.split("\n")
     return folded, list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+
+
+def needles_in(text, needles):
+    """The `needles` (literals) that `text` holds, in their order: a needle that holds another
+    of them is looked for only where that one was found, a non-ASCII one only in a non-ASCII
+    text (one miss rules out the group)."""
+    found, ascii_text = set(), text.isascii()
+    for needle, inner, ascii_needle in _needle_plan(needles):
+        if (ascii_needle or not ascii_text) and (inner is None or inner in found) and needle in text:
+            found.add(needle)
+    return [n for n in needles if n in found]
+
+
+@functools.lru_cache(maxsize=64)
+def _needle_plan(needles):
+    """(needle, the longest other needle it holds or None, whether it is ASCII), shortest first."""
+    plan = []
+    for n in sorted(set(needles), key=len):
+        inner = max((m for m in needles if m != n and m in n), key=len, default=None)
+        plan.append((n, inner, n.isascii()))
+    return tuple(plan)
 
 
 def lines_holding(folded, starts, needles):
