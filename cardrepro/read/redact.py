@@ -122,6 +122,8 @@ def redact_value(value):
     strings = list(dict.fromkeys(_strings_in(value)))
     _, hit, _ = _texts_with_matches(strings)
     redacted = {s: redact_text(s) for s in (strings[i] for i in hit)}
+    if all(redacted[s] == s for s in redacted):
+        return value  # nothing replaced: the copy would be the value itself, its sharing too
     return _copy(value, redacted, {})
 
 
@@ -292,6 +294,8 @@ def _redact_decoded(raw, dec, kind, pat, numbers, found):
     the plain pass, which reads line by line)."""
     for m in reversed([m for m in pat.finditer(dec.text) if "\n" not in m.group()]):
         a, b = dec.raw_span(m.start(1) if kind and m.lastindex else m.start(), m.end())
+        if not kind and ABS_PATH.match(raw, a):  # a path the raw text shows: the plain pass's
+            continue  # (decoding `/home/\0` would put a NUL in the card's line)
         no = numbers[raw.count("\n", 0, a)]
         if kind:
             new = f"[REDACTED:{kind}]"
