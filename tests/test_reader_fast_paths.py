@@ -207,3 +207,52 @@ def test_a_secret_only_the_decoded_text_holds_is_still_found():
     assert found["secrets"] == [{"line": 2, "kind": "huggingface_token"}]
     assert "aB3dE5gH7jK9" not in out[1].text and out[0] is lines[0]
     assert (out, found) == _reference_redact_lines(lines)
+
+
+import yaml  # noqa: E402
+
+
+# --- yamlsafe.scalar: words with spaces between are the plain scalar the loader gives back
+
+WORD_PIECES = ["More information needed", "Apache 2.0", "Chinese and English", "US-West 2 (288g CO2eq/kWh)",
+               "No", "yes", "null", "true", "~", "AKIA" + "ABCDEFGHIJKLMNOP", " ", "  ", "-", ".", ",", "(", ")",
+               "+", "/", "#", ":", "a", "7B", "e5", "..."]
+
+
+def _scalar_by_loader(text):
+    """yamlsafe.scalar as it was for a text none of its plain patterns takes: the loader's value."""
+    try:
+        value, _ = yamlsafe.load(text)
+    except (yaml.YAMLError, yamlsafe.YamlTooComplex):
+        return text
+    return text if isinstance(value, (dict, list)) and not text.startswith(("{", "[")) else value
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(WORD_PIECES), min_size=1, max_size=8).map("".join))
+def test_words_are_the_scalar_the_loader_gives(text):
+    text = text.strip()
+    if yamlsafe._WORDS.match(text):
+        assert yamlsafe.scalar(text) == _scalar_by_loader(text)
+
+
+def test_a_real_value_in_words_is_read_without_the_loader(monkeypatch):
+    line = "US-West 2 (288g CO2eq/kWh)"  # a real card's carbon table cell
+    expected = _scalar_by_loader(line)
+    monkeypatch.setattr(yamlsafe, "load", None)  # the fast path never calls it
+    assert yamlsafe.scalar(line) == expected == line
+    secret = "key AKIA" + "ABCDEFGHIJKLMNOP"
+    assert yamlsafe.scalar(secret) != secret  # still redacted, as the loader's value is
+
+
+# --- redact.redact_value: a value with nothing to redact is given back, not copied
+
+def test_a_value_without_secrets_is_the_copy_it_would_have_been():
+    shared = {"name": "zephyr-7b-beta", "paths": ["data/train.json"]}
+    value = {"license": "mit", "a": shared, "b": shared, "tags": ["x", 1, None, 2.5]}
+    got = redact.redact_value(value)
+    assert got == redact._copy(value, {}, {}) and got["a"] is got["b"]
+    secret = {"token": "hf_" + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3", "a": shared, "b": shared, "p": "/home/u/data"}
+    red = redact.redact_value(secret)
+    assert "aB3dE5gH7jK9" not in red["token"] and red["p"] == "<local>/data"
+    assert red["a"] is red["b"] and red is not secret

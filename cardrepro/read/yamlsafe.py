@@ -184,6 +184,10 @@ _INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
 _DEC = re.compile(r"^[-+]?(?:\d[\d_]*)?\.\d*(?:[eE][-+]?\d+)?$")
 _PLAIN = re.compile(r"^[A-Za-z_/][\w./\-]*$")
 _BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
+# Words with spaces between (`More information needed`, `Apache 2.0`): a plain scalar that no
+# implicit resolver takes (none is keyed by a letter but bool's and null's single words), which
+# the loader would give back as it is, redacted
+_WORDS = re.compile(r"^[A-Za-z][A-Za-z0-9.,()+/-]* [A-Za-z0-9 .,()+/-]*$")
 
 
 def scalar(text):
@@ -202,6 +206,8 @@ def scalar(text):
         if low in ("null", "~"):
             return None
         return text
+    if _WORDS.match(text):
+        return redact_value(text)
     try:
         value, _ = load(text)
     except (yaml.YAMLError, YamlTooComplex):
