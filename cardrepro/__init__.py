@@ -3,6 +3,7 @@
 Public API (imported on first use, so `import cardrepro` and the CLI's start stay light):
     from cardrepro import parse_card, audit_spec
     spec = parse_card("cards/stablelm-7b-sft.md")   # dict; CardError (exit 2 in the CLI) for bad input
+    spec = parse_card("org_model.md", raw_bytes)    # bytes read already: the name is not opened
     findings = audit_spec(spec)                     # list of finding dicts, most severe first
 """
 import importlib
