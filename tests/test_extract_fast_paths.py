@@ -225,3 +225,17 @@ def test_the_line_texts_are_the_segments_joined_as_before(pairs):
     from cardrepro.extract.facts import _line_texts
     lines = [Line(no, text) for no, text in sorted(pairs, key=lambda p: p[0])]
     assert list(_line_texts(lines).items()) == list(_line_texts_as_it_was(lines).items())
+
+
+# --- settings: a Python block's calls found in the nodes the reader listed, not a new ast.walk
+
+def test_the_listed_nodes_are_ast_walks_on_real_cards():
+    import ast
+    from cardrepro.read import read_card
+    from conftest import ROOT
+    shared = ROOT.parent / "shared"
+    cards = sorted((shared / "realcards" / "cards").glob("*.md")) + sorted((shared / "corpus" / "hub-readmes").glob("*.md"))[::40]
+    blocks = [b for card in cards for b in read_card(card).of_kind("python")]
+    assert len(blocks) > 20
+    for b in blocks:
+        assert b.nodes() == list(ast.walk(b.value))

@@ -48,7 +48,7 @@ def extract(doc, facts, skip_blocks=()):
             if leaf is True and any(p in _BNB_SWITCHES for p in stated):
                 facts.put("quantization.method", "bitsandbytes", line, rule=None)
     for block in doc.of_kind("python"):
-        for node in ast.walk(block.value):
+        for node in block.nodes():  # ast.walk's nodes, listed once by the reader
             if isinstance(node, ast.Call):
                 for kw in node.keywords:
                     path = canonical.path(kw.arg, ("generation",)) if kw.arg else None
