@@ -245,6 +245,34 @@ def test_a_real_value_in_words_is_read_without_the_loader(monkeypatch):
     assert yamlsafe.scalar(secret) != secret  # still redacted, as the loader's value is
 
 
+# --- yamlsafe.scalar: a number then letters (`13B`), a date, `-`: read without the loader
+
+SIZE_PIECES = ["0", "1", "7", "13", "2024", ".", "-", "_", ":", " ", "B", "b", "x", "e", "E", "M", "billion",
+               "inf", "0x1F", "1e5", "05", "13", "2023-02-30", "2024-05-13", "2024-5-3", "1:30", "+"]
+
+
+@settings(max_examples=800, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(SIZE_PIECES), min_size=1, max_size=5).map("".join))
+def test_sizes_dates_and_a_dash_are_the_scalar_the_loader_gives(text):
+    text = text.strip()
+    if yamlsafe._SIZE.match(text) or yamlsafe._DATE.match(text) or text == "-":
+        got, expected = yamlsafe.scalar(text), _scalar_by_loader(text)
+        assert (got, type(got)) == (expected, type(expected))
+
+
+@pytest.mark.parametrize("cell", ["7B", "2024-07-23", "2023-02-30", "1550 M", "11 billion", "-"])
+def test_a_real_size_or_date_cell_is_read_without_the_loader(monkeypatch, cell):
+    # `| 7B   | 3.0E-4 |` (allenai_OLMo-1B), `| 2024-07-23 | 79.4 |` (a Hub README's results table)
+    expected = _scalar_by_loader(cell)
+    monkeypatch.setattr(yamlsafe, "load", None)  # the fast path never calls it
+    assert yamlsafe.scalar(cell) == expected
+
+
+def test_hex_and_sexagesimal_are_still_the_loaders():
+    assert yamlsafe.scalar("0x1F") == 31 and yamlsafe.scalar("1:30") == 90
+    assert not yamlsafe._SIZE.match("0x1F")
+
+
 # --- redact.redact_value: a value with nothing to redact is given back, not copied
 
 def test_a_value_without_secrets_is_the_copy_it_would_have_been():

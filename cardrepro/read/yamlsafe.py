@@ -1,6 +1,6 @@
 """YAML as data only: `yaml.SafeLoader` plus exponent floats (`8e-6`, YAML 1.2 style), duplicate
 keys reported rather than silently overwritten, and a cap on aliases (no alias bombs)."""
-import contextlib
+import datetime
 import gc
 import itertools
 import re
@@ -78,15 +78,22 @@ def load(text, spare_nodes=0):
     if too_many_aliases(text):
         raise YamlTooComplex(f"more than {MAX_ALIASES} YAML aliases (alias bomb?)")
     loader = CardLoader(text)
+    # the cyclic garbage collector paused while the value is built: a large block makes up to
+    # MAX_NODES nodes and as many objects, and each collection on the way would walk every
+    # object made so far (a third of the time of a 1 MB block); inline, not a context manager,
+    # as most blocks are small and it is entered once per block
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        with _gc_paused():
-            node = loader.get_single_node()
-            if node is None:
-                return None, loader.duplicates
-            _check_size(node, spare_nodes)
-            value = _construct(loader, node)
-            return redact_value(value), loader.duplicates
+        node = loader.get_single_node()
+        if node is None:
+            return None, loader.duplicates
+        _check_size(node, spare_nodes)
+        value = _construct(loader, node)
+        return redact_value(value), loader.duplicates
     finally:
+        if enabled:
+            gc.enable()
         loader.dispose()
 
 
@@ -101,20 +108,6 @@ def _construct(loader, node):
 
 def too_many_aliases(text):
     return "&" in text and len(_ALIAS.findall(text)) > MAX_ALIASES  # aliases need anchors
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """The cyclic garbage collector paused while a block's value is built: a large block makes
-    up to MAX_NODES nodes and as many objects, and each collection on the way would walk every
-    object made so far (a third of the time of a 1 MB block)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _check_size(root, spare_nodes=0):
@@ -188,6 +181,13 @@ _BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "o
 # implicit resolver takes (none is keyed by a letter but bool's and null's single words), which
 # the loader would give back as it is, redacted
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z0-9.,()+/-]* [A-Za-z0-9 .,()+/-]*$")
+# A number then letters (`13B`, `1.3B`, `1550 M`, `11 billion`): of the resolvers keyed by a
+# digit, int and float end their matches in a digit or `.` (hex, which may end in a letter,
+# starts with 0) and timestamp needs a `-`, so none takes it: the loader gives back the text
+_SIZE = re.compile(r"^[1-9][0-9]*(?:\.[0-9]+)? ?[A-Za-z]+$")
+# a date (`2024-05-13`): the loader's timestamp, a date; an impossible one cannot be built,
+# which makes the text stay text
+_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 
 
 def scalar(text):
@@ -206,8 +206,13 @@ def scalar(text):
         if low in ("null", "~"):
             return None
         return text
-    if _WORDS.match(text):
+    if _WORDS.match(text) or _SIZE.match(text) or text == "-":  # `-`: a list, so the text
         return redact_value(text)
+    if date := _DATE.match(text):
+        try:
+            return datetime.date(*map(int, date.groups()))
+        except ValueError:
+            return text
     try:
         value, _ = load(text)
     except (yaml.YAMLError, YamlTooComplex):
