@@ -19,6 +19,7 @@ framework's own keys) gets that framework's documented defaults for what it leav
 citing the framework's source (`fill_defaults`)."""
 import bisect
 import functools
+import itertools
 import math
 import re
 
@@ -67,11 +68,10 @@ def _named_framework(doc):
 def _joined_lines(doc):
     """The card's lines case-folded and joined by newlines, with where each starts (one search per
     profile, not one per line)."""
-    starts, at = [], 0
-    for l in doc.lines:
-        starts.append(at)
-        at += len(l.text) + 1
-    return "\n".join(l.text for l in doc.lines).casefold(), starts
+    texts = [l.text for l in doc.lines]
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    starts.pop()  # where the line after the last would start
+    return "\n".join(texts).casefold(), starts
 
 
 @functools.lru_cache(maxsize=None)

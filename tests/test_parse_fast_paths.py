@@ -109,3 +109,18 @@ def test_the_slowest_hub_cards_parse_within_two_seconds(name):
         if best < BUDGET_S:
             break
     assert best < BUDGET_S, f"{name}: {best:.2f} s"
+
+
+def _joined_lines_plain(doc):
+    starts, at = [], 0
+    for l in doc.lines:
+        starts.append(at)
+        at += len(l.text) + 1
+    return "\n".join(l.text for l in doc.lines).casefold(), starts
+
+
+@pytest.mark.parametrize("path", sorted(CARDS.glob("*.md"))[:6] + sorted(CORPUS.glob("*.md"))[::400], ids=lambda p: p.name)
+def test_resolve_joined_lines_are_the_line_loops(path):
+    from cardrepro import resolve
+    doc = read_card(path)
+    assert resolve._joined_lines(doc) == _joined_lines_plain(doc)
