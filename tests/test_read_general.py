@@ -111,3 +111,22 @@ def test_based_on_that_names_no_base_model(write_card, line):
 def test_we_fine_tune_to_evaluate_states_no_method(write_card, line):
     spec = _spec(write_card, "# A card\n\n" + line + "\n")
     assert spec.get("method") is None
+
+
+def test_unfenced_call_with_indented_arguments_is_read_as_python(write_card):
+    # CultriX_MistralTrix-v1: code under a quoted caption, outside any fence, a call a line per argument
+    spec = _spec(write_card, "# TRAINING SPECIFICATIONS\n> LoRA configuration\n"
+                 "peft_config = LoraConfig(\n    r=16,\n    lora_alpha=16,\n    lora_dropout=0.05,\n"
+                 "    bias=\"none\",\n    task_type=\"CAUSAL_LM\",\n)\n\n> Training arguments\n"
+                 "training_args = TrainingArguments(\n    per_device_train_batch_size=4,\n"
+                 "    learning_rate=5e-5,\n    lr_scheduler_type=\"cosine\",\n    max_steps=200,\n)\n")
+    assert spec["peft"]["r"] == 16 and spec["peft"]["lora_dropout"] == 0.05
+    assert spec["training"]["learning_rate"] == 5e-5 and spec["training"]["max_steps"] == 200
+    assert spec["training"]["lr_scheduler_type"] == "cosine"
+
+
+def test_unfenced_call_left_open_reads_nothing(write_card):
+    # the same lines with the closing bracket lost: no statement parses, nothing is read
+    spec = _spec(write_card, "# A card\n\ntraining_args = TrainingArguments(\n    learning_rate=5e-5,\n"
+                 "    max_steps=200,\n\nThe rest is prose.\n")
+    assert "learning_rate" not in (spec.get("training") or {})

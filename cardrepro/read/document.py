@@ -329,7 +329,7 @@ def scan(path, sha, lines, shape, redactions=None):
                 continue
         if _CODE_START.match(s) and ("import " in s or "=" in s or "(" in s):
             j, last = i, min(n, i + MAX_PYTHON_RUN)
-            while j < last and lines[j].text.strip() and _CODE_START.match(lines[j].text.strip()):
+            while j < last and _continues_code(lines[j].text):
                 j += 1
             j = _python_prefix(lines, i, j, blocks, budget)
             if j > i:
@@ -340,6 +340,14 @@ def scan(path, sha, lines, shape, redactions=None):
         seen_content = True
         i += 1
     return Document(path, sha, lines, blocks, redactions or {}, malformed)
+
+
+def _continues_code(text):
+    """Whether a line may carry on an unfenced run of code: a statement, an argument of a call
+    left open (`    r=16,`: any indented line) or the bracket that closes it (`)`); the parse
+    decides (_python_prefix)."""
+    s = text.strip()
+    return bool(s) and (_CODE_START.match(s) is not None or text[0] in " \t" or s[0] in ")]}")
 
 
 def _yaml_run_end(lines, i, shape):
