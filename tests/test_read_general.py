@@ -130,3 +130,20 @@ def test_unfenced_call_left_open_reads_nothing(write_card):
     spec = _spec(write_card, "# A card\n\ntraining_args = TrainingArguments(\n    learning_rate=5e-5,\n"
                  "    max_steps=200,\n\nThe rest is prose.\n")
     assert "learning_rate" not in (spec.get("training") or {})
+
+
+CODEPARROT_TABLE = ("|Config| v1.0| v1.1|\n|------|------------------|--------------------|\n"
+                    "|Batch size| 512 | 512 |\n|Training steps| 50'000| 30'000\n"
+                    "|Learning rate| 2e-4 | 5e-5 |\n|Weight decay | 0.1 | 0.1 |\n|Warmup steps| 750 | 750 |\n")
+
+
+def test_a_column_per_version_gives_what_every_version_shares(write_card):
+    # codeparrot_codeparrot: the card's name names neither version
+    spec = _spec(write_card, "# CodeParrot\n\n" + CODEPARROT_TABLE)
+    assert spec["training"]["weight_decay"] == 0.1 and spec["training"]["warmup_steps"] == 750
+    assert "learning_rate" not in spec["training"] and "max_steps" not in spec["training"]
+
+
+def test_a_column_per_version_gives_the_version_the_card_names(write_card):
+    spec = _spec(write_card, "# CodeParrot v1.0\n\n" + CODEPARROT_TABLE)
+    assert spec["training"]["learning_rate"] == 2e-4 and spec["training"]["warmup_steps"] == 750

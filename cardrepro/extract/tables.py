@@ -7,7 +7,8 @@
   `7B | 16 | 2e-4` and `65B | 16 | 1e-4`).
 
 A table of several model sizes gives the values of the size the card is about (named in its file
-name, else its title), or none; a key with values in several columns that name no size (training
+name, else its title), or none; one of several versions (`| Config | v1.0 | v1.1 |`) those of the
+version the card's name names, else those every version shares; a key with values in several columns that name no size (training
 stages, context lengths) gives none. A wide table is a table of settings when it states two of
 them or more; a table naming an architecture's parts (`Layers`, `d_model`) describes the model:
 its `Sequence length` is the model's context, only its vocabulary size is read. A path the card's
@@ -28,24 +29,28 @@ _SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?([BM])(?![\w.])", re.I)
 _MARKUP = re.compile(r"\*\*|__|`")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _TITLE = re.compile(r"^#\s+(.+)$")
+_VERSION_HEADER = re.compile(r"^(?:v|version\s*)(\d+(?:\.\d+)*)$", re.I)  # `v1.1`, `Version 2`
+_VERSION_NAMED = re.compile(r"(?<![^\W_])v(\d+(?:\.\d+)*)(?![\w.])", re.I)  # `Mistral-7B-v0.1`
 
 
 def read(doc):
-    size = card_size(doc)
+    size, versions = card_size(doc), card_versions(doc)
     found = {}  # path -> [candidate]
     for block in doc.of_kind("table"):
         rows = [(no, [_plain(c) for c in cells]) for no, cells in block.value[:MAX_ROWS]]
-        for c in _table_candidates(rows, size) if rows else ():
+        for c in _table_candidates(rows, size, versions) if rows else ():
             found.setdefault(c[0], []).append(c)
     return [c[0] for c in found.values() if len({repr(x[1]) for x in c}) == 1]
 
 
-def _table_candidates(rows, size):
+def _table_candidates(rows, size, versions):
     width = max(len(cells) for _, cells in rows)
     if width == 2:
         found = _key_rows(rows, 1)
     else:
         found = _key_columns(rows, size)
+        if found is None:
+            found = _version_key_rows(rows, versions)
         if found is None:
             found = _wide_key_rows(rows, size)
     if any(canonical.architecture_key(c) for _, cells in rows for c in cells[:1]) or \
@@ -78,6 +83,25 @@ def _wide_key_rows(rows, size):
     else:
         column = 1
     return _settings_table(_key_rows(body, column))
+
+
+def _version_key_rows(rows, versions):
+    """`| Config | v1.0 | v1.1 |`: the column of the version the card is about; when its name
+    names none of them, the rows whose value is the same in every version's column (it is then
+    the card's whichever version it is). None when the header is no row of versions."""
+    (_, header), body = rows[0], rows[1:]
+    named = [m.group(1) if (m := _VERSION_HEADER.match(c)) else None for c in header[1:]]
+    if len(named) < 2 or None in named:
+        return None
+    hits = [i + 1 for i, v in enumerate(named) if v in versions]
+    if len(hits) == 1:
+        return _settings_table(_key_rows(body, hits[0]))
+    agreed = [(no, cells) for no, cells in body if len(cells) > len(named) and _same_values(cells[1:len(named) + 1])]
+    return _settings_table(_key_rows(agreed, 1))
+
+
+def _same_values(cells):
+    return all(cells) and len({repr(parse_value(c)) for c in cells}) == 1
 
 
 def _alternatives(body):
@@ -135,13 +159,23 @@ def _sizes(text):
 def card_size(doc):
     """The model size the card is about: the one its file name names, else the one its first
     title names; None when neither names exactly one."""
-    stem = re.split(r"[/\\]", str(doc.path))[-1].rsplit(".", 1)[0]
-    title = next((m.group(1) for l in doc.lines[:200] if (m := _TITLE.match(l.text))), "")
-    for text in (stem, title):
+    for text in _card_names(doc):
         found = _sizes(text)
         if len(found) == 1:
             return found.pop()
     return None
+
+
+def card_versions(doc):
+    """{"1.1"}: the versions (`v1.1`) the card's file name and first title name."""
+    return {m.group(1) for text in _card_names(doc) for m in _VERSION_NAMED.finditer(text)}
+
+
+def _card_names(doc):
+    """The card's file name (without its extension) and its first title."""
+    stem = re.split(r"[/\\]", str(doc.path))[-1].rsplit(".", 1)[0]
+    title = next((m.group(1) for l in doc.lines[:200] if (m := _TITLE.match(l.text))), "")
+    return stem, title
 
 
 def extract(doc, facts):
