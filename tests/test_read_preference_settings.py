@@ -29,8 +29,10 @@ def test_old_trl_trainer_keywords_in_code(write_card):
     card = write_card(DPO_INTRO + "```python\ndpo_trainer = DPOTrainer(\n    model,\n    ref_model,\n"
                       "    args=training_args,\n    beta=0.1,\n    max_prompt_length=1024,\n"
                       "    max_length=1536,\n)\n```\n")
-    training = parse_card(card)["training"]
+    spec = parse_card(card)
+    training = spec["training"]
     assert (training["beta"], training["max_prompt_length"], training["max_length"]) == (0.1, 1024, 1536)
+    assert "max_length" not in (spec.get("generation") or {})  # the trainer's length, not generate()'s
 
 
 def test_llamafactory_config_pref_beta(write_card):

@@ -72,6 +72,13 @@ class _Code:
         return out
 
 
+def read_in_own_section(call):
+    """Whether the call is one code_calls reads under a section other than generation
+    (`DPOTrainer(max_length=1536)` is the training length, not a generation setting)."""
+    spec = _conf()["code_calls"].get(_callee(call))
+    return spec is not None and spec["section"] != "generation"
+
+
 def _callee(call):
     f = call.func
     return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None

@@ -4,7 +4,7 @@ import ast
 import re
 
 from cardrepro import resolve
-from cardrepro.extract import canonical
+from cardrepro.extract import canonical, code
 from cardrepro.extract.util import prose_lines, walk
 from cardrepro.read import jsonblock
 
@@ -49,7 +49,7 @@ def extract(doc, facts, skip_blocks=()):
                 facts.put("quantization.method", "bitsandbytes", line, rule=None)
     for block in doc.of_kind("python"):
         for node in block.nodes():  # ast.walk's nodes, listed once by the reader
-            if isinstance(node, ast.Call):
+            if isinstance(node, ast.Call) and not code.read_in_own_section(node):
                 for kw in node.keywords:
                     path = canonical.path(kw.arg, ("generation",)) if kw.arg else None
                     if path:
