@@ -284,3 +284,140 @@ def test_a_value_without_secrets_is_the_copy_it_would_have_been():
     red = redact.redact_value(secret)
     assert "aB3dE5gH7jK9" not in red["token"] and red["p"] == "<local>/data"
     assert red["a"] is red["b"] and red is not secret
+
+
+# --- unread._plain_section: one regex pass over the section and a shortcut for the common line
+# give the node count (or the refusal) that checking the section line by line gave
+
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "hub-readmes"
+
+
+def _reference_plain_section(lines):
+    """unread._plain_section as it was: one fullmatch of unread._ENTRY per line."""
+    stack, pending, nodes = [[0, True, None]], True, 0
+    entry = unread._ENTRY.fullmatch
+    for text in lines:
+        if not text:
+            continue
+        spaces, dash, key, value, item = entry(text).groups()
+        if dash is None and key is None:
+            if text.lstrip().startswith("#"):
+                continue
+            raise unread._Cannot
+        indent = len(spaces)
+        if pending:
+            pending = False
+            if indent > stack[-1][0] or dash and indent == stack[-1][0]:
+                if len(stack) + 4 > yamlsafe.MAX_DEPTH:
+                    raise unread._Cannot
+                stack.append([indent, not dash, set()])
+        top = stack[-1]
+        while top[0] > indent or (not dash and not top[1] and top[0] == indent and len(stack) > 1):
+            stack.pop()
+            top = stack[-1]
+        if top[0] != indent or top[1] == bool(dash) or len(stack) == 1:
+            raise unread._Cannot
+        if key is None:
+            unread._check_value(item)
+            nodes += 1
+            continue
+        if dash:
+            if len(stack) + 4 > yamlsafe.MAX_DEPTH:
+                raise unread._Cannot
+            top = [indent + len(dash), True, set()]
+            stack.append(top)
+            nodes += 1
+        if key in top[2] or (key[:1] in unread._RESOLVERS and unread._plain_tag(key) != unread._STR):
+            raise unread._Cannot
+        top[2].add(key)
+        nodes += 2
+        if value:
+            unread._check_value(value)
+        else:
+            pending = True
+    return nodes
+
+
+def _nodes(plain_section, lines):
+    try:
+        return plain_section(lines)
+    except unread._Cannot:
+        return "cannot"
+
+
+def _front_matter(path):
+    text = path.read_text(encoding="utf-8", errors="replace")
+    end = text.find("\n---", 4)
+    return text[4:end] if text.startswith("---\n") and end > 0 else ""
+
+
+def _spans(text, monkeypatch):
+    lines = text.split("\n")
+    got = unread._plain_span(text, lines, unread.KEY)
+    with monkeypatch.context() as m:
+        m.setattr(unread, "_plain_section", _reference_plain_section)
+        expected = unread._plain_span(text, lines, unread.KEY)
+    return got, expected
+
+
+def test_every_corpus_section_gets_the_span_and_nodes_it_got(monkeypatch):
+    if not CORPUS.is_dir():
+        pytest.skip(f"the Hub corpus is not beside this checkout ({CORPUS})")
+    texts = [t for t in map(_front_matter, sorted(CORPUS.glob("*.md"))) if "\nmodel-index:\n" in t]
+    assert len(texts) > 300
+    taken = 0
+    for text in texts:
+        got, expected = _spans(text, monkeypatch)
+        assert got == expected
+        taken += got is not None
+    assert taken > 200  # most are read by the line path, and some are not
+
+
+SECTION_LINES = ["- name: x", "  results:", "  - task:", "      type: text-generation", "    dataset:",
+                 "      name: AI2 Reasoning Challenge (25-Shot)", "      split: test", "      args:",
+                 "        num_few_shot: 25", "    metrics:", "       - type: acc_norm",
+                 "         value: 62.03071672354948", "  # a comment", "", "      - 1.5", "      - a value",
+                 "    - 'quoted'", "  on: yes", "  null: 1", "  1: x", "    value: 2023-02-30", "    value: 0b_",
+                 "    value: a: b", "    value: x #c", "    value: \"q\"", "    value: \"q\\n\"", "    value: 05",
+                 "    value: 1e5", "    value: .5", "    value: -", "    value: -1", "    value: ~", "   bad: 1",
+                 "    continued text", "    value:", "    - key:", "    -   spaced: 1", "    url: https://x.y/z",
+                 "    x: :", "\tvalue: 1", " ", "  value: [1, 2]"]
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(st.lists(st.one_of(st.sampled_from(SECTION_LINES),
+                          st.tuples(st.integers(0, 8), st.sampled_from(["", "- "]), st.sampled_from(["name", "value", "type", "n", "y"]),
+                                    st.sampled_from(["", " 1", " 1.", " 12.5", " x", " n", " 0x1F", " 1_0", " :"]))
+                          .map(lambda t: " " * t[0] + t[1] + t[2] + ":" + t[3])), max_size=30))
+def test_a_section_gets_the_nodes_or_refusal_it_got(section):
+    assert _nodes(unread._plain_section, section) == _nodes(_reference_plain_section, section)
+
+
+def test_the_common_line_still_meets_the_frame_checks():
+    base = ["- name: x", "  results:", "  - task:", "      type: t", "    dataset:", "      name: d"]
+    assert _nodes(unread._plain_section, base) == _nodes(_reference_plain_section, base) == 14
+    for bad in ["      name: again", "     name: off by one", "      on: x"]:
+        assert _nodes(unread._plain_section, base + [bad]) == "cannot" == _nodes(_reference_plain_section, base + [bad])
+
+
+RESULT_ENTRIES = [
+    ["  - task:", "      type: t", "    dataset:", "      name: d", "      split: test", "    metrics:",
+     "    - type: acc", "      value: 62.5", "    - type: f1", "      value: 1"],
+    ["  - task:", "      type: t", "    metrics:", "       - type: acc_norm", "         value: 0.5",
+     "         verified: false"],
+    ["  - dataset:", "      name: n", "      args:", "        num_few_shot: 25", "    metrics:", "      - 1.5",
+     "      - a value", "  # a comment", ""],
+]
+
+
+@settings(max_examples=800, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(RESULT_ENTRIES), max_size=5), st.integers(0, 60),
+       st.one_of(st.none(), st.sampled_from(SECTION_LINES)))
+def test_a_well_formed_section_with_one_line_changed_gets_what_it_got(entries, at, line):
+    section = ["- name: x", "  results:"] + [t for entry in entries for t in entry]
+    if line is not None:
+        section.insert(at % (len(section) + 1), line)
+    assert _nodes(unread._plain_section, section) == _nodes(_reference_plain_section, section)

@@ -205,6 +205,9 @@ _ROOT_KEY = re.compile(r"[A-Za-z_][\w.\-]*:(?: |$)")
 _ENTRY = re.compile(r"( *)(- +)?(?:([A-Za-z_][\w\-]{0,200}):(?: +(.*))?|(.+))")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`\\")
 _PLAIN_FIRST = frozenset("abcdeghijklmpqrsuvwxzABCDEGHIJKLMPQRSUVWXZ_/(")  # neither indicators nor resolvers' first characters
+# _ENTRY over a section's joined text: each non-empty line's groups, as its fullmatch gives them
+_ENTRIES = re.compile("^" + _ENTRY.pattern + "$", re.M)
+_DECIMAL = re.compile(r"[0-9]+\.?[0-9]*")  # a plain number float() reads, which _check_value passes
 
 
 def _plain_span(text, lines, key):
@@ -237,48 +240,57 @@ def _plain_span(text, lines, key):
 def _plain_section(lines):
     """The nodes of the section's value but its root, or _Cannot. Frames: [column, is a mapping,
     keys seen]; the section's own mapping entry is the frame at column 0, its value pending.
-    Written for speed: a section can have 100,000 lines."""
+    Written for speed: a section can have 100,000 lines. One regex pass gives every non-empty
+    line's parts ("" for a part it lacks); the common line (the next `key: value` of the mapping
+    the line before was in) skips the frame checks, which could change nothing for it."""
     stack, pending, nodes = [[0, True, None]], True, 0
-    entry = _ENTRY.fullmatch
-    for text in lines:
-        if not text:
-            continue
-        spaces, dash, key, value, item = entry(text).groups()
-        if dash is None and key is None:
-            if text.lstrip().startswith("#"):
-                continue
-            raise _Cannot  # a line that continues a scalar, or anything else
+    top, seen, str_keys = stack[0], None, set()
+    decimal = _DECIMAL.fullmatch
+    for spaces, dash, key, value, item in _ENTRIES.findall("\n".join(lines)):
         indent = len(spaces)
-        if pending:
-            pending = False
-            if indent > stack[-1][0] or dash and indent == stack[-1][0]:
+        if not (key and not dash and not pending and indent == top[0] and top[1] and seen is top[2]):
+            if not (dash or key):
+                if (spaces + item).lstrip().startswith("#"):
+                    continue
+                raise _Cannot  # a line that continues a scalar, or anything else
+            if pending:
+                pending = False
+                if indent > top[0] or dash and indent == top[0]:
+                    if len(stack) + 4 > yamlsafe.MAX_DEPTH:
+                        raise _Cannot
+                    top = [indent, not dash, set()]
+                    stack.append(top)
+            while top[0] > indent or (not dash and not top[1] and top[0] == indent and len(stack) > 1):
+                stack.pop()
+                top = stack[-1]
+            if top[0] != indent or top[1] == bool(dash) or len(stack) == 1:
+                raise _Cannot  # not where the block it continues has its entries
+            if not key:
+                _check_value(item)
+                nodes += 1
+                continue
+            if dash:  # `- key: ...`: an entry that is a mapping, at the key's column
                 if len(stack) + 4 > yamlsafe.MAX_DEPTH:
                     raise _Cannot
-                stack.append([indent, not dash, set()])
-        top = stack[-1]
-        while top[0] > indent or (not dash and not top[1] and top[0] == indent and len(stack) > 1):
-            stack.pop()
-            top = stack[-1]
-        if top[0] != indent or top[1] == bool(dash) or len(stack) == 1:
-            raise _Cannot  # not where the block it continues has its entries
-        if key is None:
-            _check_value(item)
-            nodes += 1
-            continue
-        if dash:  # `- key: ...`: an entry that is a mapping, at the key's column
-            if len(stack) + 4 > yamlsafe.MAX_DEPTH:
-                raise _Cannot
-            top = [indent + len(dash), True, set()]
-            stack.append(top)
-            nodes += 1
-        if key in top[2] or (key[:1] in _RESOLVERS and _plain_tag(key) != _STR):
+                top = [indent + len(dash), True, set()]
+                stack.append(top)
+                nodes += 1
+            seen = top[2]
+        if key in seen:
             raise _Cannot
-        top[2].add(key)
+        if key not in str_keys:
+            if key[:1] in _RESOLVERS and _plain_tag(key) != _STR:
+                raise _Cannot
+            str_keys.add(key)
+        seen.add(key)
         nodes += 2
-        if value:
-            _check_value(value)
-        else:
+        if not value:
             pending = True
+        elif value[0] in _PLAIN_FIRST:
+            if ": " in value or " #" in value or value[-1] == ":":
+                raise _Cannot
+        elif not decimal(value):
+            _check_value(value)
     return nodes
 
 
