@@ -1,7 +1,7 @@
 """The redaction pre-checks (needles, the case-folded assigned_secret pattern, the Unix path
 hint) only skip work: with them, every string comes out exactly as running every pattern on it
 does, including the characters that re.IGNORECASE equates with ASCII letters."""
-from hypothesis import example, given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from cardrepro.read import redact as R
 from cardrepro.read.source import Line
@@ -80,8 +80,10 @@ def test_a_value_is_redacted_string_by_string(strings, shape):
 
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.lists(TEXTS.map(lambda t: t.replace("\n", " ")), max_size=10))
-@example(["/home/\\0"])  # found by CI: the escaped pass once redacted the decoded path, a NUL in it
 def test_lines_are_redacted_line_by_line(texts):
+    # a text holding an escape is decoded too (JSON's `\/home\/me`), which this plain reference
+    # does not do: the escaped pass has its own tests (test_secrets, test_reader_fast_paths)
+    assume(not any(R._ESCAPE.search(t) for t in texts))
     out, found = R.redact_lines([Line(i + 1, t) for i, t in enumerate(texts)])
     assert [l.text for l in out] == [reference_redact(t) for t in texts]
     assert len(found["secrets"]) == sum(t.count("[REDACTED:") for t in map(reference_redact, texts)) \
@@ -103,3 +105,10 @@ def test_a_value_that_holds_itself_is_redacted_once():
     value.append(value)
     out = R.redact_value(value)
     assert out[0] == "token: [REDACTED:assigned_secret]" and out[1] is out
+
+
+def test_a_path_the_line_shows_keeps_its_escapes_as_written():
+    # found by CI's hypothesis run: `/home/\0` once became "<local>/" + NUL (the decoded path)
+    out, found = R.redact_lines([Line(1, "/home/\\0")])
+    assert out[0].text == "<local>/0" and "\x00" not in out[0].text
+    assert found["absolute_paths"] == [{"line": 1, "path": "<local>/0"}]
