@@ -69,10 +69,7 @@ def _needles():
 
 def commands(doc):
     """Every command line of the card, in card order (found once per card: several readers ask)."""
-    cached = getattr(doc, "_commands", None)
-    if cached is None:
-        cached = doc._commands = _commands(doc)
-    return cached
+    return doc.derived("command.commands", _commands)
 
 
 def _commands(doc):

@@ -19,18 +19,19 @@ def _said_lines(doc):
     called internal: a line with an internal or remove word, and the line before it (a sentence
     split over two lines). Built once per card; each name is then looked for in these lines
     only, not in the whole card."""
-    cached = getattr(doc, "_said_lines", None)
-    if cached is None:
-        conf = data.load("training_stages")
-        words = re.compile("|".join(re.escape(w) for w in conf["internal_words"] + conf["remove_words"]))
-        said = {no for no, _, _ in search_lines(doc, words)}  # one search of the whole card
-        lines = prose_lines(doc)
-        nos = [no for no, _ in lines] + [None]
-        index = [i for i in range(len(lines)) if nos[i] in said or nos[i + 1] in said]
-        lowered = [lines[i][1].lower() for i in index]
-        starts = list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
-        cached = doc._said_lines = ("\n".join(lowered), starts, index)
-    return cached
+    return doc.derived("datasets.internal_said_lines", _find_said_lines)
+
+
+def _find_said_lines(doc):
+    conf = data.load("training_stages")
+    words = re.compile("|".join(re.escape(w) for w in conf["internal_words"] + conf["remove_words"]))
+    said = {no for no, _, _ in search_lines(doc, words)}  # one search of the whole card
+    lines = prose_lines(doc)
+    nos = [no for no, _ in lines] + [None]
+    index = [i for i in range(len(lines)) if nos[i] in said or nos[i + 1] in said]
+    lowered = [lines[i][1].lower() for i in index]
+    starts = list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
+    return "\n".join(lowered), starts, index
 
 
 def _lines_naming(doc, name):

@@ -169,10 +169,7 @@ def _matches(row, sentence):
 
 def read(doc):
     """Every fact the card's sentences state, as candidates in card order."""
-    cached = getattr(doc, "_prose_candidates", None)
-    if cached is None:
-        cached = doc._prose_candidates = tuple(_read(doc))
-    return cached
+    return doc.derived("prose.candidates", lambda d: tuple(_read(d)))
 
 
 def _read(doc):

@@ -254,10 +254,7 @@ class _Sentences:
 
 
 def _sentences(doc):
-    cached = getattr(doc, "_method_sentences", None)
-    if cached is None:
-        cached = doc._method_sentences = _Sentences(doc)
-    return cached
+    return doc.derived("training_stages.method_sentences", _Sentences)
 
 
 def _said_methods(doc):
@@ -313,10 +310,7 @@ def _fine_tuned(doc, out):
 def stated_methods(doc):
     """{method: (card line, the words stating it)} for each method the card states for its model
     (read once per card: every sentence is matched against every method's pattern)."""
-    cached = getattr(doc, "_stated_methods", None)
-    if cached is None:
-        cached = doc._stated_methods = _stated_methods(doc)
-    return dict(cached)
+    return dict(doc.derived("training_stages.stated_methods", _stated_methods))
 
 
 def _stated_methods(doc):

@@ -17,10 +17,7 @@ norm_dtype = canonical.dtype
 
 def prose_lines(doc):
     """Lines of the card, with their numbers, for pattern matching."""
-    cached = getattr(doc, "_prose", None)
-    if cached is None:
-        cached = doc._prose = [(l.no, l.text) for l in doc.lines if l.text.strip()]
-    return cached
+    return doc.derived("util.prose_lines", lambda d: [(l.no, l.text) for l in d.lines if l.text.strip()])
 
 
 def walk(value, path=(), whole=None):
@@ -54,15 +51,16 @@ def number(text):
 
 def joined_lines(doc):
     """(the prose lines joined by newlines, where each starts, the prose lines), kept with the card."""
-    cached = getattr(doc, "_joined", None)
-    if cached is None:
-        lines = prose_lines(doc)
-        starts, pos = [], 0
-        for _, text in lines:
-            starts.append(pos)
-            pos += len(text) + 1
-        cached = doc._joined = ("\n".join(t for _, t in lines), starts, lines)
-    return cached
+    return doc.derived("util.joined_lines", _joined_lines)
+
+
+def _joined_lines(doc):
+    lines = prose_lines(doc)
+    starts, pos = [], 0
+    for _, text in lines:
+        starts.append(pos)
+        pos += len(text) + 1
+    return "\n".join(t for _, t in lines), starts, lines
 
 
 def search_lines(doc, pattern, needle=None):
@@ -75,7 +73,7 @@ def search_lines(doc, pattern, needle=None):
     if needle is not None:
         if not any(n in folded for n in (needle if isinstance(needle, tuple) else (needle,))):
             return
-    for m in _matches(pattern, text, folded, starts, doc.__dict__.setdefault("_head_places", {})):
+    for m in _matches(pattern, text, folded, starts, doc.derived("util.head_places", lambda d: {})):
         i = bisect.bisect_right(starts, m.start()) - 1
         no, line = lines[i]
         if "\n" in m.group(0):  # crossed a line end: look within the line where it started
@@ -88,10 +86,8 @@ def search_lines(doc, pattern, needle=None):
 
 
 def _folded(doc, text):
-    folded = getattr(doc, "_folded", None)
-    if folded is None:
-        folded = doc._folded = fold_case(text)
-    return folded
+    """fold_case of joined_lines(doc)'s text (`text`), kept with the card."""
+    return doc.derived("util.folded_joined_lines", lambda d: fold_case(text))
 
 
 def _matches(pattern, text, folded, line_starts, seen=None):
@@ -112,23 +108,22 @@ def _matches(pattern, text, folded, line_starts, seen=None):
 def lowered_lines(doc):
     """(the prose lines lower-cased and joined by newlines, where each starts): a pattern run
     over it once finds the lines worth a closer look."""
-    cached = getattr(doc, "_lower_joined", None)
-    if cached is None:
-        lowered = [text.lower() for _, text in prose_lines(doc)]
-        starts = list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
-        cached = doc._lower_joined = ("\n".join(lowered), starts)
-    return cached
+    return doc.derived("util.lowered_lines", _lowered_lines)
+
+
+def _lowered_lines(doc):
+    lowered = [text.lower() for _, text in prose_lines(doc)]
+    starts = list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
+    return "\n".join(lowered), starts
 
 
 def line_indices(doc, pattern):
     """Indices into `prose_lines(doc)` of the lines where `pattern` matches the lower-cased line
     (for a pattern that cannot match across a line end), found with one pass over the card."""
     text, starts = lowered_lines(doc)
-    folded = getattr(doc, "_lower_folded", None)
-    if folded is None:
-        folded = doc._lower_folded = fold_case(text)
+    folded = doc.derived("util.folded_lowered_lines", lambda d: fold_case(text))
     out, last = [], -1
-    for m in _matches(pattern, text, folded, starts, doc.__dict__.setdefault("_lower_head_places", {})):
+    for m in _matches(pattern, text, folded, starts, doc.derived("util.lower_head_places", lambda d: {})):
         i = bisect.bisect_right(starts, m.start()) - 1
         if i != last:
             out.append(i)
