@@ -8,7 +8,8 @@ into a scratch folder, for a quicker run. In order, each timed on the same files
   1. read + sha256 of every card (the I/O floor);
   2. parse + audit in this one process, no Dask (`cardrepro.coverage.card_row`): cards/s per core, in
      steady state: WARM_UP other cards go through card_row first (imports, data files, compiled
-     patterns and caches), then one timed pass over the sample; per CPU second of this process
+     patterns), then the memos (cardrepro/memo.py) are emptied and one pass over the sample is
+     timed, as a worker's first partition would run; per CPU second of this process
      (the target's figure: on a shared machine the wall time adds what other processes took) and
      per wall second;
   3. the Dask engine (`cardrepro.corpus.engine.audit_corpus`, local process pool) with 1 worker,
@@ -74,9 +75,11 @@ def read_pass(paths):
 def in_process(paths, warm_up):
     """card_row over PATHS in this process once WARM_UP cards have been through it: (wall seconds,
     CPU seconds, outcomes)."""
+    from cardrepro import memo
     from cardrepro.coverage import card_row
     for p in warm_up:
         card_row(p, p.stem)
+    memo.clear()  # warm imports and data files, empty memos: a worker's first partition
     t, cpu = time.perf_counter(), time.process_time()
     outcomes = [card_row(p, p.stem)["outcome"] for p in paths]
     return time.perf_counter() - t, time.process_time() - cpu, outcomes
