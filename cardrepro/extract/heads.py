@@ -73,7 +73,10 @@ class Heads:
 
 def _positions(text, literal):
     """Every position of `literal` in `text`, overlapping ones too (a plain find is faster than
-    one pattern of all the heads)."""
+    one pattern of all the heads). An ASCII text holds no literal beyond ASCII: str.isascii() is
+    a flag of the string, so that costs no scan."""
+    if text.isascii() and not literal.isascii():
+        return []
     out, i = [], text.find(literal)
     while i != -1:
         out.append(i)

@@ -7,7 +7,7 @@ import functools
 import re
 from typing import NamedTuple
 
-from cardrepro import data
+from cardrepro import data, memo
 from cardrepro.extract.util import fold_joined, lines_holding, needles_in
 from cardrepro.read.source import fold_case
 
@@ -175,28 +175,37 @@ def read(doc):
 def _read(doc):
     lines = narrative_lines(doc)
     folded, starts = fold_joined([t for _, t in lines])
-    present = needles_in(folded, _needles())
-    active = [r for r in rows() if any(n in present for n in r.needles)]
+    held = {}  # line index: the needles its fold holds
+    for needle in needles_in(folded, _needles()):
+        for i in lines_holding(folded, starts, (needle,)):
+            held.setdefault(i, []).append(needle)
     out = []
-    for i in lines_holding(folded, starts, present):
+    for i in sorted(held):
         no, text = lines[i]
-        # a row whose needles are not in the line is in none of its sentences (fold_case maps
-        # each character on its own, but for a final sigma, which no needle holds)
-        low_line = fold_case(text)
-        in_line = [r for r in active if any(n in low_line for n in r.needles)]
-        if not in_line:
-            continue
-        for raw in sentences(text):
-            raw = raw[:MAX_SENTENCE]
-            low = fold_case(raw)
-            plain = None
-            for row in in_line:
-                if not any(n in low for n in row.needles):
-                    continue
-                if plain is None:
-                    plain = _unlinked(raw)
-                out.extend(_stated_once(row, raw if row.keep_links else plain, no))
+        out.extend(Candidate(path, value, no, said) for path, value, said in line_facts(text, frozenset(held[i])))
     return out
+
+
+@memo.memo(maxsize=1 << 14)
+def line_facts(text, held):
+    """((spec path, value, the words that state it), ...) that one line's sentences state, in
+    order: a pure function of the line, which Hub cards repeat (templates, generated sections).
+    `held`: the needles of _needles() that the line's fold holds (a function of the line too).
+    A row whose needles are not in the line is in none of its sentences (fold_case maps each
+    character on its own, but for a final sigma, which no needle holds)."""
+    in_line = [r for r in rows() if any(n in held for n in r.needles)]
+    out = []
+    for raw in sentences(text) if in_line else ():
+        raw = raw[:MAX_SENTENCE]
+        low = fold_case(raw)
+        plain = None
+        for row in in_line:
+            if not any(n in low for n in row.needles):
+                continue
+            if plain is None:
+                plain = _unlinked(raw)
+            out.extend((c.path, c.value, c.text) for c in _stated_once(row, raw if row.keep_links else plain, 0))
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=None)

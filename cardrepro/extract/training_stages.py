@@ -3,7 +3,7 @@ of each, and the datasets of a mix stated in prose (bullets, names)."""
 import functools
 import re
 
-from cardrepro import data
+from cardrepro import data, memo
 from cardrepro.extract.facts import Fact
 from cardrepro.extract.util import fold_joined, line_indices, lines_holding, norm_dtype, number, prose_lines, search_lines
 
@@ -223,34 +223,46 @@ def _needles(key):
 
 
 class _Sentences:
-    """The sentences of the card's prose, markdown link targets dropped. Its lines are joined and
-    case-folded once: a few literal searches find the lines that a pattern may match, and only
-    these are split and searched (instead of a regex search of each sentence: a card can have
-    100,000)."""
+    """The lines of the card's prose outside Python and JSON blocks, joined and case-folded once:
+    a few literal searches find the lines that a pattern may match, and only these are read, each
+    by `first_statement` (instead of a regex search of each sentence: a card can have 100,000)."""
 
     def __init__(self, doc):
         code = {l.no for b in doc.of_kind("python", "json") for l in b.lines}
         self.lines = [(no, text) for no, text in prose_lines(doc) if no not in code]
         self.folded, self.starts = fold_joined([text for _, text in self.lines])
-        self._split = {}
 
-    def matching(self, pattern, needles, hint=None):
-        """((line index, sentence index), card line, sentence, first match of `pattern`) for each
-        sentence it matches, in card order. `needles`: lower-case literals, one of which the
-        folded sentence holds wherever `pattern` matches in it; other lines are not searched.
-        `hint`: a cheaper regex that matches wherever `pattern` does, tried first."""
-        for i in lines_holding(self.folded, self.starts, needles):
-            no, _ = self.lines[i]
-            for j, sentence in enumerate(self._sentences_of(i)):
-                m = pattern.search(sentence) if hint is None or hint.search(sentence) else None
-                if m:
-                    yield (i, j), no, sentence, m
+    def first(self, key):
+        """((line index, sentence index), card line, words) of the first sentence that states
+        `key` (first_statement), or None."""
+        for i in lines_holding(self.folded, self.starts, _needles(key)):
+            no, text = self.lines[i]
+            if hit := first_statement(text, key):
+                return (i, hit[0]), no, hit[1]
+        return None
 
-    def _sentences_of(self, i):
-        if i not in self._split:
-            text = _LINK_URL.sub("]", self.lines[i][1])
-            self._split[i] = [s for s in _SENTENCE_END.split(text) if s.strip()]
-        return self._split[i]
+
+@memo.memo(maxsize=1 << 14)
+def first_statement(text, key):
+    """(sentence index, the words) of the first sentence of one card line that states `key`: a
+    method of `methods.names` (its pattern, not negated before its end), `fine_tuned` (likewise)
+    or `reward_prose` (its pattern); None if no sentence does. Asked only of lines whose fold
+    holds one of the key's needles. Markdown link targets are dropped first."""
+    said, negation, _ = _method_regexes()
+    if key in said:
+        pattern, hint, negated = said[key], _name_regexes()[key], negation
+    else:
+        pattern, hint, negated = _methods_regex(key), None, negation if key == "fine_tuned" else None
+    for j, sentence in enumerate(_split_sentences(text)):
+        m = pattern.search(sentence) if hint is None or hint.search(sentence) else None
+        if m and not (negated and negated.search(sentence[: m.end()])):
+            return j, m.group(0)
+    return None
+
+
+def _split_sentences(text):
+    text = _LINK_URL.sub("]", text)
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def _sentences(doc):
@@ -260,13 +272,11 @@ def _sentences(doc):
 def _said_methods(doc):
     """{method: (line, text)}: the first sentence stating each method for the model, in the order
     the card states them. Only the sentences that may hold one of a method's names are searched."""
-    said, negation, _ = _method_regexes()
+    said, _, _ = _method_regexes()
     found = {}  # method: (sentence's place, method's place, line, text)
-    for order, (method, pat) in enumerate(said.items()):
-        for i, no, sentence, m in _sentences(doc).matching(pat, _needles(method), _name_regexes()[method]):
-            if not negation.search(sentence[: m.end()]):
-                found[method] = (i, order, no, m.group(0))
-                break
+    for order, method in enumerate(said):
+        if hit := _sentences(doc).first(method):
+            found[method] = (hit[0], order, hit[1], hit[2])
     return {method: (no, text) for method, (_, _, no, text) in sorted(found.items(), key=lambda kv: kv[1][:2])}
 
 
@@ -291,20 +301,16 @@ def _reward_model(doc, out):
     title = next((l for l in doc.lines if l.text.startswith("# ")), None)
     if title and re.search(conf["reward_title"], title.text):
         out.setdefault("reward_model", (title.no, title.text.strip()))
-    for _, no, _, m in _sentences(doc).matching(_methods_regex("reward_prose"), _needles("reward_prose")):
-        out.setdefault("reward_model", (no, m.group(0)))
-        return
+    if hit := _sentences(doc).first("reward_prose"):
+        out.setdefault("reward_model", hit[1:])
 
 
 def _fine_tuned(doc, out):
     """`a fine-tuned version of X`: a full fine-tune, on a card that never speaks of adapters."""
     if "sft" in out or next(search_lines(doc, _methods_regex("adapter_words"), tuple(_needles("adapter_words"))), None):
         return
-    _, negation, _ = _method_regexes()
-    for _, no, sentence, m in _sentences(doc).matching(_methods_regex("fine_tuned"), _needles("fine_tuned")):
-        if not negation.search(sentence[: m.end()]):
-            out["sft"] = (no, m.group(0))
-            return
+    if hit := _sentences(doc).first("fine_tuned"):
+        out["sft"] = hit[1:]
 
 
 def stated_methods(doc):

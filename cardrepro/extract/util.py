@@ -56,11 +56,10 @@ def joined_lines(doc):
 
 def _joined_lines(doc):
     lines = prose_lines(doc)
-    starts, pos = [], 0
-    for _, text in lines:
-        starts.append(pos)
-        pos += len(text) + 1
-    return "\n".join(t for _, t in lines), starts, lines
+    texts = [t for _, t in lines]
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    starts.pop()  # where the line after the last would start
+    return "\n".join(texts), starts, lines
 
 
 def search_lines(doc, pattern, needle=None):
@@ -71,9 +70,10 @@ def search_lines(doc, pattern, needle=None):
     text, starts, lines = joined_lines(doc)
     folded = _folded(doc, text)
     if needle is not None:
-        if not any(n in folded for n in (needle if isinstance(needle, tuple) else (needle,))):
+        held = _held(doc)
+        if not any(held(n) for n in (needle if isinstance(needle, tuple) else (needle,))):
             return
-    for m in _matches(pattern, text, folded, starts, doc.derived("util.head_places", lambda d: {})):
+    for m in _matches(pattern, text, folded, starts, _head_places(doc)):
         i = bisect.bisect_right(starts, m.start()) - 1
         no, line = lines[i]
         if "\n" in m.group(0):  # crossed a line end: look within the line where it started
@@ -88,6 +88,30 @@ def search_lines(doc, pattern, needle=None):
 def _folded(doc, text):
     """fold_case of joined_lines(doc)'s text (`text`), kept with the card."""
     return doc.derived("util.folded_joined_lines", lambda d: fold_case(text))
+
+
+def _head_places(doc):
+    """{literal: its positions in the card's folded joined text}, shared by every search of the card."""
+    return doc.derived("util.head_places", lambda d: {})
+
+
+def _held(doc):
+    """held(needle): whether the card's folded joined text holds `needle`, each needle looked for
+    once per card (the searches of different extractors ask for the same ones)."""
+    return doc.derived("util.held", _holding)
+
+
+def _holding(doc):
+    text, _, _ = joined_lines(doc)
+    folded, places, known = _folded(doc, text), _head_places(doc), {}
+
+    def held(needle):
+        if needle in places:
+            return bool(places[needle])
+        if needle not in known:
+            known[needle] = (needle.isascii() or not folded.isascii()) and needle in folded
+        return known[needle]
+    return held
 
 
 def _matches(pattern, text, folded, line_starts, seen=None):
@@ -112,18 +136,32 @@ def lowered_lines(doc):
 
 
 def _lowered_lines(doc):
-    lowered = [text.lower() for _, text in prose_lines(doc)]
-    starts = list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
-    return "\n".join(lowered), starts
+    text, starts, lines = joined_lines(doc)
+    lowered = text.lower()  # lower() of the joined lines is each line's lower(): no case rule crosses a line end
+    if len(lowered) == len(text):
+        return lowered, starts
+    lowered = [t.lower() for _, t in lines]
+    return "\n".join(lowered), list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
 
 
 def line_indices(doc, pattern):
     """Indices into `prose_lines(doc)` of the lines where `pattern` matches the lower-cased line
     (for a pattern that cannot match across a line end), found with one pass over the card."""
+    joined, joined_starts, _ = joined_lines(doc)
+    if joined.isascii() or "\u0130" not in joined:  # İ is the one character lower() lengthens
+        # lower() is idempotent: the fold of the lowered text is the card's fold, in place
+        folded, seen = _folded(doc, joined), _head_places(doc)
+        found = heads(pattern)
+        if found is not None and len(folded) == len(joined) and not found.places(folded, joined_starts, seen):
+            return []  # no head stands in the card: the lowered text is not needed
     text, starts = lowered_lines(doc)
-    folded = doc.derived("util.folded_lowered_lines", lambda d: fold_case(text))
+    if len(text) == len(joined):
+        folded, seen = _folded(doc, joined), _head_places(doc)
+    else:
+        folded = doc.derived("util.folded_lowered_lines", lambda d: fold_case(text))
+        seen = doc.derived("util.lower_head_places", lambda d: {})
     out, last = [], -1
-    for m in _matches(pattern, text, folded, starts, doc.derived("util.lower_head_places", lambda d: {})):
+    for m in _matches(pattern, text, folded, starts, seen):
         i = bisect.bisect_right(starts, m.start()) - 1
         if i != last:
             out.append(i)
@@ -131,11 +169,11 @@ def line_indices(doc, pattern):
     return out
 
 
-def lines_searched(texts, pattern, joined=None):
+def lines_searched(texts, pattern, joined=None, seen=None):
     """Indices of the `texts` (lines) in which `pattern.search` finds a match, in order: the
     pattern is tried only where its heads (heads.py) stand in the texts joined and folded, each
     line matched as a string of its own. `joined`: (the texts joined by newlines, folded, where
-    each starts), when the caller keeps them."""
+    each starts), when the caller keeps them; `seen`: its heads' places (Heads.places)."""
     found = heads(pattern)
     if found is None or found.lead or found.line_start or found.text_start:
         return [i for i, t in enumerate(texts) if pattern.search(t)]
@@ -146,7 +184,7 @@ def lines_searched(texts, pattern, joined=None):
     if len(folded) != len(whole):  # folding moved characters: no place is known
         return [i for i, t in enumerate(texts) if pattern.search(t)]
     out = set()
-    for at in found.places(folded, ()):
+    for at in found.places(folded, (), seen):
         i = bisect.bisect_right(starts, at) - 1
         if i not in out and pattern.match(texts[i], at - starts[i]):
             out.add(i)
@@ -156,7 +194,8 @@ def lines_searched(texts, pattern, joined=None):
 def prose_lines_searched(doc, pattern):
     """`lines_searched` over `prose_lines(doc)`, with the card's joined and folded text."""
     text, starts, lines = joined_lines(doc)
-    return lines_searched([t for _, t in lines], pattern, (text, _folded(doc, text), starts))
+    texts = doc.derived("util.prose_texts", lambda d: [t for _, t in lines])
+    return lines_searched(texts, pattern, (text, _folded(doc, text), starts), _head_places(doc))
 
 
 def fold_joined(texts):
