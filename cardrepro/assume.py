@@ -202,8 +202,8 @@ def value(spec, path):
 def if_silent(spec, path):
     """(value, source) the project would use for `path` were the card silent on it (what replaces
     a value the card states but no run can use)."""
+    spec = spec or {}
     section, _, key = path.partition(".")
-    trimmed = dict(spec or {})
-    if key and isinstance(trimmed.get(section), dict):
-        trimmed[section] = {k: v for k, v in trimmed[section].items() if k != key}
-    return value(trimmed, path)
+    if key and isinstance(spec.get(section), dict) and key in spec[section]:
+        spec = {**spec, section: {k: v for k, v in spec[section].items() if k != key}}
+    return value(spec, path)

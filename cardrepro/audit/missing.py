@@ -79,11 +79,10 @@ def _status(ctx, fact):
     paths = fact.get("any") or [fact["path"]]
     if ctx.derived.rejected.intersection(paths):
         return "rejected"          # stated but unusable: CR230 says so, with what the build assumes
-    if any(_present(ctx, p) and not ctx.is_default(p) for p in paths):
+    present = [ctx.is_default(p) for p in paths if _present(ctx, p)]    # per present path: a default?
+    if not all(present):
         return "stated"
-    if any(_present(ctx, p) and ctx.is_default(p) for p in paths):
-        return "defaulted"
-    return "missing"
+    return "defaulted" if present else "missing"
 
 
 def _statuses(ctx):
