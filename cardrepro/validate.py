@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from cardrepro import data
+from cardrepro import data, memo
 from cardrepro.errors import CardError
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"  # the repo's schemas/ (a link in a checkout, files in a wheel)
@@ -180,8 +180,14 @@ def _numbers(value, parts):
     return out
 
 
+_TEXT = frozenset({str, type(None)})
+
+
 def _numbers_in(container, parts, out):
-    # the strings and nulls that most of a spec holds are passed over without a call
+    # the strings and nulls that most of a spec holds are passed over without a call (a list of
+    # 7,000 languages at once)
+    if set(map(type, container.values() if isinstance(container, dict) else container)) <= _TEXT:
+        return
     for k, v in container.items() if isinstance(container, dict) else enumerate(container):
         if type(v) is str or v is None:
             continue
@@ -196,10 +202,18 @@ def _why_unusable(dotted, x):
         return "not a finite number"
     if isinstance(x, int) and abs(x) > INT64_MAX:
         return "beyond what a 64-bit integer holds"
-    for pattern, rule in value_rules():
-        if pattern.match(dotted) and _breaks(rule, x):
-            return rule["why"]
+    rules = value_rules()
+    for i in _rules_at(dotted):
+        if _breaks(rules[i][1], x):
+            return rules[i][1]["why"]
     return None
+
+
+@memo.memo(maxsize=1 << 12)
+def _rules_at(dotted):
+    """The indexes in value_rules() of the rules whose path matches `dotted` (a spec's number
+    paths recur from card to card)."""
+    return tuple(i for i, (pattern, _) in enumerate(value_rules()) if pattern.match(dotted))
 
 
 def bad_values(spec):

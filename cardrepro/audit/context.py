@@ -52,10 +52,11 @@ def matches(name, patterns):
 
 
 class Context:
-    def __init__(self, spec, derived=None):
+    def __init__(self, spec, derived=None, brief=False):
         self.spec = spec if isinstance(spec, dict) else {}
         self.prov = self.spec.get("provenance") or {}
         self.derived = derived          # derive.Derived (frozen), read by the rules
+        self.brief = brief              # findings need only their code, severity and family
         self._once = {}
 
     def once(self, fn):
