@@ -15,6 +15,7 @@ FALLBACK_BASE_MODEL = "huggyllama/llama-7b"
 FALLBACK_ARCHITECTURE = "llama"
 FALLBACK_LORA_TARGETS = ["q_proj", "v_proj"]
 IMPLIED_WORLD_SOURCE = "derived: the card's steps per epoch and the mix's size imply it (audit CR404)"
+WORLD_PATH = "training.num_gpus"    # the one path whose value the card's numbers may imply
 
 
 def _defaults():
@@ -184,7 +185,7 @@ def lora(spec, key):
 def value(spec, path):
     """(value, source) the project uses for a spec path the card leaves out; (None, None) where
     nothing is assumed (the project leaves it out or refuses)."""
-    if path == "training.num_gpus":
+    if path == WORLD_PATH:
         return world_size(spec)
     if path == "training.max_length":
         return max_length(spec)
@@ -197,6 +198,11 @@ def value(spec, path):
     if path.startswith("peft."):
         return lora(spec, path.split(".", 1)[1])
     return None, None
+
+
+def may_be_implied(path):
+    """Whether value(spec, path) may be implied by the card's own numbers (IMPLIED_WORLD_SOURCE)."""
+    return path == WORLD_PATH
 
 
 def if_silent(spec, path):

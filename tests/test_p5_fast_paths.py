@@ -251,7 +251,9 @@ def test_statuses_and_defaults_are_the_plain_ones_over_the_corpus():
             assert status == status_plain(ctx, fact), (card, fact["code"])
             seen.add(status)
             for path in fact.get("any") or [fact["path"]]:
-                assert _shown(assume.if_silent(spec, path)) == _shown(if_silent_plain(spec, path)), (card, path)
+                assumed = assume.if_silent(spec, path)
+                assert _shown(assumed) == _shown(if_silent_plain(spec, path)), (card, path)
+                assert assume.may_be_implied(path) or assumed[1] != assume.IMPLIED_WORLD_SOURCE, (card, path)
     assert {"stated", "defaulted", "missing"} <= seen
 
 
@@ -293,3 +295,4 @@ def test_codes_and_score_are_those_of_the_full_findings_over_the_corpus():
         assert (codes, score) == (sorted({f["code"] for f in report["findings"]}), report["score"]["score"]), card
         rows += any(f["family"] == "missing" for f in report["findings"])
     assert rows > 50
+

@@ -60,11 +60,13 @@ def _defaulted(ctx, fact):
 def _missing(ctx, fact):
     """The card leaves the fact out: what the build assumes instead, or what to ask for."""
     paths = fact.get("any") or [fact["path"]]
-    value, source = _assumed(ctx, fact)
     target = fact.get("default_path") or paths[0]
+    if ctx.brief and not assume.may_be_implied(target):
+        return _brief(fact, fact.get("severity", "warning"))   # nothing to assume for a code and severity
+    value, source = _assumed(ctx, fact)
     severity = "info" if source == assume.IMPLIED_WORLD_SOURCE else fact.get("severity", "warning")
-    if ctx.brief:       # a corpus row keeps no finding's text (audit.codes_and_score)
-        return {"code": fact["code"], "severity": severity, "family": "missing"}
+    if ctx.brief:
+        return _brief(fact, severity)
     if value is None:
         action = f"ask the authors for the {fact['what']}; {source}"
     else:
@@ -74,6 +76,11 @@ def _missing(ctx, fact):
         f"{fact['what']} is not stated in the card" + (f" ({' or '.join(paths)})" if len(paths) > 1 else ""),
         lines=[], action=action, basis=[f"default: {source}"] if value is not None else ["card"],
         paths=paths, data={"assumed": value} if value is not None else None)
+
+
+def _brief(fact, severity):
+    """A missing fact's finding as a corpus row reads it (audit.codes_and_score): no text."""
+    return {"code": fact["code"], "severity": severity, "family": "missing"}
 
 
 def _status(ctx, fact):
