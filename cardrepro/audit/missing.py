@@ -6,6 +6,7 @@ from cardrepro import assume, data
 from cardrepro.audit import context as C
 from cardrepro.audit.findings import finding
 from cardrepro.estimate.memory import fmt_b, fmt_gb, param_breakdown
+from cardrepro.paths import get
 
 
 def required_for(ctx):
@@ -18,7 +19,7 @@ def required_for(ctx):
 
 
 def _present(ctx, path):
-    v = ctx.get(path)
+    v = get(ctx.spec, path)
     if path == "datasets":
         return bool(v) or bool(ctx.stage_datasets())
     return v is not None and v != [] and v != ""
@@ -86,7 +87,7 @@ def _brief(fact, severity):
 def _status(ctx, fact):
     """rejected | stated | defaulted (a trainer default in the spec) | missing."""
     paths = fact.get("any") or [fact["path"]]
-    if ctx.derived.rejected.intersection(paths):
+    if ctx.derived.rejected and ctx.derived.rejected.intersection(paths):
         return "rejected"          # stated but unusable: CR230 says so, with what the build assumes
     present = [ctx.is_default(p) for p in paths if _present(ctx, p)]    # per present path: a default?
     if not all(present):
