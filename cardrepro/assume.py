@@ -15,6 +15,7 @@ FALLBACK_BASE_MODEL = "huggyllama/llama-7b"
 FALLBACK_ARCHITECTURE = "llama"
 FALLBACK_LORA_TARGETS = ["q_proj", "v_proj"]
 IMPLIED_WORLD_SOURCE = "derived: the card's steps per epoch and the mix's size imply it (audit CR404)"
+WORLD_PATH = "training.num_gpus"    # the one path whose value the card's numbers may imply
 
 
 def _defaults():
@@ -184,7 +185,7 @@ def lora(spec, key):
 def value(spec, path):
     """(value, source) the project uses for a spec path the card leaves out; (None, None) where
     nothing is assumed (the project leaves it out or refuses)."""
-    if path == "training.num_gpus":
+    if path == WORLD_PATH:
         return world_size(spec)
     if path == "training.max_length":
         return max_length(spec)
@@ -199,11 +200,16 @@ def value(spec, path):
     return None, None
 
 
+def may_be_implied(path):
+    """Whether value(spec, path) may be implied by the card's own numbers (IMPLIED_WORLD_SOURCE)."""
+    return path == WORLD_PATH
+
+
 def if_silent(spec, path):
     """(value, source) the project would use for `path` were the card silent on it (what replaces
     a value the card states but no run can use)."""
+    spec = spec or {}
     section, _, key = path.partition(".")
-    trimmed = dict(spec or {})
-    if key and isinstance(trimmed.get(section), dict):
-        trimmed[section] = {k: v for k, v in trimmed[section].items() if k != key}
-    return value(trimmed, path)
+    if key and isinstance(spec.get(section), dict) and key in spec[section]:
+        spec = {**spec, section: {k: v for k, v in spec[section].items() if k != key}}
+    return value(spec, path)

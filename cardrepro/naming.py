@@ -4,4 +4,5 @@ from pathlib import Path
 
 
 def slug(path):
-    return re.sub(r"[^a-z0-9]+", "-", Path(path).stem.lower()).strip("-") or "card"
+    stem = (path if isinstance(path, Path) else Path(path)).stem     # a Path is not parsed again
+    return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "card"

@@ -2,23 +2,24 @@
 dict/list), and the card line a spec path came from."""
 from __future__ import annotations
 
-import functools
 import re
+
+from cardrepro import memo
 
 _PATH_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-@functools.lru_cache(maxsize=8192)
-def _steps(path):
-    """((key or index, is an index), ...) of a dotted path; a spec's paths recur in every card."""
-    return tuple((int(idx), True) if idx else (key, False) for key, idx in _PATH_RE.findall(path))
+@memo.memo(maxsize=8192)
+def _keys(path):
+    """The keys (str) and list indexes (int) of a dotted path; a spec's paths recur in every card."""
+    return tuple(int(idx) if idx else key for key, idx in _PATH_RE.findall(path))
 
 
 def get(obj, path, default=None):
     """get(spec, "datasets[3].options.val_split"); `default` for a missing or None value."""
     cur = obj
-    for key, is_index in _steps(path):
-        if is_index:
+    for key in _keys(path):
+        if type(key) is int:
             if not isinstance(cur, list) or key >= len(cur):
                 return default
         elif not isinstance(cur, dict) or key not in cur:

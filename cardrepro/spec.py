@@ -259,6 +259,11 @@ def _nested(flat):
     return out
 
 
+def last_line(doc):
+    """The card's last line number: the reader numbers its lines in card order (none is moved)."""
+    return doc.lines[-1].no if doc.lines else 0
+
+
 def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datasets, ds_prov, ds_block):
     prov = {}
     flat = {}
@@ -275,7 +280,7 @@ def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datase
         prov["prompt.user_suffix"] = Fact(None, "card", src.line, src.text, "the card's prompt has nothing between the message and the assistant prefix").provenance()
     spec = _nested(flat)
     spec["name"] = slug(path)
-    spec["card"] = {"path": str(path), "sha256": doc.sha256, "lines": max((l.no for l in doc.lines), default=0)}
+    spec["card"] = {"path": str(path), "sha256": doc.sha256, "lines": last_line(doc)}
     if method:
         spec["method"] = method
         prov["method"] = method_fact.provenance()

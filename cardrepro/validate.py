@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from cardrepro import data
+from cardrepro import data, memo
 from cardrepro.errors import CardError
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"  # the repo's schemas/ (a link in a checkout, files in a wheel)
@@ -33,7 +33,36 @@ def errors(doc, name="spec"):
     (3-4.5x `python -c pass`) nor its walk; jsonschema names the errors of one that does not."""
     if name == "spec" and compiled_fits()(doc):
         return []
-    return sorted(validator(name).iter_errors(doc), key=lambda e: list(e.path))
+    walked = _misfitting(doc) if name == "spec" else doc
+    found = sorted(validator(name).iter_errors(walked), key=lambda e: list(e.path))
+    for e in found:
+        if not e.path:
+            e.instance = doc    # a required key missing: the error is the spec's, not the walked copy's
+    return found
+
+
+# A stand-in for each key the spec schema requires, that fits it: `_misfitting` puts them where
+# the spec's own value fits, so that jsonschema walks only the values that do not.
+STAND_INS = {"name": "card", "card": {"path": "card.md", "sha256": "0" * 64}, "provenance": {}}
+
+
+def _misfitting(spec):
+    """The spec with only its top-level values that do not fit the schema (the required ones that
+    fit replaced by STAND_INS): the same errors as the spec's, without a walk of what fits (most
+    of a spec is its provenance). The schema's root has no rule across its properties, so a
+    property's errors are those of its value alone."""
+    fits = compiled_fits()
+    if not isinstance(spec, dict) or not fits(STAND_INS):
+        return spec
+    kept = {}
+    for key, value in spec.items():
+        if key in STAND_INS and fits({**STAND_INS, key: value}):
+            kept[key] = STAND_INS[key]
+        elif key not in schema("spec")["properties"] or fits({**STAND_INS, key: value}):
+            continue            # a key the schema does not name, or one that fits: no error
+        else:
+            kept[key] = value
+    return kept
 
 
 COMPILED = Path(__file__).with_name("_spec_validator.py")
@@ -142,14 +171,30 @@ def _breaks(rule, x):
 
 
 def _numbers(value, parts):
+    """[(path parts, number)] of the numbers in `value` (at `parts`), in document order."""
     if _is_number(value):
-        yield parts, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _numbers(v, parts + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _numbers(v, parts + (i,))
+        return [(parts, value)]
+    out = []
+    if isinstance(value, (dict, list)):
+        _numbers_in(value, parts, out)
+    return out
+
+
+_TEXT = frozenset({str, type(None)})
+
+
+def _numbers_in(container, parts, out):
+    # the strings and nulls that most of a spec holds are passed over without a call (a list of
+    # 7,000 languages at once)
+    if set(map(type, container.values() if isinstance(container, dict) else container)) <= _TEXT:
+        return
+    for k, v in container.items() if isinstance(container, dict) else enumerate(container):
+        if type(v) is str or v is None:
+            continue
+        if isinstance(v, (dict, list)):
+            _numbers_in(v, parts + (k,), out)
+        elif _is_number(v):
+            out.append((parts + (k,), v))
 
 
 def _why_unusable(dotted, x):
@@ -157,10 +202,18 @@ def _why_unusable(dotted, x):
         return "not a finite number"
     if isinstance(x, int) and abs(x) > INT64_MAX:
         return "beyond what a 64-bit integer holds"
-    for pattern, rule in value_rules():
-        if pattern.match(dotted) and _breaks(rule, x):
-            return rule["why"]
+    rules = value_rules()
+    for i in _rules_at(dotted):
+        if _breaks(rules[i][1], x):
+            return rules[i][1]["why"]
     return None
+
+
+@memo.memo(maxsize=1 << 12)
+def _rules_at(dotted):
+    """The indexes in value_rules() of the rules whose path matches `dotted` (a spec's number
+    paths recur from card to card)."""
+    return tuple(i for i, (pattern, _) in enumerate(value_rules()) if pattern.match(dotted))
 
 
 def bad_values(spec):

@@ -19,9 +19,10 @@ FAMILIES = (availability, conflicts, derived, missing, values, cost, hygiene)   
 __all__ = ["audit_spec", "audit_report", "codes_and_score", "derived_numbers", "render_markdown", "render_text", "render_json"]
 
 
-def context(spec):
-    """The rules' view of a spec, with the numbers derived from it (once, frozen)."""
-    ctx = Context(spec)
+def context(spec, brief=False):
+    """The rules' view of a spec, with the numbers derived from it (once, frozen). BRIEF: the
+    findings are for their codes, severities and families only (a rule may leave out the rest)."""
+    ctx = Context(spec, brief=brief)
     ctx.derived = derive(ctx)       # what derive computes through ctx.once, the rules reuse
     return ctx
 
@@ -69,9 +70,9 @@ def audit_report(spec, card_text=None):
 
 def codes_and_score(spec):
     """What a corpus row keeps of audit_report(spec): the codes of its findings (sorted, each once)
-    and its score. The findings' text is not scrubbed of secrets and paths: no row holds it, and
-    the scrub changes no code, severity or family."""
-    ctx = context(spec)
+    and its score. The findings' text is not scrubbed of secrets and paths, nor always written
+    (a brief context): no row holds it, and neither changes a code, severity or family."""
+    ctx = context(spec, brief=True)
     found = _unscrubbed(ctx)
     return sorted({f["code"] for f in found}), _score(ctx, found)["score"]
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from cardrepro import memo
 from cardrepro.audit import context as C
 from cardrepro.audit.findings import finding
 
@@ -30,7 +31,13 @@ def _licence_id(text):
     """Known licence id inside a free-text licence ("Creative Commons license (CC BY-SA-4.0)")."""
     if not text:
         return None
-    compact = re.sub(r"[^a-z0-9.]", "", str(text).lower())
+    return _licence_in(re.sub(r"[^a-z0-9.]", "", str(text).lower()))
+
+
+@memo.memo(maxsize=1 << 12)
+def _licence_in(compact):
+    """The longest known licence id inside `compact` (the text's letters, digits and dots); a
+    card's licence is one of a few texts, searched once per process (cardrepro/memo.py)."""
     table = C.rules().get("licence_classes") or {}
     for key in sorted(table, key=len, reverse=True):
         if re.sub(r"[^a-z0-9.]", "", key) in compact:

@@ -52,11 +52,13 @@ def matches(name, patterns):
 
 
 class Context:
-    def __init__(self, spec, derived=None):
+    def __init__(self, spec, derived=None, brief=False):
         self.spec = spec if isinstance(spec, dict) else {}
         self.prov = self.spec.get("provenance") or {}
         self.derived = derived          # derive.Derived (frozen), read by the rules
+        self.brief = brief              # findings need only their code, severity and family
         self._once = {}
+        self._mix = None
 
     def once(self, fn):
         """fn(self), computed the first time it is asked for: for a result that both a rule and the
@@ -107,7 +109,10 @@ class Context:
         return self.get("trainer.name")
 
     def datasets(self):
-        return mix(self.spec)
+        """[(index, dataset dict)] of the mix (estimate.schedule.mix), worked out once per spec."""
+        if self._mix is None:
+            self._mix = mix(self.spec)
+        return list(self._mix)
 
     def stage_datasets(self):
         """Datasets named per stage (ziya): [(stage index, dataset index, dict)]."""

@@ -29,6 +29,7 @@ Reproducibility score (0-100), per card:
 """
 from __future__ import annotations
 
+from cardrepro import memo
 from cardrepro.printable import escape_controls, escape_controls_obj
 
 SEVERITIES = ("error", "warning", "info")
@@ -39,18 +40,43 @@ FAMILIES = {"1": "availability", "2": "missing", "3": "conflicts", "4": "derived
 
 def finding(code, severity, message, *, lines=(), action="", basis=("card",), derivation=(),
             paths=(), data=None):
+    basis, paths = tuple(basis), tuple(paths)
+    shown = _visible if {*map(type, basis), *map(type, paths)} <= _STR else _visible.__wrapped__
+    family, message, action, basis, derivation, paths = shown(
+        code, severity, str(message), str(action), basis, tuple(map(str, derivation)), paths)
+    out = {"code": code, "severity": severity, "family": family, "message": message,
+           "lines": sorted({int(x) for x in lines if isinstance(x, int) and x > 0}) if lines else [],
+           "action": action, "basis": list(basis), "derivation": list(derivation), "paths": list(paths)}
+    if data:
+        out["data"] = _visible_data(data)   # card values in the text (a terminal would run ESC ...)
+    return out
+
+
+# Only strings go through the memo: its keys would take 1, 1.0 and True (0.0 and -0.0) for one another
+_STR = frozenset({str})
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
+def _visible_data(data):
+    """escape_controls_obj(data), a number of a dict taken as it is (nearly every finding's data)."""
+    if type(data) is not dict:
+        return escape_controls_obj(data)
+    return {escape_controls_obj(k): v if type(v) in _PLAIN else escape_controls_obj(v) for k, v in data.items()}
+
+
+# Most findings repeat other cards' words (the same missing fact, the same default): their text is
+# made visible and put on one line once per process (cardrepro/memo.py).
+@memo.memo(maxsize=1 << 13)
+def _visible(code, severity, message, action, basis, derivation, paths):
+    """(family, message, action, basis, derivation, paths) of a finding as shown: control
+    characters escaped, message and action on one line, basis and paths each once (tuples)."""
     assert severity in SEVERITIES, severity
     assert code.startswith("CR") and len(code) == 5 and code[2] in FAMILIES, code
-    clean_lines = sorted({int(x) for x in lines if isinstance(x, int) and x > 0})
-    out = {"code": code, "severity": severity, "family": FAMILIES[code[2]],
-           "message": " ".join(escape_controls(str(message)).split()), "lines": clean_lines,
-           "action": " ".join(escape_controls(str(action)).split()),
-           "basis": list(dict.fromkeys(map(escape_controls_obj, basis))),
-           "derivation": [escape_controls(str(d)) for d in derivation],
-           "paths": list(dict.fromkeys(map(escape_controls_obj, paths)))}
-    if data:
-        out["data"] = escape_controls_obj(data)   # card values in the text (a terminal would run ESC ...)
-    return out
+    return (FAMILIES[code[2]], " ".join(escape_controls(message).split()),
+            " ".join(escape_controls(action).split()),
+            tuple(dict.fromkeys(map(escape_controls_obj, basis))),
+            tuple(escape_controls(d) for d in derivation),
+            tuple(dict.fromkeys(map(escape_controls_obj, paths))))
 
 
 def sort_findings(findings):

@@ -6,6 +6,7 @@ from cardrepro import assume, data
 from cardrepro.audit import context as C
 from cardrepro.audit.findings import finding
 from cardrepro.estimate.memory import fmt_b, fmt_gb, param_breakdown
+from cardrepro.paths import get
 
 
 def required_for(ctx):
@@ -18,7 +19,7 @@ def required_for(ctx):
 
 
 def _present(ctx, path):
-    v = ctx.get(path)
+    v = get(ctx.spec, path)
     if path == "datasets":
         return bool(v) or bool(ctx.stage_datasets())
     return v is not None and v != [] and v != ""
@@ -60,9 +61,13 @@ def _defaulted(ctx, fact):
 def _missing(ctx, fact):
     """The card leaves the fact out: what the build assumes instead, or what to ask for."""
     paths = fact.get("any") or [fact["path"]]
-    value, source = _assumed(ctx, fact)
     target = fact.get("default_path") or paths[0]
+    if ctx.brief and not assume.may_be_implied(target):
+        return _brief(fact, fact.get("severity", "warning"))   # nothing to assume for a code and severity
+    value, source = _assumed(ctx, fact)
     severity = "info" if source == assume.IMPLIED_WORLD_SOURCE else fact.get("severity", "warning")
+    if ctx.brief:
+        return _brief(fact, severity)
     if value is None:
         action = f"ask the authors for the {fact['what']}; {source}"
     else:
@@ -74,16 +79,20 @@ def _missing(ctx, fact):
         paths=paths, data={"assumed": value} if value is not None else None)
 
 
+def _brief(fact, severity):
+    """A missing fact's finding as a corpus row reads it (audit.codes_and_score): no text."""
+    return {"code": fact["code"], "severity": severity, "family": "missing"}
+
+
 def _status(ctx, fact):
     """rejected | stated | defaulted (a trainer default in the spec) | missing."""
     paths = fact.get("any") or [fact["path"]]
-    if ctx.derived.rejected.intersection(paths):
+    if ctx.derived.rejected and ctx.derived.rejected.intersection(paths):
         return "rejected"          # stated but unusable: CR230 says so, with what the build assumes
-    if any(_present(ctx, p) and not ctx.is_default(p) for p in paths):
+    present = [ctx.is_default(p) for p in paths if _present(ctx, p)]    # per present path: a default?
+    if not all(present):
         return "stated"
-    if any(_present(ctx, p) and ctx.is_default(p) for p in paths):
-        return "defaulted"
-    return "missing"
+    return "defaulted" if present else "missing"
 
 
 def _statuses(ctx):

@@ -108,15 +108,21 @@ def model_family(name):
     return next((f for f in load("model_families").get("families", []) if any(m in low for m in f["match"])), None)
 
 
+@functools.lru_cache(maxsize=None)
+def _model_index():
+    """(models, aliases by lower-case name, model key by lower-case name) of model_configs.yaml."""
+    configs = load("model_configs")
+    models = configs.get("models") or {}
+    aliases = {str(k).strip().lower(): v for k, v in (configs.get("aliases") or {}).items()}
+    return models, aliases, {str(k).strip().lower(): k for k in models}
+
+
 def model_config(name):
     """(canonical name, config) from model_configs.yaml for a base model name, alias or hub id
     (`huggyllama/llama-13b` finds `llama-13b` by its last part); (None, None) if unknown."""
     if not name:
         return None, None
-    configs = load("model_configs")
-    models = configs.get("models") or {}
-    aliases = {str(k).strip().lower(): v for k, v in (configs.get("aliases") or {}).items()}
-    lower = {str(k).strip().lower(): k for k in models}
+    models, aliases, lower = _model_index()
     n = str(name).strip().lower()
     for cand in (n, n.rsplit("/", 1)[-1]):
         if cand in lower:
