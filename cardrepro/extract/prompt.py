@@ -4,14 +4,16 @@ import ast
 import functools
 import json
 import re
+from typing import NamedTuple
 
-from cardrepro import data
-from cardrepro.extract.util import family_of, prose_lines, prose_lines_searched, search_lines
+from cardrepro import data, memo
+from cardrepro.extract.util import family_of, joined_lines, prose_lines, prose_lines_searched, search_lines
 from cardrepro.read.document import ast_nodes
 
 _SPECIAL = re.compile(r"<\|[\w\-]+\|>|</?s>")
 _ENDS_WITH = re.compile(r"(?i)(?:each turn ends with|turns? end with|每轮对话以|每輪對話以|以)\s*(?:an?\s+)?`?(<\|[\w\-]+\|>|</s>)`?")
 _JSON_SAMPLE = re.compile(r'\{\s*"(?:text|prompt|conversation)"\s*:\s*"(?:[^"\\]|\\.)*"\s*\}')
+_SAMPLE_KEYS = ('"text"', '"prompt"', '"conversation"')  # one of which every _JSON_SAMPLE holds
 
 
 def _roles():
@@ -50,20 +52,37 @@ def split_example(text):
 def _code_prompts(doc):
     """Prompt templates built by string concatenation in the card's Python code."""
     out = []
-    for block in doc.of_kind("python"):
-        nodes = block.nodes()
-        consts = _string_consts(nodes)
-        for node in nodes:
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-                parts = _flatten_add(node)
-                slots = [i for i, p in enumerate(parts) if not isinstance(p, str)]
-                if len(slots) == 1 and 0 < slots[0] < len(parts) - 1:
-                    i = slots[0]
-                    before, after = "".join(parts[:i]), "".join(parts[i + 1:])
-                    example = before + _slot_value(parts[i], consts) + after if _slot_value(parts[i], consts) else None
-                    no = block.lines[0].no + node.lineno - 1
-                    out.append((before, after, example, no))
+    for block, view in _code_views(doc):
+        for node in view.sums:
+            parts = _flatten_add(node)
+            slots = [i for i, p in enumerate(parts) if not isinstance(p, str)]
+            if len(slots) == 1 and 0 < slots[0] < len(parts) - 1:
+                i = slots[0]
+                before, after = "".join(parts[:i]), "".join(parts[i + 1:])
+                value = _slot_value(parts[i], view.consts)
+                example = before + value + after if value else None
+                no = block.lines[0].no + node.lineno - 1
+                out.append((before, after, example, no))
     return out
+
+
+class _CodeView(NamedTuple):
+    consts: dict  # {name: string} of the block's `name = "..."` assignments
+    texts: list  # its Constant, JoinedStr and BinOp nodes: the ones _code_text reads, in walk order
+    sums: list  # its `a + b` nodes, in walk order
+
+
+def _code_views(doc):
+    """(block, _CodeView) of each python block: one pass over each block's nodes for every
+    reader of the card's code strings."""
+    return doc.derived("prompt.code_views", lambda d: [(b, _code_view(b.nodes())) for b in d.of_kind("python")])
+
+
+def _code_view(nodes):
+    picked = [n for n in nodes if type(n) in _VIEWED]  # parsed trees hold these exact classes
+    texts = [n for n in picked if type(n) is not ast.Assign]
+    sums = [n for n in texts if type(n) is ast.BinOp and type(n.op) is ast.Add]
+    return _CodeView(_string_consts(n for n in picked if type(n) is ast.Assign), texts, sums)
 
 
 def _string_consts(nodes):
@@ -106,6 +125,8 @@ def _example_pattern():
 def _prose_examples(doc):
     pat, user = _example_pattern()
     out = []
+    if not _has_user_marker(doc):
+        return out
     code_lines = {l.no for b in doc.of_kind("python") for l in b.lines}
     lines = prose_lines(doc)
     for i in prose_lines_searched(doc, user):  # the lines a user marker stands in
@@ -122,6 +143,9 @@ def _prose_examples(doc):
 
 def _data_samples(doc):
     out = []
+    whole = joined_lines(doc)[0]
+    if not any(k in whole for k in _SAMPLE_KEYS):
+        return out
     for no, text in prose_lines(doc):
         if "{" not in text:
             continue
@@ -249,8 +273,42 @@ def _turn_markers():
     return [(m, re.compile(p), role) for p, (m, role) in zip(parts, alts)]
 
 
+def _has_user_marker(doc):
+    """Whether the card's text holds a user marker (turn marker or example role) anywhere; every
+    pattern that finds one matches it literally. One search of the whole card spares the cards
+    without one (most) the search of each fenced text and prose line."""
+    return doc.derived("prompt.has_user_marker", lambda d: _holds_any(joined_lines(d)[0], _user_markers()))
+
+
+@functools.lru_cache(maxsize=None)
+def _user_markers():
+    return tuple(sorted({m for m, _, role in _turn_markers() if role == "user"} | set(_roles()[0])))
+
+
+def _holds_any(text, literals):
+    """Whether text holds one of the literals (none with a line end)."""
+    return any(f.search(text) for f in _literal_finders(literals))
+
+
+@functools.lru_cache(maxsize=8)
+def _literal_finders(literals):
+    """Patterns that together find the literals: one per pivot character, a rare character each
+    literal holds (`<`, `[`, else `:`), found by the fast scan for a pattern's first literal, the
+    rest of the literal checked around it (a pattern that opens with an alternation of 20
+    literals is tried at every place one of their first characters stands: 3x slower)."""
+    by_pivot, lits = {}, set(literals)
+    for lit in sorted((l for l in lits if not any(o != l and o in l for o in lits)), key=len, reverse=True):
+        i = min(range(len(lit)), key=lambda k: (lit[k].isalnum() or lit[k].isspace(), lit[k] == "#", lit[k] == ":"))
+        by_pivot.setdefault(lit[i], []).append(
+            (f"(?<={re.escape(lit[:i + 1])})" if i else "") + re.escape(lit[i + 1:]))
+    return tuple(re.compile(re.escape(c) + "(?:" + "|".join(alts) + ")") for c, alts in sorted(by_pivot.items()))
+
+
+@memo.memo(maxsize=1 << 14)
 def _find_markers(text):
-    """[(start, end, role)] of the turn markers in text, left to right, longest first at a place."""
+    """((start, end, role), ...) of the turn markers in text, left to right, longest first at a place."""
+    if not _holds_any(text, _all_markers()):
+        return ()
     found = []
     for marker, pat, role in _turn_markers():
         if marker not in text:  # the regex matches the marker literally
@@ -258,7 +316,12 @@ def _find_markers(text):
         for m in pat.finditer(text):
             if not any(s < m.end() and m.start() < e for s, e, _ in found):
                 found.append((m.start(), m.end(), role))
-    return sorted(found)
+    return tuple(sorted(found))
+
+
+@functools.lru_cache(maxsize=None)
+def _all_markers():
+    return tuple(sorted(m for m, _, _ in _turn_markers()))
 
 
 @functools.lru_cache(maxsize=None)
@@ -353,6 +416,8 @@ def _system_turn(text, mark, user_start):
 def _doctest_trees(doc):
     """(first card line, AST) of the `>>> ` sessions in fenced blocks, one per statement."""
     out = []
+    if ">>> " not in joined_lines(doc)[0]:  # a fenced text's lines are the card's
+        return out
     for nos, text in _fenced_texts(doc):
         if ">>> " not in text:
             continue
@@ -375,20 +440,23 @@ def _code_texts(doc):
 
 def _read_code_texts(doc):
     out = []
-    trees = [(b.lines[0].no, b.nodes()) for b in doc.of_kind("python")]
+    for block, view in _code_views(doc):
+        _add_code_texts(out, block.lines[0].no, view)
     sessions = _doctest_trees(doc)
     if sessions:  # a session's statements share their names
-        trees.append((1, ast_nodes(ast.Module(body=[n for _, t in sessions for n in t.body], type_ignores=[]))))
-    for start, nodes in trees:
-        consts = _string_consts(nodes)
-        for node in nodes:
-            text = _code_text(node, consts) if isinstance(node, _TEXT_NODES) else None
-            if text is not None:
-                out.append((start + getattr(node, "lineno", 1) - 1, text))
+        nodes = ast_nodes(ast.Module(body=[n for _, t in sessions for n in t.body], type_ignores=[]))
+        _add_code_texts(out, 1, _code_view(nodes))
     return out
 
 
-_TEXT_NODES = (ast.Constant, ast.JoinedStr, ast.BinOp)  # the nodes _code_text reads
+def _add_code_texts(out, start, view):
+    for node in view.texts:
+        text = _code_text(node, view.consts)
+        if text is not None:
+            out.append((start + getattr(node, "lineno", 1) - 1, text))
+
+
+_VIEWED = {ast.Assign, ast.Constant, ast.JoinedStr, ast.BinOp}  # _string_consts's and _code_text's nodes
 
 
 def _code_text(node, consts):
@@ -418,19 +486,39 @@ def _fenced_texts(doc):
 
 
 def _read_fenced_texts(doc):
-    out, body, inside = [], [], False
-    for line in doc.lines:
-        if ("```" in line.text or "~~~" in line.text) and _FENCE_LINE.match(line.text):
-            while body and not body[-1][1].strip():
-                body.pop()
-            if inside and body:
-                comments = [(no, re.sub(r"^\s*# ?", "", t)) for no, t in body if t.lstrip().startswith("#")]
-                if comments:
-                    out.append(([no for no, _ in comments], "\n".join(t for _, t in comments) + "\n"))
-                out.append(([no for no, _ in body], "\n".join(t for _, t in body) + "\n"))  # each line ends
-            inside, body = not inside, []
-        elif inside:
-            body.append((line.no, line.text))
+    texts = [l.text for l in doc.lines]
+    out, fences = [], _fence_lines(texts)
+    for open_, close in zip(fences[::2], fences[1::2]):  # a fence left open closes nothing
+        body = doc.lines[open_ + 1:close]
+        while body and not body[-1].text.strip():
+            body.pop()
+        if body:
+            comments = [(no, re.sub(r"^\s*# ?", "", t)) for no, t in body if t.lstrip().startswith("#")]
+            if comments:
+                out.append(([no for no, _ in comments], "\n".join(t for _, t in comments) + "\n"))
+            out.append(([no for no, _ in body], "\n".join(t for _, t in body) + "\n"))  # each line ends
+    return out
+
+
+def _fence_lines(texts):
+    """Indices of the texts that open or close a fence, found in the texts joined: a card without
+    a fence costs two finds."""
+    whole = "\n".join(texts)
+    at = sorted(_finds(whole, "```") + _finds(whole, "~~~"))
+    out, line, pos = [], 0, 0
+    for a in at:
+        line += whole.count("\n", pos, a)
+        pos = a
+        if (not out or out[-1] != line) and _FENCE_LINE.match(texts[line]):
+            out.append(line)
+    return out
+
+
+def _finds(text, needle):
+    out, at = [], text.find(needle)
+    while at != -1:
+        out.append(at)
+        at = text.find(needle, at + 1)
     return out
 
 
@@ -443,12 +531,21 @@ def _put_fields(facts, fields, no, text, rule=None):
 def _shown(doc):
     """(card line numbers, text, turn markers, prompt fields) of each format the card's code or
     fenced text shows, in that order."""
-    texts = [([no], text) for no, text in _code_texts(doc)] + _fenced_texts(doc)
+    texts = [([no], text) for no, text in _code_texts(doc)]
+    if _has_user_marker(doc):  # a fenced text's markers are the card's: without one, no format
+        texts += _fenced_texts(doc)
     for nos, text in texts:
-        marks = _find_markers(text) if len(text) <= 4000 else None
-        fields = parse_turns(text) if marks else None
-        if fields:
-            yield nos, text, marks, fields
+        shown = _format_shown(text)
+        if shown:
+            yield nos, text, shown[0], dict(shown[1])
+
+
+@memo.memo(maxsize=1 << 14)
+def _format_shown(text):
+    """(turn markers, prompt fields as (key, value) pairs) of a text that shows a format, or None."""
+    marks = _find_markers(text) if len(text) <= 4000 else None
+    fields = parse_turns(text) if marks else None
+    return (marks, tuple(fields.items())) if fields else None
 
 
 def _system_from_shown(doc, facts):
