@@ -6,14 +6,16 @@ one, per text memoised; the fenced texts and prose examples read only when the c
 marker; `_MAY_NAME` a faster spelling; paragraphs built only around the lines that may name a
 dataset.)"""
 import ast
+import itertools
 import re
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from cardrepro import memo
+from cardrepro.extract import datasets as datasets_mod
 from cardrepro.extract import mix, prompt
-from cardrepro.extract.util import joined_lines, prose_lines, prose_lines_searched
+from cardrepro.extract.util import joined_lines, prose_lines, prose_lines_searched, search_lines
 from cardrepro.read import read_card
 from cardrepro.read.document import ast_nodes
 from conftest import CARDS, ROOT
@@ -238,3 +240,82 @@ def test_may_name_finds_a_real_line():
     line = ("The model was trained on [LLaVA-OneVision Dataset](https://huggingface.co/datasets/lmms-lab/LLaVA-OneVision-Data)"
             " and have the ability to interact with images, multi-image and videos. ")
     assert mix._may_name(line) and _PLAIN_MAY_NAME.search(line)
+
+
+# --- named formats, internal datasets, dataset phrases ---------------------------------------
+
+def _plain_prose_named_hits(doc):
+    return [(no, m) for no, _, m in search_lines(doc, prompt._prose_named(), ("format", "template"))]
+
+
+def _hits(found):
+    return [(no, m.start(), m.group(0), m.groups()) for no, m in found]
+
+
+def test_prose_named_formats_are_the_plain_search(docs):
+    assert any(_plain_prose_named_hits(d) for d in docs)
+    for d in docs:
+        assert _hits(prompt._prose_named_hits(d)) == _hits(_plain_prose_named_hits(d)), d.path
+
+
+@pytest.mark.parametrize("line", [
+    "## Prompt template: Llama-2-Chat",  # TheBloke_Llama-2-13B-chat-GGUF.md (Hub corpus)
+    "This model uses the ChatML prompt format.",
+    "Use the chatml\u00a0 \n template",  # spaces of every kind, and a line end, before the word
+    "GGUF format",  # `format` after a word that names no format: no search
+])
+def test_a_named_format_is_found_as_the_plain_search_finds_it(write_card, line):
+    doc = read_card(write_card(f"# x\n\n{line}\n"))
+    assert _hits(prompt._prose_named_hits(doc)) == _hits(_plain_prose_named_hits(doc))
+
+
+def _plain_said_lines(doc):
+    conf = datasets_conf()
+    words = re.compile("|".join(re.escape(w) for w in conf["internal_words"] + conf["remove_words"]))
+    said = {no for no, _, _ in search_lines(doc, words)}
+    lines = prose_lines(doc)
+    nos = [no for no, _ in lines] + [None]
+    index = [i for i in range(len(lines)) if nos[i] in said or nos[i + 1] in said]
+    lowered = [lines[i][1].lower() for i in index]
+    starts = list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
+    return "\n".join(lowered), starts, index
+
+
+def datasets_conf():
+    from cardrepro import data
+    return data.load("training_stages")
+
+
+def test_internal_said_lines_are_the_plain_search(docs, write_card):
+    # cards/bloom-zh-3b-sft.md lines 59-60 (a sentence split over two lines), and a word twice in a line
+    extra = read_card(write_card("# x\n\n注:包含内部数据集ikala\n,复现时需移除该数据集\n\ninternal internal data\n"))
+    assert any(_plain_said_lines(d)[2] for d in docs) and _plain_said_lines(extra)[2]
+    for d in docs + [extra]:
+        assert datasets_mod._find_said_lines(d) == _plain_said_lines(d), d.path
+
+
+def _plain_phrase_datasets(doc):
+    from cardrepro import data
+    out = []
+    for p in data.load("dataset_phrases").get("phrases", []):
+        pat = re.compile(p["pattern"])
+        for i in prose_lines_searched(doc, pat)[:1]:
+            no, text = prose_lines(doc)[i]
+            m = pat.search(text)
+            options = {p["option"]: int(m.group(1))} if p.get("option") and m.groups() else {}
+            out.append({"name": p["dataset"], "options": options, "line": no, "match": m.group(0)})
+    return out
+
+
+def test_dataset_phrases_are_the_plain_search(docs, write_card):
+    extra = read_card(write_card("# x\n\n我们用GPT4生成 500 条指令\n"))
+    assert _plain_phrase_datasets(extra)
+    for d in docs + [extra]:
+        assert datasets_mod.phrase_datasets(d) == _plain_phrase_datasets(d), d.path
+
+
+@pytest.mark.parametrize("pattern,blind", [
+    (r"GPT4[^。]{0,40}生成\s*(\d+)\s*条指令", True), (r"\bword", False), (r"^x", False), (r"x$", False),
+    (r"(?<!a)b", False), (r"a(?=b)", False), (r"(?m)x", False), (r"x\Z", False)])
+def test_only_a_pattern_blind_to_line_ends_is_tried_on_the_joined_text(pattern, blind):
+    assert datasets_mod._blind_to_line_ends(pattern) is blind

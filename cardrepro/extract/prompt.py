@@ -7,6 +7,7 @@ import re
 from typing import NamedTuple
 
 from cardrepro import data, memo
+from cardrepro.extract import util
 from cardrepro.extract.util import family_of, joined_lines, prose_lines, prose_lines_searched, search_lines
 from cardrepro.read.document import ast_nodes
 
@@ -608,11 +609,48 @@ def _template_names():
 @functools.lru_cache(maxsize=None)
 def _prose_named():
     """`the ChatML prompt format`, `Prompt template: Llama-3`: prose naming a format of the data."""
-    names = sorted({n for row in data.load("chat_templates")["templates"].values() for n in row["names"]},
-                   key=len, reverse=True)
-    alt = "|".join(re.escape(n).replace(r"\-", "[-_ ]?").replace("_", "[-_ ]?") for n in names)
+    alt = "|".join(_name_pieces())
     return re.compile(rf"(?i)(?<![\w-])({alt})(?![\w-])(?:\s+as\s+the)?(?:\s+(?:prompt|chat))?\s+(?:format|template)\b"
                       rf"|\b(?:prompt|chat)\s+(?:format|template)\s*(?:is|:)\s*(?:the\s+)?[`*]*({alt})(?![\w-])")
+
+
+@functools.lru_cache(maxsize=None)
+def _name_pieces():
+    """The format names as patterns, longest first."""
+    names = sorted({n for row in data.load("chat_templates")["templates"].values() for n in row["names"]},
+                   key=len, reverse=True)
+    return tuple(re.escape(n).replace(r"\-", "[-_ ]?").replace("_", "[-_ ]?") for n in names)
+
+
+@functools.lru_cache(maxsize=None)
+def _before_format():
+    """(a pattern for what stands before the spaces before `format`/`template` in every
+    _prose_named match: a name, `the`, `prompt` or `chat`, at the end of a window; the window's
+    width: a piece without repetition matches no more characters than it is long)."""
+    pieces = _name_pieces() + ("the", "prompt", "chat")
+    return re.compile("(?i)(?:" + "|".join(pieces) + r")\Z"), max(map(len, pieces))
+
+
+def _prose_named_hits(doc):
+    """search_lines of _prose_named, skipped when no `format` or `template` of the card stands
+    after spaces after a word that can come before it (most cards that say `format` say `GGUF
+    format`, `the following format`)."""
+    text = joined_lines(doc)[0]
+    folded = util._folded(doc, text)  # the folded text search_lines keeps with the card
+    if len(folded) == len(text) and not any(
+            _named_before(text, at) for word in ("format", "template") for at in _finds(folded, word)):
+        return []
+    return [(no, m) for no, _, m in search_lines(doc, _prose_named(), ("format", "template"))]
+
+
+def _named_before(text, at):
+    start = at
+    while start and text[start - 1].isspace():  # str.isspace is re's \s
+        start -= 1
+    if start == at:
+        return False
+    before, width = _before_format()
+    return before.search(text, max(0, start - width), start) is not None
 
 
 def named_template(name):
@@ -626,7 +664,7 @@ def _named_formats(doc, facts):
     """A format the card names: a config key or option first, then prose."""
     hits = [(no, m) for no, _, m in search_lines(doc, _NAMED, "template")]
     hits += [(no, m) for no, _, m in search_lines(doc, _NAMED, "conversation")]
-    hits += [(no, m) for no, _, m in search_lines(doc, _prose_named(), ("format", "template"))]
+    hits += _prose_named_hits(doc)
     for no, m in hits:
         name, row = named_template(next(g for g in m.groups() if g))
         if row:
