@@ -258,6 +258,22 @@ def test_prose_named_formats_are_the_plain_search(docs):
         assert _hits(prompt._prose_named_hits(d)) == _hits(_plain_prose_named_hits(d)), d.path
 
 
+def _plain_named_hits(doc):
+    hits = [(no, m) for no, _, m in search_lines(doc, prompt._NAMED, "template")]
+    hits += [(no, m) for no, _, m in search_lines(doc, prompt._NAMED, "conversation")]
+    return hits + _plain_prose_named_hits(doc)
+
+
+def test_named_formats_are_the_plain_searches(docs, write_card):
+    # `    --template llama3 \` of shenzhi-wang_Llama3-8B-Chinese-Chat-GGUF-8bit.md (Hub corpus), and
+    # a config key: the card holds both words, so every match is listed twice
+    extra = read_card(write_card("# x\n\n    --template llama3 \\\n\nconversation: chatml\n"))
+    assert len(_plain_named_hits(extra)) == 4
+    assert sum(bool(_plain_named_hits(d)) for d in docs) > 5
+    for d in docs + [extra]:
+        assert _hits(prompt._named_hits(d)) == _hits(_plain_named_hits(d)), d.path
+
+
 @pytest.mark.parametrize("line", [
     "## Prompt template: Llama-2-Chat",  # TheBloke_Llama-2-13B-chat-GGUF.md (Hub corpus)
     "This model uses the ChatML prompt format.",

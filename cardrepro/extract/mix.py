@@ -3,6 +3,8 @@ card text that states one (data/training_data.yaml). `read` is pure: one candida
 that states a mix (its entries in card order), strongest first; `choose` takes the strongest and
 lets the front matter name a sentence's dataset exactly (`refine`)."""
 import functools
+import itertools
+import operator
 import re
 from typing import NamedTuple
 
@@ -134,7 +136,9 @@ def _paragraphs(doc):
 
 def _naming_lines(lines):
     """Indices of the lines _MAY_NAME finds in: each of its ways holds a `/`."""
-    return [i for i, (_, text) in enumerate(lines) if "/" in text and _may_name(text)]
+    texts = map(operator.itemgetter(1), lines)
+    slashed = itertools.compress(range(len(lines)), map(operator.contains, texts, itertools.repeat("/")))  # in C
+    return [i for i in slashed if _may_name(lines[i][1])]
 
 
 @memo.memo(maxsize=1 << 15)

@@ -2,6 +2,7 @@
 concatenates the prompt, data samples in the card, and prose naming the closing token."""
 import ast
 import functools
+import itertools
 import json
 import re
 from typing import NamedTuple
@@ -14,7 +15,7 @@ from cardrepro.read.document import ast_nodes
 _SPECIAL = re.compile(r"<\|[\w\-]+\|>|</?s>")
 _ENDS_WITH = re.compile(r"(?i)(?:each turn ends with|turns? end with|每轮对话以|每輪對話以|以)\s*(?:an?\s+)?`?(<\|[\w\-]+\|>|</s>)`?")
 _JSON_SAMPLE = re.compile(r'\{\s*"(?:text|prompt|conversation)"\s*:\s*"(?:[^"\\]|\\.)*"\s*\}')
-_SAMPLE_KEYS = ('"text"', '"prompt"', '"conversation"')  # one of which every _JSON_SAMPLE holds
+_SAMPLE_KEY = re.compile(r'"(?:text|prompt|conversation)"')  # what every _JSON_SAMPLE holds
 
 
 def _roles():
@@ -80,7 +81,7 @@ def _code_views(doc):
 
 
 def _code_view(nodes):
-    picked = [n for n in nodes if type(n) in _VIEWED]  # parsed trees hold these exact classes
+    picked = list(itertools.compress(nodes, map(_VIEWED.__contains__, map(type, nodes))))  # a loop in C
     texts = [n for n in picked if type(n) is not ast.Assign]
     sums = [n for n in texts if type(n) is ast.BinOp and type(n.op) is ast.Add]
     return _CodeView(_string_consts(n for n in picked if type(n) is ast.Assign), texts, sums)
@@ -145,7 +146,7 @@ def _prose_examples(doc):
 def _data_samples(doc):
     out = []
     whole = joined_lines(doc)[0]
-    if not any(k in whole for k in _SAMPLE_KEYS):
+    if not _SAMPLE_KEY.search(whole):
         return out
     for no, text in prose_lines(doc):
         if "{" not in text:
@@ -631,6 +632,21 @@ def _before_format():
     return re.compile("(?i)(?:" + "|".join(pieces) + r")\Z"), max(map(len, pieces))
 
 
+def _named_hits(doc):
+    """(line, match) of the names of formats: _NAMED's matches (for `template`, then again for
+    `conversation`, each word the card holds), then prose's."""
+    hits = []
+    for word in ("template", "conversation"):
+        if word in util._folded(doc, joined_lines(doc)[0]):
+            hits += _config_named(doc)
+    return hits + _prose_named_hits(doc)
+
+
+def _config_named(doc):
+    """(line, match) of each _NAMED match in the card, searched once."""
+    return doc.derived("prompt.config_named", lambda d: [(no, m) for no, _, m in search_lines(d, _NAMED)])
+
+
 def _prose_named_hits(doc):
     """search_lines of _prose_named, skipped when no `format` or `template` of the card stands
     after spaces after a word that can come before it (most cards that say `format` say `GGUF
@@ -662,10 +678,7 @@ def named_template(name):
 
 def _named_formats(doc, facts):
     """A format the card names: a config key or option first, then prose."""
-    hits = [(no, m) for no, _, m in search_lines(doc, _NAMED, "template")]
-    hits += [(no, m) for no, _, m in search_lines(doc, _NAMED, "conversation")]
-    hits += _prose_named_hits(doc)
-    for no, m in hits:
+    for no, m in _named_hits(doc):
         name, row = named_template(next(g for g in m.groups() if g))
         if row:
             fields = {k: v for k, v in row.items() if k not in ("names", "source")}
