@@ -335,3 +335,69 @@ def test_dataset_phrases_are_the_plain_search(docs, write_card):
     (r"(?<!a)b", False), (r"a(?=b)", False), (r"(?m)x", False), (r"x\Z", False)])
 def test_only_a_pattern_blind_to_line_ends_is_tried_on_the_joined_text(pattern, blind):
     assert datasets_mod._blind_to_line_ends(pattern) is blind
+
+
+# --- config formats, tables, front matter ----------------------------------------------------
+
+def _plain_config_formats(doc):
+    for block in doc.of_kind("yaml", "frontmatter"):
+        lines = None
+        for path, leaf in prompt._format_strings(block.value, ()):
+            if prompt._SLOT.search(leaf):
+                lines = lines or {l.no: l.text for l in block.lines}
+                no = block.where.get(path, block.start)
+                if leaf in lines.get(no, ""):
+                    yield no, leaf
+
+
+def test_config_formats_are_the_plain_walk(docs, write_card):
+    # lines 10-12 of TheBloke_Yi-34B-GGUF.md's front matter (Hub corpus: a folded scalar, not
+    # read), and the same value on one line (read)
+    extra = read_card(write_card("---\nprompt_template: 'Human: {prompt} Assistant:\n\n  '\n"
+                                 "format: 'Human: {prompt} Assistant:'\n---\n# x\n"))
+    assert list(_plain_config_formats(extra))
+    assert any(list(_plain_config_formats(d)) for d in docs)
+    for d in docs + [extra]:
+        assert list(prompt._config_formats(d)) == list(_plain_config_formats(d)), d.path
+
+
+def _plain_table_mix(doc):
+    conf = mix._conf()["table"]
+    for block in doc.of_kind("table"):
+        rows = block.value or []
+        if len(rows) < 2:
+            continue
+        head = [mix._header(c) for c in rows[0][1]]
+        if not head or head[0] not in conf["name_headers"] or not any(h in conf["share_headers"] for h in head[1:]):
+            continue
+        out = []
+        for no, cells in rows[1:datasets_mod.MAX_DATASETS + 1]:
+            name = mix._cell_name(cells[0]) if cells else ""
+            if (name and name.lower() not in conf["not_names"] and not re.fullmatch(r"[\d.,%\s]+", name)
+                    and all(e["name"] != name for e in out)):
+                out.append(mix.entry(name, no, cells[0].strip()))
+        if out:
+            return out
+    return []
+
+
+def _plain_frontmatter_mix(doc):
+    from cardrepro.extract import canonical
+    for block in doc.of_kind("frontmatter"):
+        meta = block.value if isinstance(block.value, dict) else {}
+        key = next((k for k in meta if canonical.metadata_paths().get(canonical.fold(k)) == "metadata_datasets"), None)
+        items = meta.get(key) if key is not None else None
+        if isinstance(items, list):
+            line = block.where.get((key,), block.start)
+            return [mix.entry(str(d), block.where.get((key, i), line), str(d))
+                    for i, d in enumerate(items[:datasets_mod.MAX_DATASETS]) if isinstance(d, (str, int))]
+    return []
+
+
+def test_table_and_front_matter_mixes_are_the_plain_ones(docs, write_card):
+    extra = read_card(write_card("# x\n\n| **Data source** | Fraction |\n|---|---|\n| [a](https://huggingface.co/datasets/o/a) | 50% |\n"
+                                 "| b | 50% |\n"))
+    assert _plain_table_mix(extra) and any(_plain_frontmatter_mix(d) for d in docs)
+    for d in docs + [extra]:
+        assert mix.table_mix(d) == _plain_table_mix(d), d.path
+        assert mix.frontmatter_mix(d) == _plain_frontmatter_mix(d), d.path

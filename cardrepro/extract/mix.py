@@ -101,8 +101,9 @@ def table_mix(doc):
         rows = block.value or []
         if len(rows) < 2:
             continue
-        head = [_header(c) for c in rows[0][1]]
-        if not head or head[0] not in conf["name_headers"] or not any(h in conf["share_headers"] for h in head[1:]):
+        if not rows[0][1] or _header(rows[0][1][0]) not in conf["name_headers"]:  # most tables: one cell read
+            continue
+        if not any(_header(c) in conf["share_headers"] for c in rows[0][1][1:]):
             continue
         out = []
         for no, cells in rows[1:ds_extract.MAX_DATASETS + 1]:
@@ -248,7 +249,8 @@ def sentence_mix(doc):
 def frontmatter_mix(doc):
     for block in doc.of_kind("frontmatter"):
         meta = block.value if isinstance(block.value, dict) else {}
-        key = next((k for k in meta if canonical.metadata_paths().get(canonical.fold(k)) == "metadata_datasets"), None)
+        paths = canonical.metadata_paths()  # built on each call: once per card, not per key
+        key = next((k for k in meta if paths.get(canonical.fold(k)) == "metadata_datasets"), None)
         items = meta.get(key) if key is not None else None
         if isinstance(items, list):
             line = block.where.get((key,), block.start)

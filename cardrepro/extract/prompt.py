@@ -301,9 +301,20 @@ def _literal_finders(literals):
     by_pivot, lits = {}, set(literals)
     for lit in sorted((l for l in lits if not any(o != l and o in l for o in lits)), key=len, reverse=True):
         i = min(range(len(lit)), key=lambda k: (lit[k].isalnum() or lit[k].isspace(), lit[k] == "#", lit[k] == ":"))
-        by_pivot.setdefault(lit[i], []).append(
-            (f"(?<={re.escape(lit[:i + 1])})" if i else "") + re.escape(lit[i + 1:]))
-    return tuple(re.compile(re.escape(c) + "(?:" + "|".join(alts) + ")") for c, alts in sorted(by_pivot.items()))
+        by_pivot.setdefault(lit[i], []).append((lit, i))
+    return tuple(re.compile(_pivot_pattern(c, found)) for c, found in sorted(by_pivot.items()))
+
+
+def _pivot_pattern(c, found):
+    """The pattern of the (literal, index of c in it) found for pivot c: c, then each literal's
+    text before c looked behind for and its text after c matched. When every literal has text
+    before c, the character just before c is first checked against a class (most `:` of a card
+    follow none of the few letters that end `User`, `Human`: one test rules them out)."""
+    alts = [(f"(?<={re.escape(lit[:i + 1])})" if i else "") + re.escape(lit[i + 1:]) for lit, i in found]
+    ahead = ""
+    if all(i for _, i in found):
+        ahead = "(?<=[" + "".join(sorted({re.escape(lit[i - 1]) for lit, i in found})) + "]" + re.escape(c) + ")"
+    return re.escape(c) + ahead + "(?:" + "|".join(alts) + ")"
 
 
 @memo.memo(maxsize=1 << 14)
@@ -573,6 +584,9 @@ def _shown_formats(doc, facts):
 
 def _config_formats(doc):
     """(line, text) of format strings in YAML configs (Axolotl `format: '[INST] {instruction} [/INST]'`)."""
+    whole = joined_lines(doc)[0]
+    if "{" not in whole and "\x00" not in whole:  # a string read stands in a card line: its slot too
+        return
     for block in doc.of_kind("yaml", "frontmatter"):
         lines = None
         for path, leaf in _format_strings(block.value, ()):
