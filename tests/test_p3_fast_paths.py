@@ -1,10 +1,11 @@
 """The prompt and training-mix readers' fast paths give what their plain versions gave: each plain
 version is kept here as the reference and compared over a sample of the Hub corpus, the seed
-cards and generated texts. (Fast paths: fence lines found in the card's joined text; one pass over
+cards and written cards. (Fast paths: fence lines found in the card's joined text; one pass over
 a code block's nodes shared by the code readers; markers looked for only in a text that holds
-one, per text memoised; the fenced texts and prose examples read only when the card holds a user
-marker; `_MAY_NAME` a faster spelling; paragraphs built only around the lines that may name a
-dataset.)"""
+one, the format a text shows memoised per text; fenced texts and prose examples read only when
+the card holds a user marker; named formats, internal-dataset lines, dataset phrases and config
+formats looked for only where a cheap necessary condition holds; `_MAY_NAME` a faster spelling;
+paragraphs built only around the lines that may name a dataset.)"""
 import ast
 import itertools
 import re
@@ -215,7 +216,7 @@ _MARKER_BITS = st.sampled_from(["<|", "|>", "user", "User", ":", "：", "问", "
 def test_holds_any_is_a_find_per_literal(text):
     for literals in (prompt._user_markers(), prompt._all_markers()):
         assert prompt._holds_any(text, literals) == any(m in text for m in literals)
-    assert list(prompt._find_markers.__wrapped__(text)) == _plain_find_markers(text)
+    assert list(prompt._find_markers(text)) == _plain_find_markers(text)
 
 
 def test_paragraphs_are_the_plain_grouping(docs):

@@ -317,7 +317,6 @@ def _pivot_pattern(c, found):
     return re.escape(c) + ahead + "(?:" + "|".join(alts) + ")"
 
 
-@memo.memo(maxsize=1 << 14)
 def _find_markers(text):
     """((start, end, role), ...) of the turn markers in text, left to right, longest first at a place."""
     if not _holds_any(text, _all_markers()):
