@@ -5,7 +5,7 @@ import itertools
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import prose_lines, prose_lines_searched, search_lines
+from cardrepro.extract.util import joined_lines, prose_lines, prose_lines_searched
 
 WINDOW = 15  # characters around a dataset's name in which "internal" must appear
 MAX_DATASETS = 1000  # entries of a dataset list read (real cards list at most a few hundred)
@@ -24,14 +24,29 @@ def _said_lines(doc):
 
 def _find_said_lines(doc):
     conf = data.load("training_stages")
-    words = re.compile("|".join(re.escape(w) for w in conf["internal_words"] + conf["remove_words"]))
-    said = {no for no, _, _ in search_lines(doc, words)}  # one search of the whole card
+    said = _lines_holding(doc, conf["internal_words"] + conf["remove_words"])
+    if not said:  # most cards
+        return "", [0], []
     lines = prose_lines(doc)
     nos = [no for no, _ in lines] + [None]
     index = [i for i in range(len(lines)) if nos[i] in said or nos[i + 1] in said]
     lowered = [lines[i][1].lower() for i in index]
     starts = list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
     return "\n".join(lowered), starts, index
+
+
+def _lines_holding(doc, words):
+    """Numbers of the prose lines that hold one of the words (literals without a line end): a
+    find per word in the card's joined text."""
+    text, starts, lines = joined_lines(doc)
+    said = set()
+    for word in words:
+        at = text.find(word)
+        while at != -1:
+            i = bisect.bisect_right(starts, at) - 1
+            said.add(lines[i][0])
+            at = text.find(word, starts[i + 1] if i + 1 < len(starts) else len(text))
+    return said
 
 
 def _lines_naming(doc, name):
@@ -99,14 +114,27 @@ def availability(doc, name, options, stated=None):
 def phrase_datasets(doc):
     """Datasets the card describes without naming (data/dataset_phrases.yaml)."""
     out = []
+    whole = joined_lines(doc)[0]
     for p in data.load("dataset_phrases").get("phrases", []):
         pat = re.compile(p["pattern"])
+        if _blind_to_line_ends(p["pattern"]) and not pat.search(whole):  # then no line holds it
+            continue
         for i in prose_lines_searched(doc, pat)[:1]:
             no, text = prose_lines(doc)[i]
             m = pat.search(text)
             options = {p["option"]: int(m.group(1))} if p.get("option") and m.groups() else {}
             out.append({"name": p["dataset"], "options": options, "line": no, "match": m.group(0)})
     return out
+
+
+_LINE_SENSITIVE = re.compile(r"\\[bBAZ]|\(\?<?[=!]|(?<!\[)\^|\$|\(\?[a-z]*m")  # what sees a line's start or end
+
+
+def _blind_to_line_ends(pattern):
+    """Whether a pattern that matches in a line also matches in the card's lines joined: true
+    when it holds no anchor, word boundary or look-around (each of which sees a line's start or
+    end), nor a multi-line flag."""
+    return not _LINE_SENSITIVE.search(pattern)
 
 
 def config_datasets(doc):

