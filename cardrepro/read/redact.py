@@ -22,15 +22,16 @@ def _folded_check(needles):
     return lambda text: any(n in _fold(text) for n in needles)
 
 
-def _folded_pattern_check(pattern, hint=None):
+def _folded_pattern_check(pattern, hints=()):
     # the same pattern run case-sensitively over `fold_case(text)` matches wherever the original
-    # does (and maybe elsewhere, which only costs the real search); the hint, a quicker search,
+    # does (and maybe elsewhere, which only costs the real search); the hints, quicker searches,
     # first (the pattern with (?i) over the text itself would cost more than both)
     folded = re.compile(pattern.removeprefix("(?i)"))
-    if hint is None:
+    if not hints:
         return lambda text: folded.search(_fold(text)) is not None
-    hinted = re.compile(hint)
-    return lambda text: hinted.search(_fold(text)) is not None and folded.search(_fold(text)) is not None
+    hinted = [re.compile(h) for h in hints]
+    return lambda text: (any(h.search(_fold(text)) for h in hinted)
+                         and folded.search(_fold(text)) is not None)
 
 
 @functools.lru_cache(maxsize=4)
@@ -47,7 +48,7 @@ def _compile(entry):
     elif entry.get("folded_needles"):
         check = _folded_check(tuple(entry["folded_needles"]))
     else:
-        check = _folded_pattern_check(entry["pattern"], entry.get("folded_hint"))
+        check = _folded_pattern_check(entry["pattern"], entry.get("folded_hints", ()))
     return entry["kind"], re.compile(_literal_first(entry["pattern"])), check
 
 

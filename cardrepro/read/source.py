@@ -155,19 +155,32 @@ def unflatten(text, no=1):
 _RUBY = re.compile(r"\((?<=[\u3400-\u9fff]\()[a-zàáǎâèéěêìíǐòóǒôùúǔüǖǘǚǜāēīōūń]{1,7}\)")
 
 
+def numbered(texts, first=1):
+    """Line(first, texts[0]), Line(first + 1, texts[1]), ...: made by tuple.__new__ in C, not
+    through the named tuple's Python-level __new__ (a card has a Line per line)."""
+    return list(map(tuple.__new__, itertools.repeat(Line), zip(itertools.count(first), texts)))
+
+
+def _without_stray_pipe(line):
+    """The line without a stray `|` at its end (its text is right-stripped: a match ends in `|`)."""
+    text = line.text
+    if text.lstrip().startswith("|") or not _STRAY_PIPE.search(text):
+        return line
+    return Line(line.no, _STRAY_PIPE.sub(r"\1", text))
+
+
 def card_lines(text):
     if not text.isascii():  # a reading follows a CJK character
         text = _RUBY.sub("", text)
     texts = [t.rstrip() for t in text.split("\n")]
     while texts and not texts[-1]:
         texts.pop()
-    raw = [Line(i, t) for i, t in enumerate(texts, 1)]
+    raw = numbered(texts)
     if _has_table_debris(texts, text.count("|")):
         raw = strip_table_debris(raw)
     # after the debris of a whole card, the card's own stray `|` (both occur in one card)
     if "|" in text:
-        raw = [Line(l.no, _STRAY_PIPE.sub(r"\1", l.text))
-               if "|" in l.text and _STRAY_PIPE.search(l.text) and not l.text.lstrip().startswith("|") else l for l in raw]
+        raw = [_without_stray_pipe(l) if l.text[-1:] == "|" else l for l in raw]
     nonblank = list(itertools.islice((l for l in raw if l.text.strip()), 3))  # only a card of 2 lines or fewer is looked at
     if len(nonblank) <= 2 and sum(len(l.text) for l in nonblank) > 400:
         flat = []
