@@ -1,6 +1,7 @@
 """Split a card's lines into blocks: front matter, YAML (indented or not), JSON, Python,
 shell commands, tables, and prose. Each block keeps its card lines."""
 import ast
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -44,21 +45,7 @@ class Block:
 def ast_nodes(tree):
     """The nodes `ast.walk(tree)` yields, in the same (breadth-first) order, as a list; a few
     times faster than ast.walk, which builds a generator per node."""
-    out, i = [tree], 0
-    while i < len(out):
-        _add_children(out[i], out)
-        i += 1
-    return out
-
-
-def _add_children(node, out):
-    """Append the node's children to out, in `ast.iter_child_nodes` order."""
-    for name in node._fields:
-        value = getattr(node, name, None)
-        if isinstance(value, ast.AST):
-            out.append(value)
-        elif isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST))
+    return _nodes_within(tree, math.inf)
 
 
 @dataclass
@@ -142,13 +129,19 @@ def _nodes_within(tree, limit):
     """The tree's nodes level by level (which is `ast.walk`'s breadth-first order), or None when
     the tree is more than `limit` levels deep."""
     out, level, depth = [], [tree], 1
+    AST = ast.AST
     while level:
         if depth > limit:
             return None
         out.extend(level)
         below = []
-        for node in level:
-            _add_children(node, below)
+        for node in level:  # each node's children in `ast.iter_child_nodes` order
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, AST):
+                    below.append(value)
+                elif value and isinstance(value, list):
+                    below.extend([v for v in value if isinstance(v, AST)])
         level, depth = below, depth + 1
     return out
 

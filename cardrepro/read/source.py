@@ -172,7 +172,7 @@ def _without_stray_pipe(line):
 def card_lines(text):
     if not text.isascii():  # a reading follows a CJK character
         text = _RUBY.sub("", text)
-    texts = [t.rstrip() for t in text.split("\n")]
+    texts = list(map(str.rstrip, text.split("\n")))
     while texts and not texts[-1]:
         texts.pop()
     raw = numbered(texts)

@@ -5,6 +5,7 @@ line order: `name:` opens a mapping or a list (by the next line), `- item:` open
 whose following `key: value` lines are its options, and keys the trainer knows as top-level
 config keys close an entry again. Every key keeps the card line it came from."""
 import itertools
+import operator
 import re
 
 import yaml
@@ -253,8 +254,8 @@ def _load_without(lines, text, key):
     if span is None:
         return None
     section = lines[span.first + 1:span.end]
-    kept = (lines[:span.first] + [Line(lines[span.first].no, f"{key}:")]
-            + [Line(l.no, "") for l in section] + lines[span.end:])
+    blank = map(tuple.__new__, itertools.repeat(Line), zip(map(operator.attrgetter("no"), section), itertools.repeat("")))
+    kept = lines[:span.first] + [Line(lines[span.first].no, f"{key}:")] + list(blank) + lines[span.end:]
     try:
         tree = _safe_load(kept, "\n".join(l.text for l in kept), span.spare_nodes)
     except yamlsafe.YamlTooComplex:
