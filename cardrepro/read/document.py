@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass, field
 
 
-from cardrepro import memo
 from cardrepro.errors import CardError
 from cardrepro.read import jsonblock, shellwords, unread, yamlish, yamlsafe
 from cardrepro.read.source import Line
@@ -285,12 +284,6 @@ def scan(path, sha, lines, shape, redactions=None):
                 blocks.append(_yaml_block(path, body, shape, kind="frontmatter"))
                 i, seen_content = end + 1, True
                 continue
-        if _opens_nothing(text, shape):  # prose, most lines: only a command in it is read
-            if ".py" in text or ".y" in text:
-                blocks.extend(_shell_commands([lines[i]]))
-            seen_content = True
-            i += 1
-            continue
         if s.startswith("{") and object_ends is None:
             object_ends = jsonblock.object_ends([l.text for l in lines])
         if s.startswith("{") and (end := object_ends.get(i)) is not None:
@@ -336,20 +329,11 @@ def scan(path, sha, lines, shape, redactions=None):
                 blocks.extend(_shell_commands(lines[i:j]))
                 i, seen_content = j, True
                 continue
-        blocks.extend(_shell_commands([lines[i]]))
+        if ".py" in text or ".y" in text:  # _shell_commands' own test, without a call per line
+            blocks.extend(_shell_commands([lines[i]]))
         seen_content = True
         i += 1
     return Document(path, sha, lines, blocks, redactions or {}, malformed)
-
-
-@memo.memo(maxsize=1 << 16)
-def _opens_nothing(text, shape):
-    """Whether the line (not blank, no fence, no front matter's start) can open no block by
-    itself or with the next line: scan's tests for JSON, tables, YAML and code all fail on it,
-    whatever lines surround it. Memoised by text: most lines repeat a line of an earlier card."""
-    s = text.strip()
-    return (not s.startswith("{") and "|" not in s and not yamlish.is_yaml_line(text, shape)
-            and not (_CODE_START.match(s) and ("import " in s or "=" in s or "(" in s)))
 
 
 def _continues_code(text):

@@ -87,9 +87,11 @@ def _may_hold_path(text):
 
 # ABS_PATH's two branches, searched apart: no match spans a line break, so the texts that hold a
 # match of either are those that hold one of ABS_PATH. The Unix one skips from "/" to "/"; the
-# Windows one, which would be tried at every position, only runs where a `:\` is.
+# Windows one is searched from its `:\` (its drive letter, and what precedes that, looked
+# behind at): each of its matches starts one character later than ABS_PATH's, on the same line.
+_WINDOWS_FROM_COLON = rf":\\(?<=(?<![\w])[A-Za-z]:\\){_PATH_TAIL}+"
 _PATH_SEARCHES = [(None, ESCAPED_UNIX_PATH, lambda text: True),
-                  (None, re.compile(_WINDOWS_PATH), lambda text: ":\\" in text)]
+                  (None, re.compile(_WINDOWS_FROM_COLON), lambda text: ":\\" in text)]
 
 
 def _mask(match, kind):

@@ -10,7 +10,6 @@ import re
 
 import yaml
 
-from cardrepro import memo
 from cardrepro.read import unread, yamlsafe
 from cardrepro.read.source import Line
 
@@ -25,8 +24,7 @@ _ITEM_LINE = re.compile(r"^-\s+(?P<val>\S.*?)\s*$")
 
 class Shape:
     """Knowledge that disambiguates de-indented YAML: which labels are keys, which keys are
-    per-item options and which are container keys. Not changed once made: the line classifiers
-    below are memoised by (text, shape)."""
+    per-item options and which are container keys."""
 
     def __init__(self, labels=None, item_options=(), scalar_keys=(), container_keys=()):
         self.labels = labels or {}
@@ -35,9 +33,6 @@ class Shape:
         self.container_keys = set(container_keys)
 
 
-# The line classifiers are memoised: most lines repeat a line of an earlier card, and a card's
-# line is classified several times (the scan, the run's end, the recovery).
-@memo.memo(maxsize=1 << 16)
 def key_line(text, shape):
     """(dash, key, value) when the line is `key: value`-shaped, else None."""
     if ":" not in text and "：" not in text:  # both patterns need one; most prose has neither
@@ -60,7 +55,6 @@ def item_line(text):
     return m.group("val") if m else None
 
 
-@memo.memo(maxsize=1 << 16)
 def is_yaml_line(text, shape):
     return key_line(text, shape) is not None or item_line(text) is not None
 
