@@ -78,7 +78,7 @@ def _yaml_block(path, lines, shape, kind="yaml"):
 
 
 def _json_block(path, lines):
-    text = "\n".join(l.text for l in lines)
+    text = "\n".join([l.text for l in lines])
     try:
         value, dups = jsonblock.load(text)
     except ValueError as err:
@@ -113,7 +113,7 @@ def _parse_python(lines):
     deeper than the parser allows (the parser runs out of stack: RecursionError, MemoryError) is
     no more usable than a syntax error; a tree deeper than MAX_PYTHON_DEPTH neither, as the
     extractors walk it recursively."""
-    text = "\n".join(l.text for l in lines)
+    text = "\n".join([l.text for l in lines])
     try:
         tree = ast.parse(text)
     except SyntaxError as err:

@@ -285,7 +285,7 @@ def _redact_escaped(lines, found, in_lines):
     match the decoded text (but across a line break, which is no match) only in a decoded line
     that is none of the card's lines: until a pattern redacts something, only those lines are
     searched for it."""
-    raw = "\n".join(l.text for l in lines)
+    raw = "\n".join([l.text for l in lines])
     numbers = [l.no for l in lines]
     dec = _Decoded(raw)
     decoded_only, changed = None, False  # the decoded lines that are no line of the card

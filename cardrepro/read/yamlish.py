@@ -197,8 +197,9 @@ def lost_indentation(lines, shape):
     texts = [l.text for l in lines if l.text.strip()]
     if any(t[:1] in (" ", "\t") for t in texts):
         return False
-    for a, b in zip(texts, texts[1:]):
-        ka, kb = key_line(a, shape), key_line(b, shape)
+    kb = key_line(texts[0], shape) if texts else None
+    for b in texts[1:]:
+        ka, kb = kb, key_line(b, shape)  # each line's key_line worked out once
         if ka and not ka[2] and ka[1] not in shape.scalar_keys and (kb or item_line(b) is not None):
             return True
         if ka and ka[2] in BLOCK_SCALAR:
@@ -212,7 +213,7 @@ def load_block(lines, shape, unread_key=None):
     keeps its line in Tree.where. Raises yamlsafe.YamlTooComplex for alias bombs."""
     tree = None
     if not lost_indentation(lines, shape):
-        text = "\n".join(l.text for l in lines)
+        text = "\n".join([l.text for l in lines])
         if unread_key:
             tree = _load_without(lines, text, unread_key)
         tree = tree or _safe_load(lines, text)
@@ -251,7 +252,7 @@ def _load_without(lines, text, key):
     blank = map(tuple.__new__, itertools.repeat(Line), zip(map(operator.attrgetter("no"), section), itertools.repeat("")))
     kept = lines[:span.first] + [Line(lines[span.first].no, f"{key}:")] + list(blank) + lines[span.end:]
     try:
-        tree = _safe_load(kept, "\n".join(l.text for l in kept), span.spare_nodes)
+        tree = _safe_load(kept, "\n".join([l.text for l in kept]), span.spare_nodes)
     except yamlsafe.YamlTooComplex:
         return None  # the whole load says why
     if tree is None or not isinstance(tree.value, dict) or tree.value.get(key, "") is not None:
