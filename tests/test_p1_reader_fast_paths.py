@@ -135,3 +135,25 @@ def test_an_escaped_secret_is_still_redacted():
     out, found = redact.redact_lines([Line(1, "ok"), Line(2, f'token = "{escaped}"')])
     assert [s["kind"] for s in found["secrets"]] == ["huggingface_token"]
     assert token[3:] not in out[1].text and out[0].text == "ok"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path, enabled):
+    import gc
+
+    from cardrepro.errors import CardError
+    from cardrepro.read import read_card
+
+    good, empty = tmp_path / "good.md", tmp_path / "empty.md"
+    good.write_text("---\nlicense: mit\n---\n# Model\n\n```python\nx = 1\n```\n", encoding="utf-8")
+    empty.write_text("  \n", encoding="utf-8")
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        assert [b.kind for b in read_card(good).blocks] == ["frontmatter", "python"]
+        assert gc.isenabled() is enabled
+        with pytest.raises(CardError):
+            read_card(empty)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
