@@ -1,7 +1,9 @@
 """Split a card's lines into blocks: front matter, YAML (indented or not), JSON, Python,
 shell commands, tables, and prose. Each block keeps its card lines."""
 import ast
+import itertools
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 
@@ -185,11 +187,14 @@ def _shell_commands(lines):
     return out
 
 
+_DELIMITER_CELL = re.compile(r":?-{2,}:?")
+
+
 def _table(lines):
     rows = []
     for l in lines:
         cells = [c.strip() for c in l.text.strip().strip("|").split("|")]
-        if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+        if all(_DELIMITER_CELL.fullmatch(c) for c in cells if c):
             continue
         rows.append((l.no, cells))
     return Block("table", lines[0].no, lines, rows)
@@ -210,9 +215,10 @@ def _fenced(path, body, lang, shape, blocks, malformed):
     lang = lang.lower()
     kind = {"json": "json", "yaml": "yaml", "yml": "yaml", "python": "python", "py": "python",
             "bash": "shell", "sh": "shell", "shell": "shell", "console": "shell"}.get(lang) or _sniff(body, shape)
-    if not [l for l in body if l.text.strip()]:
+    nonblank = _nonblank(body)
+    if not nonblank:
         return
-    body = [l for l in body if l.text.strip()] if kind in ("yaml", "json") else body
+    body = nonblank if kind in ("yaml", "json") else body
     if kind in ("python", "text") and body[0].text.lstrip().startswith(">>>"):
         kind, body = "python", _session_code(body)
         if not body:
@@ -249,10 +255,25 @@ def _json_or_malformed(path, lines, blocks, malformed):
 
 
 def _frontmatter_end(lines, start):
-    for j in range(start + 1, len(lines)):
-        if lines[j].text.strip() == "---":
-            return j
-    return None
+    """The first line after `start` that is `---`, or None (searched in C: front matter can be
+    thousands of lines)."""
+    try:
+        return start + 1 + operator.indexOf(map(str.strip, _texts(lines, start + 1)), "---")
+    except ValueError:
+        return None
+
+
+def _texts(lines, start=0, end=None):
+    """The texts of lines[start:end], one by one."""
+    return map(_TEXT, itertools.islice(lines, start, end))
+
+
+def _nonblank(lines):
+    """The lines whose text is not blank (filtered in C)."""
+    return list(itertools.compress(lines, map(str.strip, _texts(lines))))
+
+
+_TEXT = operator.attrgetter("text")
 
 
 def scan(path, sha, lines, shape, redactions=None):
@@ -279,7 +300,7 @@ def scan(path, sha, lines, shape, redactions=None):
             i, seen_content = j + 1, True
             continue
         if s == "---" and (end := _frontmatter_end(lines, i)) is not None and (not seen_content or end - i > 1):
-            body = [l for l in lines[i + 1:end] if l.text.strip()]
+            body = _nonblank(lines[i + 1:end])
             if body and yamlish.is_yaml_line(body[0].text, shape):
                 blocks.append(_yaml_block(path, body, shape, kind="frontmatter"))
                 i, seen_content = end + 1, True

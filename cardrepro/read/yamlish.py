@@ -194,9 +194,9 @@ def _fold(parts, style):
 
 def lost_indentation(lines, shape):
     """True when the block has no indentation but reads as nested (`name:` then `key: value`)."""
-    texts = [l.text for l in lines if l.text.strip()]
-    if any(t[:1] in (" ", "\t") for t in texts):
+    if any(l.text[:1] in (" ", "\t") and l.text.strip() for l in lines):  # stops at the first one
         return False
+    texts = [l.text for l in lines if l.text.strip()]
     kb = key_line(texts[0], shape) if texts else None
     for b in texts[1:]:
         ka, kb = kb, key_line(b, shape)  # each line's key_line worked out once
