@@ -157,3 +157,22 @@ def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path, enabled):
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+_LINE_TEXTS = st.lists(st.sampled_from(["---", " --- ", "", "  ", "key: 1", "- key: 2", "  key:", "x", "\t---",
+                                        "keys: 3", "#key: 4", "a key: 5", "key : 6"]), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_LINE_TEXTS, st.integers(0, 12))
+def test_line_searches_in_c_are_their_plain_loops(texts, start):
+    from cardrepro.read import document, yamlish
+
+    lines = [Line(i, t) for i, t in enumerate(texts, 1)]
+    plain_end = next((j for j in range(start + 1, len(lines)) if lines[j].text.strip() == "---"), None)
+    assert document._frontmatter_end(lines, start) == plain_end
+    assert document._nonblank(lines) == [l for l in lines if l.text.strip()]
+    for key in ("key", "-"):
+        plain_at = next((j for j in range(start, len(lines)) if key in lines[j].text
+                         and re.match(r"^\s*-?\s*" + re.escape(key) + r"\s*:", lines[j].text)), None)
+        assert yamlish._key_at(key, lines, start) == plain_at

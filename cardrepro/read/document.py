@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from cardrepro.errors import CardError
 from cardrepro.read import jsonblock, shellwords, unread, yamlish, yamlsafe
-from cardrepro.read.source import Line
+from cardrepro.read.source import Line, line_texts
 
 LAUNCHERS = ("deepspeed", "torchrun", "accelerate", "python", "python3", "axolotl", "llamafactory-cli")
 _LAUNCH = re.compile(r"(?:^|`|\$\s*)((?:" + "|".join(LAUNCHERS) + r")\s+[^`\n]*?\.(?:py|yaml|yml)\b[^`\n]*)")
@@ -258,22 +258,15 @@ def _frontmatter_end(lines, start):
     """The first line after `start` that is `---`, or None (searched in C: front matter can be
     thousands of lines)."""
     try:
-        return start + 1 + operator.indexOf(map(str.strip, _texts(lines, start + 1)), "---")
+        return start + 1 + operator.indexOf(map(str.strip, line_texts(lines, start + 1)), "---")
     except ValueError:
         return None
 
 
-def _texts(lines, start=0, end=None):
-    """The texts of lines[start:end], one by one."""
-    return map(_TEXT, itertools.islice(lines, start, end))
-
-
 def _nonblank(lines):
     """The lines whose text is not blank (filtered in C)."""
-    return list(itertools.compress(lines, map(str.strip, _texts(lines))))
+    return list(itertools.compress(lines, map(str.strip, line_texts(lines))))
 
-
-_TEXT = operator.attrgetter("text")
 
 
 def scan(path, sha, lines, shape, redactions=None):

@@ -11,7 +11,7 @@ import re
 import yaml
 
 from cardrepro.read import unread, yamlsafe
-from cardrepro.read.source import Line
+from cardrepro.read.source import Line, line_texts
 
 MAX_DEPTH = 16  # mappings a de-indented block may nest; real ones nest two or three
 BLOCK_SCALAR = {">", ">-", ">+", "|", "|-", "|+"}
@@ -288,11 +288,9 @@ def _key_at(key, lines, pos):
     """Index of the first line at or after pos that opens `key:` (`- key:`), or None; only lines
     that hold the key's text are looked at."""
     opens = _opens_plain_key if key[:1].strip() not in ("", "-") else _opens_key
-    for j in range(pos, len(lines)):
-        text = lines[j].text
-        if key in text and opens(text, key):
-            return j
-    return None
+    holding = itertools.compress(itertools.count(pos),  # the lines that hold the key, found in C
+                                 map(operator.contains, line_texts(lines, pos), itertools.repeat(key)))
+    return next((j for j in holding if opens(lines[j].text, key)), None)
 
 
 def _opens_key(text, key):
