@@ -281,7 +281,7 @@ def scan(path, sha, lines, shape, redactions=None):
         if not s:
             i += 1
             continue
-        m = _fence(text)
+        m = ("```" in text or "~~~" in text) and _FENCE.match(text)  # _fence, without a call per line
         if m:
             j = i + 1
             inline = m.group(3)
@@ -325,7 +325,8 @@ def scan(path, sha, lines, shape, redactions=None):
             blocks.append(_table(lines[i:j]))
             i, seen_content = j, True
             continue
-        if yamlish.is_yaml_line(text, shape):
+        # is_yaml_line's own first tests (a colon, or a dash first) without its calls, for most lines
+        if (":" in text or "：" in text or s[0] == "-") and yamlish.is_yaml_line(text, shape):
             j = _yaml_run_end(lines, i, shape)
             run = lines[i:j]
             if len(run) >= 2 or yamlish.key_line(text, shape):
@@ -334,7 +335,7 @@ def scan(path, sha, lines, shape, redactions=None):
                 blocks.extend(_shell_commands(run))
                 i, seen_content = j, True
                 continue
-        if _CODE_START.match(s) and ("import " in s or "=" in s or "(" in s):
+        if ("import " in s or "=" in s or "(" in s) and _CODE_START.match(s):
             j, last = i, min(n, i + MAX_PYTHON_RUN)
             while j < last and _continues_code(lines[j].text):
                 j += 1
