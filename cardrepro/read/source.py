@@ -170,6 +170,18 @@ def numbered(texts, first=1):
     return list(map(tuple.__new__, itertools.repeat(Line), zip(itertools.count(first), texts)))
 
 
+def _without_stray_pipes(lines):
+    """The lines, each without a stray `|` at its end; only the lines that end in `|` (found in C)
+    are looked at."""
+    out = list(lines)
+    for i in itertools.compress(itertools.count(), map(_ENDS_IN_PIPE, line_texts(lines))):
+        out[i] = _without_stray_pipe(lines[i])
+    return out
+
+
+_ENDS_IN_PIPE = operator.methodcaller("endswith", "|")
+
+
 def _without_stray_pipe(line):
     """The line without a stray `|` at its end (its text is right-stripped: a match ends in `|`)."""
     text = line.text
@@ -189,7 +201,7 @@ def card_lines(text):
         raw = strip_table_debris(raw)
     # after the debris of a whole card, the card's own stray `|` (both occur in one card)
     if "|" in text:
-        raw = [_without_stray_pipe(l) if l.text[-1:] == "|" else l for l in raw]
+        raw = _without_stray_pipes(raw)
     nonblank = list(itertools.islice((l for l in raw if l.text.strip()), 3))  # only a card of 2 lines or fewer is looked at
     if len(nonblank) <= 2 and sum(len(l.text) for l in nonblank) > 400:
         flat = []
