@@ -1,13 +1,16 @@
 """Split a card's lines into blocks: front matter, YAML (indented or not), JSON, Python,
 shell commands, tables, and prose. Each block keeps its card lines."""
 import ast
+import itertools
+import math
+import operator
 import re
 from dataclasses import dataclass, field
 
 
 from cardrepro.errors import CardError
 from cardrepro.read import jsonblock, shellwords, unread, yamlish, yamlsafe
-from cardrepro.read.source import Line
+from cardrepro.read.source import Line, line_texts
 
 LAUNCHERS = ("deepspeed", "torchrun", "accelerate", "python", "python3", "axolotl", "llamafactory-cli")
 _LAUNCH = re.compile(r"(?:^|`|\$\s*)((?:" + "|".join(LAUNCHERS) + r")\s+[^`\n]*?\.(?:py|yaml|yml)\b[^`\n]*)")
@@ -43,21 +46,7 @@ class Block:
 def ast_nodes(tree):
     """The nodes `ast.walk(tree)` yields, in the same (breadth-first) order, as a list; a few
     times faster than ast.walk, which builds a generator per node."""
-    out, i = [tree], 0
-    while i < len(out):
-        _add_children(out[i], out)
-        i += 1
-    return out
-
-
-def _add_children(node, out):
-    """Append the node's children to out, in `ast.iter_child_nodes` order."""
-    for name in node._fields:
-        value = getattr(node, name, None)
-        if isinstance(value, ast.AST):
-            out.append(value)
-        elif isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST))
+    return _nodes_within(tree, math.inf)
 
 
 @dataclass
@@ -91,7 +80,7 @@ def _yaml_block(path, lines, shape, kind="yaml"):
 
 
 def _json_block(path, lines):
-    text = "\n".join(l.text for l in lines)
+    text = "\n".join([l.text for l in lines])
     try:
         value, dups = jsonblock.load(text)
     except ValueError as err:
@@ -126,7 +115,7 @@ def _parse_python(lines):
     deeper than the parser allows (the parser runs out of stack: RecursionError, MemoryError) is
     no more usable than a syntax error; a tree deeper than MAX_PYTHON_DEPTH neither, as the
     extractors walk it recursively."""
-    text = "\n".join(l.text for l in lines)
+    text = "\n".join([l.text for l in lines])
     try:
         tree = ast.parse(text)
     except SyntaxError as err:
@@ -141,13 +130,19 @@ def _nodes_within(tree, limit):
     """The tree's nodes level by level (which is `ast.walk`'s breadth-first order), or None when
     the tree is more than `limit` levels deep."""
     out, level, depth = [], [tree], 1
+    AST = ast.AST
     while level:
         if depth > limit:
             return None
         out.extend(level)
         below = []
-        for node in level:
-            _add_children(node, below)
+        for node in level:  # each node's children in `ast.iter_child_nodes` order
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, AST):
+                    below.append(value)
+                elif value and isinstance(value, list):
+                    below.extend([v for v in value if isinstance(v, AST)])
         level, depth = below, depth + 1
     return out
 
@@ -192,11 +187,14 @@ def _shell_commands(lines):
     return out
 
 
+_DELIMITER_CELL = re.compile(r":?-{2,}:?")
+
+
 def _table(lines):
     rows = []
     for l in lines:
         cells = [c.strip() for c in l.text.strip().strip("|").split("|")]
-        if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+        if all(_DELIMITER_CELL.fullmatch(c) for c in cells if c):
             continue
         rows.append((l.no, cells))
     return Block("table", lines[0].no, lines, rows)
@@ -217,9 +215,10 @@ def _fenced(path, body, lang, shape, blocks, malformed):
     lang = lang.lower()
     kind = {"json": "json", "yaml": "yaml", "yml": "yaml", "python": "python", "py": "python",
             "bash": "shell", "sh": "shell", "shell": "shell", "console": "shell"}.get(lang) or _sniff(body, shape)
-    if not [l for l in body if l.text.strip()]:
+    nonblank = _nonblank(body)
+    if not nonblank:
         return
-    body = [l for l in body if l.text.strip()] if kind in ("yaml", "json") else body
+    body = nonblank if kind in ("yaml", "json") else body
     if kind in ("python", "text") and body[0].text.lstrip().startswith(">>>"):
         kind, body = "python", _session_code(body)
         if not body:
@@ -256,10 +255,18 @@ def _json_or_malformed(path, lines, blocks, malformed):
 
 
 def _frontmatter_end(lines, start):
-    for j in range(start + 1, len(lines)):
-        if lines[j].text.strip() == "---":
-            return j
-    return None
+    """The first line after `start` that is `---`, or None (searched in C: front matter can be
+    thousands of lines)."""
+    try:
+        return start + 1 + operator.indexOf(map(str.strip, line_texts(lines, start + 1)), "---")
+    except ValueError:
+        return None
+
+
+def _nonblank(lines):
+    """The lines whose text is not blank (filtered in C)."""
+    return list(itertools.compress(lines, map(str.strip, line_texts(lines))))
+
 
 
 def scan(path, sha, lines, shape, redactions=None):
@@ -274,7 +281,7 @@ def scan(path, sha, lines, shape, redactions=None):
         if not s:
             i += 1
             continue
-        m = _fence(text)
+        m = ("```" in text or "~~~" in text) and _FENCE.match(text)  # _fence, without a call per line
         if m:
             j = i + 1
             inline = m.group(3)
@@ -286,7 +293,7 @@ def scan(path, sha, lines, shape, redactions=None):
             i, seen_content = j + 1, True
             continue
         if s == "---" and (end := _frontmatter_end(lines, i)) is not None and (not seen_content or end - i > 1):
-            body = [l for l in lines[i + 1:end] if l.text.strip()]
+            body = _nonblank(lines[i + 1:end])
             if body and yamlish.is_yaml_line(body[0].text, shape):
                 blocks.append(_yaml_block(path, body, shape, kind="frontmatter"))
                 i, seen_content = end + 1, True
@@ -318,7 +325,8 @@ def scan(path, sha, lines, shape, redactions=None):
             blocks.append(_table(lines[i:j]))
             i, seen_content = j, True
             continue
-        if yamlish.is_yaml_line(text, shape):
+        # is_yaml_line's own first tests (a colon, or a dash first) without its calls, for most lines
+        if (":" in text or "：" in text or s[0] == "-") and yamlish.is_yaml_line(text, shape):
             j = _yaml_run_end(lines, i, shape)
             run = lines[i:j]
             if len(run) >= 2 or yamlish.key_line(text, shape):
@@ -327,7 +335,7 @@ def scan(path, sha, lines, shape, redactions=None):
                 blocks.extend(_shell_commands(run))
                 i, seen_content = j, True
                 continue
-        if _CODE_START.match(s) and ("import " in s or "=" in s or "(" in s):
+        if ("import " in s or "=" in s or "(" in s) and _CODE_START.match(s):
             j, last = i, min(n, i + MAX_PYTHON_RUN)
             while j < last and _continues_code(lines[j].text):
                 j += 1
@@ -336,7 +344,8 @@ def scan(path, sha, lines, shape, redactions=None):
                 blocks.extend(_shell_commands(lines[i:j]))
                 i, seen_content = j, True
                 continue
-        blocks.extend(_shell_commands([lines[i]]))
+        if ".py" in text or ".y" in text:  # _shell_commands' own test, without a call per line
+            blocks.extend(_shell_commands([lines[i]]))
         seen_content = True
         i += 1
     return Document(path, sha, lines, blocks, redactions or {}, malformed)

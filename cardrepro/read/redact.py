@@ -22,15 +22,16 @@ def _folded_check(needles):
     return lambda text: any(n in _fold(text) for n in needles)
 
 
-def _folded_pattern_check(pattern, hint=None):
+def _folded_pattern_check(pattern, hints=()):
     # the same pattern run case-sensitively over `fold_case(text)` matches wherever the original
-    # does (and maybe elsewhere, which only costs the real search); the hint, a quicker search,
+    # does (and maybe elsewhere, which only costs the real search); the hints, quicker searches,
     # first (the pattern with (?i) over the text itself would cost more than both)
     folded = re.compile(pattern.removeprefix("(?i)"))
-    if hint is None:
+    if not hints:
         return lambda text: folded.search(_fold(text)) is not None
-    hinted = re.compile(hint)
-    return lambda text: hinted.search(_fold(text)) is not None and folded.search(_fold(text)) is not None
+    hinted = [re.compile(h) for h in hints]
+    return lambda text: (any(h.search(_fold(text)) for h in hinted)
+                         and folded.search(_fold(text)) is not None)
 
 
 @functools.lru_cache(maxsize=4)
@@ -47,7 +48,7 @@ def _compile(entry):
     elif entry.get("folded_needles"):
         check = _folded_check(tuple(entry["folded_needles"]))
     else:
-        check = _folded_pattern_check(entry["pattern"], entry.get("folded_hint"))
+        check = _folded_pattern_check(entry["pattern"], entry.get("folded_hints", ()))
     return entry["kind"], re.compile(_literal_first(entry["pattern"])), check
 
 
@@ -70,7 +71,8 @@ _PATH_TAIL = r"[^\s`'\"(),;|<>]"
 _ROOTS = r"(?:home|root|Users|mnt|data|data\d*|scratch|nfs|lustre|gpfs|workspace|export|srv|opt)"
 # the look-behind after the leading "/" (the same matches): the search skips from "/" to "/"
 _UNIX_PATH = rf"(/(?<![\w:/.~\-]/){_ROOTS}/{_PATH_TAIL}*)"
-ABS_PATH = re.compile(rf"{_UNIX_PATH}|(?<![\w])([A-Za-z]:\\{_PATH_TAIL}+)")
+_WINDOWS_PATH = rf"(?<![\w])([A-Za-z]:\\{_PATH_TAIL}+)"
+ABS_PATH = re.compile(rf"{_UNIX_PATH}|{_WINDOWS_PATH}")
 # what the decoded text is searched for (JSON's "\/home\/…"): a Windows path's backslashes are
 # separators, not escapes, so decoding would cut it short; the plain pass finds it whole
 ESCAPED_UNIX_PATH = re.compile(_UNIX_PATH)
@@ -81,6 +83,15 @@ _UNIX_PATH_HINT = re.compile(rf"/(?<![\w:/.~\-]/){_ROOTS}/")
 
 def _may_hold_path(text):
     return ":\\" in text or _UNIX_PATH_HINT.search(text) is not None
+
+
+# ABS_PATH's two branches, searched apart: no match spans a line break, so the texts that hold a
+# match of either are those that hold one of ABS_PATH. The Unix one skips from "/" to "/"; the
+# Windows one is searched from its `:\` (its drive letter, and what precedes that, looked
+# behind at): each of its matches starts one character later than ABS_PATH's, on the same line.
+_WINDOWS_FROM_COLON = rf":\\(?<=(?<![\w])[A-Za-z]:\\){_PATH_TAIL}+"
+_PATH_SEARCHES = [(None, ESCAPED_UNIX_PATH, lambda text: True),
+                  (None, re.compile(_WINDOWS_FROM_COLON), lambda text: ":\\" in text)]
 
 
 def _mask(match, kind):
@@ -163,11 +174,14 @@ def _texts_with_matches(texts):
     of a match in the next one. None is missed: the line break between two texts borders each as
     its ends do (no pattern looks for a line break around a match), so a pattern that matches in
     a text matches in the joined one."""
-    whole = "\n".join(texts)
+    return _matches_in(texts, "\n".join(texts))
+
+
+def _matches_in(texts, whole):
+    """_texts_with_matches(texts), `whole` their joined text."""
     starts = None  # where each text starts in `whole`, once a pattern matches
     active, hit, kinds = [], set(), set()
-    paths = [(None, ABS_PATH, _may_hold_path)]
-    for kind, pat, check in SECRET_PATTERNS + paths:
+    for kind, pat, check in SECRET_PATTERNS + _PATH_SEARCHES:
         spans = [m.span() for m in pat.finditer(whole)] if check(whole) else []
         if spans:
             kinds.add(kind)
@@ -186,8 +200,10 @@ def redact_lines(lines):
     `"\\u0073k-…"`, a token split by an escaped line break) is found in the decoded text and
     replaced in the raw one, so every value decoded later holds the redaction, not the secret."""
     found = {"secrets": [], "absolute_paths": []}
-    plain = _texts_with_matches([l.text for l in lines])
-    if any("\\" in l.text for l in lines):
+    texts = [l.text for l in lines]
+    whole = "\n".join(texts)
+    plain = _matches_in(texts, whole)
+    if "\\" in whole:
         # decoded first: a token split by an escaped line break must go whole, not lose only
         # the part that a plain pattern sees on its first line
         escaped = _redact_escaped(lines, found, plain[2])
@@ -269,21 +285,22 @@ def _redact_escaped(lines, found, in_lines):
     match the decoded text (but across a line break, which is no match) only in a decoded line
     that is none of the card's lines: until a pattern redacts something, only those lines are
     searched for it."""
-    raw = "\n".join(l.text for l in lines)
+    raw = "\n".join([l.text for l in lines])
     numbers = [l.no for l in lines]
     dec = _Decoded(raw)
     decoded_only, changed = None, False  # the decoded lines that are no line of the card
     for kind, pat, check in SECRET_PATTERNS + [(None, ESCAPED_UNIX_PATH, _may_hold_path)]:
         if not changed and kind not in in_lines:  # ABS_PATH holds ESCAPED_UNIX_PATH's matches
-            if decoded_only is None:
-                card = {l.text for l in lines}
-                decoded_only = "\n".join(t for t in dec.text.split("\n") if t not in card)
+            if decoded_only is None:  # their order does not matter: a match must not span a line
+                decoded_only = "\n".join(set(dec.text.split("\n")).difference([l.text for l in lines]))
             if not (check(decoded_only) and pat.search(decoded_only)):
                 continue
         if check(dec.text) and pat.search(dec.text):
             redacted = _redact_decoded(raw, dec, kind, pat, numbers, found)
-            changed, raw = changed or redacted != raw, redacted
-            dec = _Decoded(raw)
+            if redacted != raw:
+                changed, raw, dec = True, redacted, _Decoded(redacted)
+    if not changed:
+        return lines
     return [l if t == l.text else Line(l.no, t) for l, t in zip(lines, raw.split("\n"))]
 
 

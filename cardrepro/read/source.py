@@ -2,6 +2,7 @@
 table debris (`|` at line ends and on empty lines) and cards flattened into one single line."""
 import hashlib
 import itertools
+import operator
 import os
 import re
 import stat
@@ -155,19 +156,52 @@ def unflatten(text, no=1):
 _RUBY = re.compile(r"\((?<=[\u3400-\u9fff]\()[a-zàáǎâèéěêìíǐòóǒôùúǔüǖǘǚǜāēīōūń]{1,7}\)")
 
 
+def line_texts(lines, start=0, end=None):
+    """The texts of lines[start:end], one by one (made in C)."""
+    return map(_TEXT, itertools.islice(lines, start, end))
+
+
+_TEXT = operator.attrgetter("text")
+
+
+def numbered(texts, first=1):
+    """Line(first, texts[0]), Line(first + 1, texts[1]), ...: made by tuple.__new__ in C, not
+    through the named tuple's Python-level __new__ (a card has a Line per line)."""
+    return list(map(tuple.__new__, itertools.repeat(Line), zip(itertools.count(first), texts)))
+
+
+def _without_stray_pipes(lines):
+    """The lines, each without a stray `|` at its end; only the lines that end in `|` (found in C)
+    are looked at."""
+    out = list(lines)
+    for i in itertools.compress(itertools.count(), map(_ENDS_IN_PIPE, line_texts(lines))):
+        out[i] = _without_stray_pipe(lines[i])
+    return out
+
+
+_ENDS_IN_PIPE = operator.methodcaller("endswith", "|")
+
+
+def _without_stray_pipe(line):
+    """The line without a stray `|` at its end (its text is right-stripped: a match ends in `|`)."""
+    text = line.text
+    if text.lstrip().startswith("|") or not _STRAY_PIPE.search(text):
+        return line
+    return Line(line.no, _STRAY_PIPE.sub(r"\1", text))
+
+
 def card_lines(text):
     if not text.isascii():  # a reading follows a CJK character
         text = _RUBY.sub("", text)
-    texts = [t.rstrip() for t in text.split("\n")]
+    texts = list(map(str.rstrip, text.split("\n")))
     while texts and not texts[-1]:
         texts.pop()
-    raw = [Line(i, t) for i, t in enumerate(texts, 1)]
+    raw = numbered(texts)
     if _has_table_debris(texts, text.count("|")):
         raw = strip_table_debris(raw)
     # after the debris of a whole card, the card's own stray `|` (both occur in one card)
     if "|" in text:
-        raw = [Line(l.no, _STRAY_PIPE.sub(r"\1", l.text))
-               if "|" in l.text and _STRAY_PIPE.search(l.text) and not l.text.lstrip().startswith("|") else l for l in raw]
+        raw = _without_stray_pipes(raw)
     nonblank = list(itertools.islice((l for l in raw if l.text.strip()), 3))  # only a card of 2 lines or fewer is looked at
     if len(nonblank) <= 2 and sum(len(l.text) for l in nonblank) > 400:
         flat = []

@@ -5,12 +5,13 @@ line order: `name:` opens a mapping or a list (by the next line), `- item:` open
 whose following `key: value` lines are its options, and keys the trainer knows as top-level
 config keys close an entry again. Every key keeps the card line it came from."""
 import itertools
+import operator
 import re
 
 import yaml
 
 from cardrepro.read import unread, yamlsafe
-from cardrepro.read.source import Line
+from cardrepro.read.source import Line, line_texts
 
 MAX_DEPTH = 16  # mappings a de-indented block may nest; real ones nest two or three
 BLOCK_SCALAR = {">", ">-", ">+", "|", "|-", "|+"}
@@ -193,11 +194,12 @@ def _fold(parts, style):
 
 def lost_indentation(lines, shape):
     """True when the block has no indentation but reads as nested (`name:` then `key: value`)."""
-    texts = [l.text for l in lines if l.text.strip()]
-    if any(t[:1] in (" ", "\t") for t in texts):
+    if any(l.text[:1] in (" ", "\t") and l.text.strip() for l in lines):  # stops at the first one
         return False
-    for a, b in zip(texts, texts[1:]):
-        ka, kb = key_line(a, shape), key_line(b, shape)
+    texts = [l.text for l in lines if l.text.strip()]
+    kb = key_line(texts[0], shape) if texts else None
+    for b in texts[1:]:
+        ka, kb = kb, key_line(b, shape)  # each line's key_line worked out once
         if ka and not ka[2] and ka[1] not in shape.scalar_keys and (kb or item_line(b) is not None):
             return True
         if ka and ka[2] in BLOCK_SCALAR:
@@ -211,7 +213,7 @@ def load_block(lines, shape, unread_key=None):
     keeps its line in Tree.where. Raises yamlsafe.YamlTooComplex for alias bombs."""
     tree = None
     if not lost_indentation(lines, shape):
-        text = "\n".join(l.text for l in lines)
+        text = "\n".join([l.text for l in lines])
         if unread_key:
             tree = _load_without(lines, text, unread_key)
         tree = tree or _safe_load(lines, text)
@@ -247,10 +249,10 @@ def _load_without(lines, text, key):
     if span is None:
         return None
     section = lines[span.first + 1:span.end]
-    kept = (lines[:span.first] + [Line(lines[span.first].no, f"{key}:")]
-            + [Line(l.no, "") for l in section] + lines[span.end:])
+    blank = map(tuple.__new__, itertools.repeat(Line), zip(map(operator.attrgetter("no"), section), itertools.repeat("")))
+    kept = lines[:span.first] + [Line(lines[span.first].no, f"{key}:")] + list(blank) + lines[span.end:]
     try:
-        tree = _safe_load(kept, "\n".join(l.text for l in kept), span.spare_nodes)
+        tree = _safe_load(kept, "\n".join([l.text for l in kept]), span.spare_nodes)
     except yamlsafe.YamlTooComplex:
         return None  # the whole load says why
     if tree is None or not isinstance(tree.value, dict) or tree.value.get(key, "") is not None:
@@ -286,11 +288,9 @@ def _key_at(key, lines, pos):
     """Index of the first line at or after pos that opens `key:` (`- key:`), or None; only lines
     that hold the key's text are looked at."""
     opens = _opens_plain_key if key[:1].strip() not in ("", "-") else _opens_key
-    for j in range(pos, len(lines)):
-        text = lines[j].text
-        if key in text and opens(text, key):
-            return j
-    return None
+    holding = itertools.compress(itertools.count(pos),  # the lines that hold the key, found in C
+                                 map(operator.contains, line_texts(lines, pos), itertools.repeat(key)))
+    return next((j for j in holding if opens(lines[j].text, key)), None)
 
 
 def _opens_key(text, key):
