@@ -18,8 +18,9 @@ tables give two values (a pre-training and a fine-tuning table) is left out.
 import functools
 import re
 
+from cardrepro import memo
 from cardrepro.extract import canonical
-from cardrepro.extract.lists import parse_value, stated
+from cardrepro.extract.lists import frozen_pairs, thawed_pairs, parse_value, stated
 
 SOURCE = "table"
 # not quantization: a table of quantized files (`| Quant method | Bits |`) describes releases
@@ -34,10 +35,13 @@ _VERSION_NAMED = re.compile(r"(?<![^\W_])v(\d+(?:\.\d+)*)(?![\w.])", re.I)  # `M
 
 
 def read(doc):
+    blocks = doc.of_kind("table")
+    if not blocks:
+        return []
     size, versions = card_size(doc), card_versions(doc)
     found = {}  # path -> [candidate]
-    for block in doc.of_kind("table"):
-        rows = [(no, [_plain(c) for c in cells]) for no, cells in block.value[:MAX_ROWS]]
+    for block in blocks:
+        rows = [(no, _plain_row(tuple(cells))) for no, cells in block.value[:MAX_ROWS]]
         for c in _table_candidates(rows, size, versions) if rows else ():
             found.setdefault(c[0], []).append(c)
     return [c[0] for c in found.values() if len({repr(x[1]) for x in c}) == 1]
@@ -144,10 +148,24 @@ def _maps(key):
 
 
 def _facts(key, raw, no):
-    return [(path, value, no, f"{key} | {raw}", SOURCE) for path, value in stated(key, parse_value(raw), SECTIONS)]
+    return [(path, value, no, f"{key} | {raw}", SOURCE) for path, value in thawed_pairs(_cell_facts(key, raw))]
+
+
+@memo.memo(maxsize=1 << 16)
+def _cell_facts(key, raw):
+    """The (path, value) a key's cell states, frozen (lists.py `frozen_pairs`): benchmark and
+    hyperparameter tables come back card after card."""
+    return frozen_pairs(stated(key, parse_value(raw), SECTIONS))
+
+
+@memo.memo(maxsize=1 << 15)
+def _plain_row(cells):
+    return tuple(_plain(c) for c in cells)
 
 
 def _plain(cell):
+    if not any(c in cell for c in "*_`["):  # no markup to drop
+        return cell.strip()
     return _LINK.sub(r"\1", _MARKUP.sub("", cell)).strip()
 
 

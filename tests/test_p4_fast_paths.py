@@ -1,0 +1,137 @@
+"""The structured readers' fast paths give what their plain versions gave: each plain version is
+kept here as the reference and compared over seed cards and a sample of the Hub corpus, or by
+hypothesis; a memo across cards hands every caller values of its own."""
+import re
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from cardrepro import memo
+from cardrepro.extract import lists, tables
+from cardrepro.read import read_card, yamlsafe
+from conftest import CARDS, ROOT
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "hub-readmes"
+
+
+def _docs(every=25):
+    for path in sorted(CARDS.glob("*.md")) + sorted(CORPUS.glob("*.md"))[::every]:
+        try:
+            yield path, read_card(path)
+        except Exception:  # a card the reader refuses has nothing to compare
+            continue
+
+
+# ---- lists.read: every line looked at, as it was --------------------------------------------
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_BULLET = re.compile(r"^\s*[-*+]\s")
+
+
+def _lists_read_plain(doc):
+    in_blocks = lists._read_elsewhere(doc)
+    found = {}
+    fenced = False
+    for line in doc.lines:
+        text = line.text
+        if _FENCE.match(text):
+            fenced = not fenced
+            continue
+        if fenced or line.no in in_blocks or not _BULLET.match(text) or len(text) > lists.MAX_LINE:
+            continue
+        m = lists._SETTING.match(text)
+        if not m:
+            continue
+        key = m.group("key")
+        sections = lists.SECTIONS if " " not in key.strip() else lists.canonical.SETTING_SECTIONS
+        for path, value in lists.stated(key, lists.parse_value(m.group("value")), sections):
+            found.setdefault(path, []).append((path, value, line.no, text.strip(), lists.SOURCE))
+    return [c[0] for c in found.values() if len({repr(x[1]) for x in c}) == 1]
+
+
+def test_lists_read_is_the_line_loop_over_the_corpus():
+    compared = 0
+    for path, doc in _docs(every=6):
+        assert lists.read(doc) == _lists_read_plain(doc), path.name
+        compared += bool(_lists_read_plain(doc))
+    assert compared >= 5, "the sample holds cards with bullet settings"
+
+
+LINE = st.text(alphabet=" \t\u00a0-*+`~=:：_*abcXY./1", max_size=24)
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True)
+@given(line=LINE)
+def test_every_line_the_reader_may_take_is_marked(line):
+    takes = bool(_FENCE.match(line)) or bool(_BULLET.match(line) and lists._SETTING.match(line))
+    marked = lists._MARKED.search("\n" + line)
+    if takes:
+        assert marked and marked.group(1) == line
+
+
+def test_a_real_bullet_setting_is_read():
+    # a line of the HF Trainer's auto-card
+    doc_line = "- learning_rate: 2e-05"
+    m = lists._MARKED.match("\n" + doc_line)
+    assert m and m.group(1) == doc_line
+    assert lists.thawed_pairs(lists._bullet_line(doc_line)) == [("training.learning_rate", 2e-05)]
+
+
+# ---- memos: values of their own -------------------------------------------------------------
+
+def test_a_list_value_from_a_memo_is_a_new_list_each_time():
+    memo.clear()
+    line = "* target_modules=['q_proj', 'v_proj']"
+    first = lists.thawed_pairs(lists._bullet_line(line))
+    first[0][1].append("changed")
+    again = lists.thawed_pairs(lists._bullet_line(line))
+    assert again == [("peft.target_modules", ["q_proj", "v_proj"])]
+    assert lists._bullet_line.cache_info().hits >= 1
+
+
+def test_parse_value_is_the_scalar_the_loader_gives():
+    cells = {c for _, doc in _docs() for b in doc.of_kind("table") for _, row in b.value for c in row}
+    assert len(cells) > 500
+    memo.clear()
+    for _ in range(2):  # the second time from the memo
+        for cell in cells:
+            raw = cell.strip().rstrip(",;").strip()
+            if raw[:1] not in "([\"'":
+                assert repr(lists.parse_value(cell)) == repr(yamlsafe.scalar(raw)), cell
+
+
+def test_a_flow_mapping_is_loaded_afresh():
+    one, two = lists.parse_value("{a: 1}"), lists.parse_value("{a: 1}")
+    assert one == two == {"a": 1} and one is not two
+
+
+# ---- tables: a cell's facts and a row's plain text, as they were ---------------------------
+
+def _plain_cell(cell):
+    return tables._LINK.sub(r"\1", tables._MARKUP.sub("", cell)).strip()
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(cell=st.text(alphabet=" *_`[]()ab1", max_size=16))
+def test_plain_is_the_markup_dropped(cell):
+    assert tables._plain(cell) == _plain_cell(cell)
+
+
+def test_table_facts_are_the_stated_values_over_the_corpus():
+    memo.clear()
+    seen = 0
+    for _, doc in _docs(every=10):
+        for block in doc.of_kind("table"):
+            rows = [(no, [_plain_cell(c) for c in cells]) for no, cells in block.value[:tables.MAX_ROWS]]
+            for no, cells in rows:
+                assert tables._plain_row(tuple(block_cells(block, no))) == tuple(cells)
+                for raw in cells[1:2]:
+                    plain = [(p, v, no, f"{cells[0]} | {raw}", "table")
+                             for p, v in lists.stated(cells[0], lists.parse_value(raw), tables.SECTIONS)]
+                    assert tables._facts(cells[0], raw, no) == plain
+                    seen += bool(plain)
+    assert seen >= 20
+
+
+def block_cells(block, no):
+    return next(cells for n, cells in block.value if n == no)
