@@ -1,6 +1,7 @@
 """The structured readers' fast paths give what their plain versions gave: each plain version is
 kept here as the reference and compared over seed cards and a sample of the Hub corpus, or by
 hypothesis; a memo across cards hands every caller values of its own."""
+import bisect
 import re
 
 import pytest
@@ -135,3 +136,51 @@ def test_table_facts_are_the_stated_values_over_the_corpus():
 
 def block_cells(block, no):
     return next(cells for n, cells in block.value if n == no)
+
+
+# ---- resolve.named_framework: words found in the non-empty lines, each profile's common part first
+
+def _words_line_plain(doc, name):
+    from cardrepro import data
+    texts = [l.text for l in doc.lines]
+    text = "\n".join(texts).casefold()
+    starts, at = [], 0
+    for t in texts:
+        starts.append(at)
+        at += len(t) + 1
+    rule = data.trainer_profile(name)["detect"]
+    found = [i for i in (text.find(w.casefold()) for w in rule.get("words") or ()) if i >= 0]
+    for w in rule.get("lines") or ():
+        m = re.search(r"^[ \t]*" + re.escape(w.casefold()) + r"[ \t]*$", text, re.M)
+        found += [m.start()] if m else []
+    return doc.lines[bisect.bisect_right(starts, min(found)) - 1].no if found else None
+
+
+def test_framework_words_are_found_where_the_plain_search_finds_them():
+    from cardrepro import data, resolve
+    names = [p["name"] for p in data.trainer_profiles().values() if p.get("detect")]
+    hits = 0
+    for path, doc in _docs(every=5):
+        text, starts, lines = resolve._folded_lines(doc)
+        for name in names:
+            line = _words_line_plain(doc, name)
+            assert resolve._words_evidence(text, starts, lines, name) == line, (path.name, name)
+            hits += line is not None
+    assert hits >= 20
+
+
+def test_a_card_whose_folding_lengthens_it_places_words_on_their_own_line(write_card):
+    from cardrepro import resolve
+    # a real auto-card line, after a line that case folding lengthens (ß -> ss) and an empty one
+    card = write_card("# Straße\n\n\nThe following hyperparameters were used during training:\n")
+    doc = read_card(card)
+    text, starts, lines = resolve._folded_lines(doc)
+    assert resolve._words_evidence(text, starts, lines, "hf-trainer") == _words_line_plain(doc, "hf-trainer") == 4
+
+
+def test_the_common_part_is_in_every_word():
+    from cardrepro import data, resolve
+    for p in data.trainer_profiles().values():
+        if p.get("detect"):
+            common, words, lines = resolve._words_terms(p["name"])
+            assert common and all(common in w for w in words + [w for w, _ in lines])
