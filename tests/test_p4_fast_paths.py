@@ -184,3 +184,31 @@ def test_the_common_part_is_in_every_word():
         if p.get("detect"):
             common, words, lines = resolve._words_terms(p["name"])
             assert common and all(common in w for w in words + [w for w, _ in lines])
+
+
+# ---- command._program_lines: a find per name, as the one search per line it replaced --------
+
+def _program_lines_plain(doc):
+    from cardrepro.extract import command
+    conf = command._conf()
+    names = {name.split()[0] for name in conf["launchers"]} | set(conf["cli_programs"])
+    pattern = re.compile("|".join(re.escape(n) for n in sorted(names)))
+    return [k for k, l in enumerate(doc.lines) if pattern.search(l.text)]
+
+
+def test_program_lines_are_the_lines_naming_a_program():
+    from cardrepro.extract import command
+    named = 0
+    for path, doc in _docs(every=8):
+        assert command._program_lines(doc) == _program_lines_plain(doc), path.name
+        named += bool(_program_lines_plain(doc))
+    assert named >= 50
+
+
+def test_a_real_launch_line_after_empty_lines_is_found(write_card):
+    from cardrepro.extract import command
+    # a real card's launch line, after empty lines (not in the joined non-empty lines)
+    card = write_card("# t\n\n\n\n```bash\naccelerate launch --config_file zero3.yaml train.py --learning_rate 2e-5\n```\n")
+    doc = read_card(card)
+    assert command._program_lines(doc) == _program_lines_plain(doc) == [5]
+    assert [c.launcher for c in command.commands(doc)] == ["accelerate launch"]
