@@ -36,9 +36,9 @@ class Fact:
 
 
 def _line_texts(lines):
-    """{card line: its text, stripped}; a flattened card has many segments on one card line,
-    joined by a space (an empty segment adds nothing)."""
-    texts = {l.no: l.text.strip() for l in lines}
+    """{card line: its text} (strip it when read); a flattened card has many segments on one
+    card line, joined by a space (an empty segment adds nothing)."""
+    texts = dict(lines)  # a Line is (no, text)
     if len(texts) == len(lines):  # a line a number, as nearly every card: nothing to join
         return texts
     texts = {}
@@ -63,8 +63,11 @@ class Facts:
         self._tokens = {}  # line -> {token: offset of its first occurrence}, for long lines
         self._line_text = _line_texts(doc.lines)
 
+    def _text(self, line):
+        return self._line_text.get(line, "").strip()
+
     def text_of(self, line, around=None):
-        text = self._line_text.get(line, "")
+        text = self._text(line)
         if around and len(text) > SHOWN:
             i = self._offset(line, text, around)
             if i >= 0:
@@ -122,7 +125,7 @@ class Facts:
                 for l in block.lines:
                     self._block_source.setdefault(l.no, _BLOCK_SOURCE.get(block.kind))
         kind = self._block_source.get(line)
-        if kind in (None, "config") and _LIST_ITEM.match(self._line_text.get(line, "")):
+        if kind in (None, "config") and _LIST_ITEM.match(self._text(line)):
             return "list"
         return kind or "prose"
 
