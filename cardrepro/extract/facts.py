@@ -36,16 +36,16 @@ class Fact:
 
 
 def _line_texts(lines):
-    """{card line: its text} (strip it when read); a flattened card has many segments on one
-    card line, joined by a space (an empty segment adds nothing)."""
+    """({card line: its text}, whether each text is still to be stripped); a flattened card has
+    many segments on one card line, joined by a space (an empty segment adds nothing but it)."""
     texts = dict(lines)  # a Line is (no, text)
     if len(texts) == len(lines):  # a line a number, as nearly every card: nothing to join
-        return texts
+        return texts, True
     texts = {}
     for l in lines:
         prev = texts.get(l.no)
         texts[l.no] = f"{prev} {l.text.strip()}" if prev else l.text.strip()
-    return texts
+    return texts, False
 
 
 class Facts:
@@ -61,10 +61,11 @@ class Facts:
         self.conflicts = []
         self.truncated = []  # {path, line, kept, left_out}: lists cut at a limit (hygiene.truncated)
         self._tokens = {}  # line -> {token: offset of its first occurrence}, for long lines
-        self._line_text = _line_texts(doc.lines)
+        self._line_text, self._unstripped = _line_texts(doc.lines)
 
     def _text(self, line):
-        return self._line_text.get(line, "").strip()
+        text = self._line_text.get(line, "")
+        return text.strip() if self._unstripped else text
 
     def text_of(self, line, around=None):
         text = self._text(line)
