@@ -212,3 +212,36 @@ def test_a_real_launch_line_after_empty_lines_is_found(write_card):
     doc = read_card(card)
     assert command._program_lines(doc) == _program_lines_plain(doc) == [5]
     assert [c.launcher for c in command.commands(doc)] == ["accelerate launch"]
+
+
+# ---- code.read: a block's bound names worked out when asked; no training code, no released ids
+
+def _code_read_plain(doc):
+    from cardrepro.extract import code
+    blocks = [code._Code(b) for b in doc.of_kind("python")]
+    for b in blocks:
+        b.names = code._literal_names(b.block.value, b.block.nodes())
+    in_training = {l.no for b in blocks if b.training for l in b.block.lines}
+    released = code._loaded_elsewhere(doc, in_training)
+    out = []
+    for b in blocks:
+        example = b.training and any(m in released for m in b.models())
+        out.extend(b.candidates(example))
+    return out
+
+
+def test_code_read_is_the_eager_read_over_the_corpus():
+    from cardrepro.extract import code
+    stated = 0
+    for path, doc in _docs(every=6):
+        assert code.read(doc) == _code_read_plain(doc), path.name
+        stated += bool(_code_read_plain(doc))
+    assert stated >= 20
+
+
+def test_a_name_bound_once_gives_its_value_in_a_call(write_card):
+    from cardrepro.extract import code
+    # lines of a real card's training snippet: the rate bound to a name, then passed by it
+    card = write_card("# t\n\n```python\nlr = 2e-4\nargs = TrainingArguments(output_dir='out', learning_rate=lr)\n"
+                      "trainer = Trainer(model=model, args=args)\n```\n")
+    assert ("training.learning_rate", 2e-4) in [(p, v) for p, v, *_ in code.read(read_card(card))]
