@@ -245,3 +245,32 @@ def test_a_name_bound_once_gives_its_value_in_a_call(write_card):
     card = write_card("# t\n\n```python\nlr = 2e-4\nargs = TrainingArguments(output_dir='out', learning_rate=lr)\n"
                       "trainer = Trainer(model=model, args=args)\n```\n")
     assert ("training.learning_rate", 2e-4) in [(p, v) for p, v, *_ in code.read(read_card(card))]
+
+
+# ---- Facts.source_of: the block holding a line looked up by number, not every block line mapped
+
+def _block_kinds_plain(doc):
+    from cardrepro.extract.facts import _BLOCK_SOURCE
+    kinds = {}
+    for block in doc.blocks:
+        for l in block.lines:
+            kinds.setdefault(l.no, _BLOCK_SOURCE.get(block.kind))
+    return kinds
+
+
+def test_the_block_kind_of_each_line_is_the_mapped_one():
+    from cardrepro.extract.facts import Facts
+    asked = 0
+    for path, doc in _docs(every=20):
+        plain, facts = _block_kinds_plain(doc), Facts(doc)
+        for l in doc.lines:
+            assert facts._block_kind(l.no) == plain.get(l.no), (path.name, l.no)
+            asked += 1
+    assert asked > 10_000
+
+
+def test_a_settings_list_line_in_prose_is_a_list_fact(write_card):
+    from cardrepro.extract.facts import Facts
+    card = write_card("# t\n\n```yaml\nlr: 1\n```\n\n- learning_rate: 2e-05\n")  # the auto-card's line
+    facts = Facts(read_card(card))
+    assert [facts.source_of("card", n) for n in (4, 7, 1)] == ["config", "list", "prose"]

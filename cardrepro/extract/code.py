@@ -53,7 +53,7 @@ def _loaded_elsewhere(doc, skip_lines):
 class _Code:
     def __init__(self, block):
         self.block = block
-        self.calls = sorted([n for n in block.nodes() if isinstance(n, ast.Call)], key=_place)
+        self.calls = sorted(calls_of(block), key=_place)
         self.names = _Names(block)
         self.training = any(_callee(c) in _conf()["training_code_calls"] for c in self.calls)
 
@@ -71,6 +71,15 @@ class _Code:
         if self.training and not example:
             out.extend(_base_model(self.calls, self.names, first, self.block))
         return out
+
+
+def calls_of(block):
+    """The calls among a Python block's nodes, in ast.walk's order; listed once per block (the
+    code and settings readers both go through them)."""
+    calls = block.__dict__.get("_calls")
+    if calls is None:
+        calls = block.__dict__["_calls"] = [n for n in block.nodes() if isinstance(n, ast.Call)]
+    return calls
 
 
 def _place(node):

@@ -8,6 +8,7 @@ flags map to spec paths through data/keys.yaml, the rest of the vocabulary is da
 import ast
 import bisect
 import functools
+import operator
 import re
 from dataclasses import dataclass, field
 
@@ -102,11 +103,7 @@ def _program_lines(doc):
             found.add(k)
             at = text.find(name, starts[k + 1]) if k + 1 < len(starts) else -1
     numbers = [lines[k][0] for k in sorted(found)]
-    return [bisect.bisect_left(doc.lines, no, key=_number) for no in numbers]
-
-
-def _number(line):
-    return line.no
+    return [bisect.bisect_left(doc.lines, no, key=operator.attrgetter("no")) for no in numbers]
 
 
 def _joined(lines, i, start, inline):

@@ -2,6 +2,8 @@
 put is kept as a candidate for its path, and the winner is the candidate whose kind of card text
 (`Fact.source`) comes first in the trainer profile's precedence (cardrepro/resolve.py), the first
 put among equals. `items` holds the winner so far, so that extractors can read earlier facts."""
+import bisect
+import operator
 import re
 from dataclasses import dataclass
 
@@ -48,6 +50,13 @@ def _line_texts(lines):
     return texts, False
 
 
+def _holds(lines, no):
+    """Whether `lines` (in card order) hold a line numbered `no`."""
+    if not lines or not lines[0].no <= no <= lines[-1].no:
+        return False
+    return lines[bisect.bisect_left(lines, no, key=operator.attrgetter("no"))].no == no
+
+
 class Facts:
     def __init__(self, doc, precedence=SOURCES + FILLERS):
         self.doc = doc
@@ -56,7 +65,7 @@ class Facts:
                      for source in (entry if isinstance(entry, (list, tuple)) else [entry])}
         self.items = {}  # path -> the winning Fact so far, insertion ordered
         self.candidates = {}  # path -> every Fact put for it, in the order put
-        self._block_source = None  # card line -> kind of the block holding it, built on first use
+        self._block_source = {}  # card line -> kind of the block holding it, as asked
         self.extra_provenance = {}  # path -> Fact, for list entries (datasets[0]) etc.
         self.conflicts = []
         self.truncated = []  # {path, line, kept, left_out}: lists cut at a limit (hygiene.truncated)
@@ -120,15 +129,19 @@ class Facts:
             return origin
         if not line:
             return "prose"
-        if self._block_source is None:
-            self._block_source = {}
-            for block in self.doc.blocks:
-                for l in block.lines:
-                    self._block_source.setdefault(l.no, _BLOCK_SOURCE.get(block.kind))
-        kind = self._block_source.get(line)
+        kind = self._block_kind(line)
         if kind in (None, "config") and _LIST_ITEM.match(self._text(line)):
             return "list"
         return kind or "prose"
+
+    def _block_kind(self, line):
+        """The kind of text (_BLOCK_SOURCE) of the first block holding `line`; None outside
+        blocks. Each line asked once, each block's lines looked up by number (a block's lines
+        go in card order), not every block line of the card mapped."""
+        kinds = self._block_source
+        if line not in kinds:
+            kinds[line] = next((_BLOCK_SOURCE.get(b.kind) for b in self.doc.blocks if _holds(b.lines, line)), None)
+        return kinds[line]
 
     def get(self, path, default=None):
         f = self.items.get(path)
