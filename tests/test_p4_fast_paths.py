@@ -274,3 +274,35 @@ def test_a_settings_list_line_in_prose_is_a_list_fact(write_card):
     card = write_card("# t\n\n```yaml\nlr: 1\n```\n\n- learning_rate: 2e-05\n")  # the auto-card's line
     facts = Facts(read_card(card))
     assert [facts.source_of("card", n) for n in (4, 7, 1)] == ["config", "list", "prose"]
+
+
+# ---- lists.may_state: a key that may state nothing states nothing, whatever its value
+
+VALUES = [1, 0, -1, 2e-5, 0.5, True, False, "x", "true", "auto", "cosine", "bf16", "qlora", "all", "(0.9, 0.99)",
+          ["q_proj", "v_proj"], [0.9, 0.99], "q_proj,v_proj", None]
+
+
+def _keys():
+    from cardrepro.extract import canonical
+    table = canonical._table()
+    keys = ["MMLU", "GSM8K", "Top K", "Batch size", "Learning Rate", "Model", "Vocabulary", "lr", "Warmup ratio"]
+    for part in ("training", "peft", "quantization", "generation", "switches", "valued", "pairs", "word_labels"):
+        rows = table.get(part) or {}
+        keys += list(rows)[:40]
+    return keys
+
+
+@pytest.mark.parametrize("sections", [lists.SECTIONS, lists.canonical.SETTING_SECTIONS, tables.SECTIONS])
+def test_a_key_that_may_state_nothing_states_nothing(sections):
+    keys = _keys()
+    assert sum(lists.may_state(k, sections) for k in keys) > 20
+    for key in keys + [k.replace("_", " ").title() for k in keys]:
+        if not lists.may_state(key, sections):
+            assert all(lists.stated(key, v, sections) == [] for v in VALUES), key
+
+
+def test_a_benchmark_row_of_a_real_table_is_not_read():
+    # a row of a real benchmark table (01-ai's Yi cards): its key names no setting
+    assert not lists.may_state("MMLU", tables.SECTIONS)
+    assert tables._cell_facts("MMLU", "76.3") == ()
+    assert tables._cell_facts("Learning rate", "2e-5") == (("training.learning_rate", 2e-5, False),)

@@ -64,6 +64,13 @@ def facts(key, value, sections=SETTING_SECTIONS):
     return value_facts(target, key_value(k, value)) if target else []
 
 
+def states_something(key, sections=SETTING_SECTIONS):
+    """Whether `facts(key, value, sections)` may state anything for some value: a key no
+    spelling names states nothing whatever its value (a benchmark table's `MMLU`)."""
+    k = fold(key)
+    return k in switches() or k in valued() or k in pairs() or path(k, sections) is not None
+
+
 def key_value(key, value):
     """The value as the spec spells it where the key's framework spells it otherwise
     (`lora_target: all` -> all-linear; data/keys.yaml `key_values`)."""

@@ -82,6 +82,8 @@ def _bullet_line(text):
     key = m.group("key")
     # a label in words names a generation setting too loosely: `Top K: 4` is a MoE's routing
     sections = SECTIONS if " " not in key.strip() else canonical.SETTING_SECTIONS
+    if not may_state(key, sections):
+        return ()
     return frozen_pairs(stated(key, parse_value(m.group("value")), sections))
 
 
@@ -142,6 +144,15 @@ def stated(key, value, sections=SECTIONS):
         if v is not None:
             out.append((path, v))
     return out
+
+
+@memo.memo(maxsize=1 << 15)
+def may_state(key, sections=SECTIONS):
+    """Whether `stated(key, value, sections)` may give anything for some value (else the value
+    need not be read)."""
+    if " " in key.strip() and canonical.word_label(key):
+        return True
+    return canonical.states_something(key, sections)
 
 
 def fitted(path, value):

@@ -20,7 +20,7 @@ import re
 
 from cardrepro import memo
 from cardrepro.extract import canonical
-from cardrepro.extract.lists import frozen_pairs, thawed_pairs, parse_value, stated
+from cardrepro.extract.lists import frozen_pairs, may_state, parse_value, stated, thawed_pairs
 
 SOURCE = "table"
 # not quantization: a table of quantized files (`| Quant method | Bits |`) describes releases
@@ -155,6 +155,8 @@ def _facts(key, raw, no):
 def _cell_facts(key, raw):
     """The (path, value) a key's cell states, frozen (lists.py `frozen_pairs`): benchmark and
     hyperparameter tables come back card after card."""
+    if not may_state(key, SECTIONS):
+        return ()
     return frozen_pairs(stated(key, parse_value(raw), SECTIONS))
 
 
