@@ -306,3 +306,31 @@ def test_a_benchmark_row_of_a_real_table_is_not_read():
     assert not lists.may_state("MMLU", tables.SECTIONS)
     assert tables._cell_facts("MMLU", "76.3") == ()
     assert tables._cell_facts("Learning rate", "2e-5") == (("training.learning_rate", 2e-5, False),)
+
+
+# ---- model: a needle all spellings share gates the search as the spellings did
+
+def test_every_model_match_holds_its_needle():
+    from cardrepro.extract import model
+    from cardrepro.read.source import fold_case
+    pairs = model._BASE_PATTERNS + model._VOCAB
+    matched = 0
+    for _, doc in _docs(every=10):
+        for l in doc.lines:
+            for pattern, needle in pairs:
+                for m in pattern.finditer(l.text):
+                    folded = fold_case(m.group(0))
+                    assert any(n in folded for n in (needle if isinstance(needle, tuple) else (needle,))), m.group(0)
+                    matched += 1
+    assert matched >= 10
+
+
+def test_a_real_vocabulary_line_gives_its_size(write_card):
+    from cardrepro.extract.facts import Facts
+    from cardrepro.extract import model
+    # a real card's line (RoBERTa-style cards)
+    card = write_card("# m\n\nThe texts are tokenized using a byte version of Byte-Pair Encoding (BPE) and a vocabulary size of 50,000.\n")
+    doc = read_card(card)
+    facts = Facts(doc)
+    model.extract(doc, facts)
+    assert facts.get("tokenizer.vocab_size") == 50000

@@ -29,6 +29,7 @@ MAX_ROWS = 200  # rows of one table looked at
 _SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?([BM])(?![\w.])", re.I)
 _MARKUP = re.compile(r"\*\*|__|`")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MAY_MARK = re.compile(r"[*_`\[]")  # a character _MARKUP or _LINK begins with
 _TITLE = re.compile(r"^#\s+(.+)$")
 _VERSION_HEADER = re.compile(r"^(?:v|version\s*)(\d+(?:\.\d+)*)$", re.I)  # `v1.1`, `Version 2`
 _VERSION_NAMED = re.compile(r"(?<![^\W_])v(\d+(?:\.\d+)*)(?![\w.])", re.I)  # `Mistral-7B-v0.1`
@@ -143,7 +144,7 @@ def _settings_table(candidates):
 
 @functools.lru_cache(maxsize=1 << 14)  # the same headers come back table after table
 def _maps(key):
-    probe = stated(key, 1, SECTIONS) or stated(key, "x", SECTIONS) or stated(key, True, SECTIONS)
+    probe = may_state(key, SECTIONS) and (stated(key, 1, SECTIONS) or stated(key, "x", SECTIONS) or stated(key, True, SECTIONS))
     return bool(probe) or bool(canonical.word_label(key)) or canonical.fold(key) in canonical.pairs()
 
 
@@ -166,7 +167,7 @@ def _plain_row(cells):
 
 
 def _plain(cell):
-    if not any(c in cell for c in "*_`["):  # no markup to drop
+    if not _MAY_MARK.search(cell):  # no markup to drop
         return cell.strip()
     return _LINK.sub(r"\1", _MARKUP.sub("", cell)).strip()
 
