@@ -25,6 +25,7 @@ import re
 
 from cardrepro import data
 from cardrepro.extract import canonical
+from cardrepro.extract.util import joined_lines
 from cardrepro.extract.facts import FILLERS, SHOWN, SOURCES, Fact
 from cardrepro.read import yamlsafe
 
@@ -50,13 +51,13 @@ def named_framework(doc):
 
 
 def _named_framework(doc):
-    text, starts = doc.derived("joined_lines", _joined_lines)
+    text, starts, lines = _folded_lines(doc)
     found = []
     for profile in data.trainer_profiles().values():
         rule = profile.get("detect")
         if not rule:
             continue
-        line = _config_evidence(doc, rule.get("config_keys") or ()) or _words_evidence(doc, text, starts, profile["name"])
+        line = _config_evidence(doc, rule.get("config_keys") or ()) or _words_evidence(text, starts, lines, profile["name"])
         if line:
             found.append((rule.get("order", 50), line, profile))
     if not found:
@@ -65,31 +66,59 @@ def _named_framework(doc):
     return profile, line
 
 
+def _folded_lines(doc):
+    """(the card's lines case-folded and joined by newlines, where each starts, the lines as
+    (number, text)): one search per profile, not one per line. The card's non-empty lines as
+    extract/util.py joins them (an empty line holds no words); all of them, as they are, when
+    case folding changes the text's length (`ß` -> `ss`): a place then tells its line as before."""
+    text, starts, lines = joined_lines(doc)
+    folded = text.casefold()
+    if len(folded) == len(text):
+        return folded, starts, lines
+    return doc.derived("resolve.joined_lines", _joined_lines)
+
+
 def _joined_lines(doc):
-    """The card's lines case-folded and joined by newlines, with where each starts (one search per
-    profile, not one per line)."""
+    """All the card's lines case-folded and joined by newlines, where each starts, and the lines."""
     texts = [l.text for l in doc.lines]
     starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
     starts.pop()  # where the line after the last would start
-    return "\n".join(texts).casefold(), starts
+    return "\n".join(texts).casefold(), starts, doc.lines
 
 
 @functools.lru_cache(maxsize=None)
 def _words_terms(name):
-    """(words, [(whole line's words, its pattern)]) of a profile's `detect`, case-folded."""
+    """(the part every one of its words holds, its words, [(whole line's words, its pattern)]) of
+    a profile's `detect`, case-folded: a card without that part holds none of them."""
     rule = data.trainer_profile(name)["detect"]
     lines = [(w.casefold(), re.compile(r"^[ \t]*" + re.escape(w.casefold()) + r"[ \t]*$", re.M))
              for w in rule.get("lines") or ()]
-    return [w.casefold() for w in rule.get("words") or ()], lines
+    words = [w.casefold() for w in rule.get("words") or ()]
+    return _common_part(words + [w for w, _ in lines]), words, lines
 
 
-def _words_evidence(doc, text, starts, name):
+def _common_part(texts):
+    """The longest text every one of `texts` holds ("" for none)."""
+    if not texts:
+        return ""
+    first = min(texts, key=len)
+    for size in range(len(first), 0, -1):
+        for at in range(len(first) - size + 1):
+            part = first[at:at + size]
+            if all(part in t for t in texts):
+                return part
+    return ""
+
+
+def _words_evidence(text, starts, lines, name):
     """The card line of the first place the profile's words stand (the leftmost of them): a
     plain find per word, a pattern only for a whole line whose words the card holds."""
-    words, lines = _words_terms(name)
+    common, words, patterns = _words_terms(name)
+    if common not in text:
+        return None
     found = [i for i in map(text.find, words) if i >= 0]
-    found += [m.start() for w, pattern in lines if w in text and (m := pattern.search(text))]
-    return doc.lines[bisect.bisect_right(starts, min(found)) - 1].no if found else None
+    found += [m.start() for w, pattern in patterns if w in text and (m := pattern.search(text))]
+    return lines[bisect.bisect_right(starts, min(found)) - 1][0] if found else None
 
 
 def _config_evidence(doc, key_sets):

@@ -51,15 +51,24 @@ def facts(key, value, sections=SETTING_SECTIONS):
     other facts (`adapter: qlora`), or the key's own path with its value mapped (`Native AMP` ->
     fp16, the auto-card optimizer line -> optim and Adam betas). [] when it states nothing."""
     k = fold(key)
-    if k in switches():
-        entry = switches()[k]
+    entry = switches().get(k)
+    if entry is not None:
         return [(entry["path"], entry["value"])] if switched_on(value) else []
-    if k in valued():
-        return list((valued()[k].get(str(value).strip().lower()) or {}).items())
-    if k in pairs():
-        return _pair_facts(pairs()[k], value)
+    by_value = valued().get(k)
+    if by_value is not None:
+        return list((by_value.get(str(value).strip().lower()) or {}).items())
+    paired = pairs().get(k)
+    if paired is not None:
+        return _pair_facts(paired, value)
     target = path(k, sections)
     return value_facts(target, key_value(k, value)) if target else []
+
+
+def states_something(key, sections=SETTING_SECTIONS):
+    """Whether `facts(key, value, sections)` may state anything for some value: a key no
+    spelling names states nothing whatever its value (a benchmark table's `MMLU`)."""
+    k = fold(key)
+    return k in switches() or k in valued() or k in pairs() or path(k, sections) is not None
 
 
 def key_value(key, value):
@@ -81,6 +90,7 @@ def value_facts(target, value):
     return [(target, value)]
 
 
+@functools.lru_cache(maxsize=None)
 def list_fields():
     return _table().get("list_fields") or []
 
@@ -90,6 +100,7 @@ def holds_list(key, sections=SETTING_SECTIONS):
     return path(key, sections) in list_fields()
 
 
+@functools.lru_cache(maxsize=None)
 def pairs():
     return _table().get("pairs") or {}
 
@@ -113,23 +124,35 @@ def _pair_facts(paths, value):
 
 def architecture_key(key):
     """Whether `key` names a part of a model's architecture (`Layers`, `d_model`)."""
-    return fold(key) in (_table().get("architecture_keys") or ())
+    return fold(key) in _architecture_keys()
+
+
+@functools.lru_cache(maxsize=None)
+def _architecture_keys():
+    return frozenset(_table().get("architecture_keys") or ())
 
 
 def word_label(key):
     """The spec path a setting's name in words (a table header, a bullet label) states where it
     means other than the identifier it folds to: a table's `Batch size` is the global batch."""
-    return (_table().get("word_labels") or {}).get(" ".join(str(key).strip().strip("*").lower().split()))
+    return _word_labels().get(" ".join(str(key).strip().strip("*").lower().split()))
+
+
+@functools.lru_cache(maxsize=None)
+def _word_labels():
+    return _table().get("word_labels") or {}
 
 
 def switched_on(value):
     return value is True or str(value).strip().lower() in ("true", "auto")
 
 
+@functools.lru_cache(maxsize=None)
 def switches():
     return _table().get("switches") or {}
 
 
+@functools.lru_cache(maxsize=None)
 def valued():
     return _table().get("valued") or {}
 

@@ -29,6 +29,8 @@ def read(doc):
     code loads too fine-tunes the released model: an example for the reader, not how the card's
     model was trained, so none of its training facts count."""
     blocks = [_Code(b) for b in doc.of_kind("python")]
+    if not any(b.training for b in blocks):  # no training code: no example of it either
+        return [c for b in blocks for c in b.candidates(False)]
     in_training = {l.no for b in blocks if b.training for l in b.block.lines}
     released = _loaded_elsewhere(doc, in_training)
     out = []
@@ -51,9 +53,8 @@ def _loaded_elsewhere(doc, skip_lines):
 class _Code:
     def __init__(self, block):
         self.block = block
-        self.calls = sorted((n for n in block.nodes() if isinstance(n, ast.Call)),
-                            key=lambda n: (n.lineno, n.col_offset))
-        self.names = _literal_names(block.value, block.nodes())
+        self.calls = sorted(calls_of(block), key=_place)
+        self.names = _Names(block)
         self.training = any(_callee(c) in _conf()["training_code_calls"] for c in self.calls)
 
     def models(self):
@@ -70,6 +71,31 @@ class _Code:
         if self.training and not example:
             out.extend(_base_model(self.calls, self.names, first, self.block))
         return out
+
+
+def calls_of(block):
+    """The calls among a Python block's nodes, in ast.walk's order; listed once per block (the
+    code and settings readers both go through them)."""
+    calls = block.__dict__.get("_calls")
+    if calls is None:
+        calls = block.__dict__["_calls"] = [n for n in block.nodes() if isinstance(n, ast.Call)]
+    return calls
+
+
+def _place(node):
+    return node.lineno, node.col_offset
+
+
+class _Names:
+    """_literal_names of a block, worked out when a value first names one (most never do)."""
+
+    def __init__(self, block):
+        self.block, self.values = block, None
+
+    def get(self, name, default=None):
+        if self.values is None:
+            self.values = _literal_names(self.block.value, self.block.nodes())
+        return self.values.get(name, default)
 
 
 def read_in_own_section(call):

@@ -8,13 +8,13 @@ flags map to spec paths through data/keys.yaml, the rest of the vocabulary is da
 import ast
 import bisect
 import functools
-import itertools
+import operator
 import re
 from dataclasses import dataclass, field
 
 from cardrepro import data
 from cardrepro.extract import canonical
-from cardrepro.extract.util import norm_dtype, norm_key
+from cardrepro.extract.util import joined_lines, norm_dtype, norm_key
 from cardrepro.read import shellwords, yamlsafe
 
 SOURCE = "cli"
@@ -62,9 +62,9 @@ def _start():
 
 @functools.lru_cache(maxsize=None)
 def _needles():
-    """A regex finding any program name literally: a line without one holds no command."""
+    """The program names, found literally: a line without one holds no command."""
     names = {name.split()[0] for name in _conf()["launchers"]} | set(_conf()["cli_programs"])
-    return re.compile("|".join(re.escape(n) for n in sorted(names)))
+    return tuple(n for n in sorted(names) if not any(o != n and o in n for o in names))  # `python` finds `python3`
 
 
 def commands(doc):
@@ -76,7 +76,7 @@ def _commands(doc):
     lines = doc.lines
     out = []
     i = 0
-    for k in _program_lines(lines):
+    for k in _program_lines(doc):
         if k < i:  # a continuation line of the command before
             continue
         text = lines[k].text
@@ -91,18 +91,19 @@ def _commands(doc):
     return out
 
 
-def _program_lines(lines):
-    """Indices of the lines that name a program, in order: one search of the joined lines, not
-    one per line."""
-    texts = [l.text for l in lines]
-    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
-    joined, found = "\n".join(texts), []
-    m = _needles().search(joined)
-    while m:
-        k = bisect.bisect_right(starts, m.start()) - 1
-        found.append(k)
-        m = _needles().search(joined, starts[k + 1])
-    return found
+def _program_lines(doc):
+    """Indices into doc.lines of the lines that name a program, in order: a find per name over
+    the card's non-empty lines joined (extract/util.py), not a search per line."""
+    text, starts, lines = joined_lines(doc)
+    found = set()
+    for name in _needles():
+        at = text.find(name)
+        while at >= 0:
+            k = bisect.bisect_right(starts, at) - 1
+            found.add(k)
+            at = text.find(name, starts[k + 1]) if k + 1 < len(starts) else -1
+    numbers = [lines[k][0] for k in sorted(found)]
+    return [bisect.bisect_left(doc.lines, no, key=operator.attrgetter("no")) for no in numbers]
 
 
 def _joined(lines, i, start, inline):

@@ -2,6 +2,8 @@
 put is kept as a candidate for its path, and the winner is the candidate whose kind of card text
 (`Fact.source`) comes first in the trainer profile's precedence (cardrepro/resolve.py), the first
 put among equals. `items` holds the winner so far, so that extractors can read earlier facts."""
+import bisect
+import operator
 import re
 from dataclasses import dataclass
 
@@ -36,16 +38,23 @@ class Fact:
 
 
 def _line_texts(lines):
-    """{card line: its text, stripped}; a flattened card has many segments on one card line,
-    joined by a space (an empty segment adds nothing)."""
-    texts = {l.no: l.text.strip() for l in lines}
+    """({card line: its text}, whether each text is still to be stripped); a flattened card has
+    many segments on one card line, joined by a space (an empty segment adds nothing but it)."""
+    texts = dict(lines)  # a Line is (no, text)
     if len(texts) == len(lines):  # a line a number, as nearly every card: nothing to join
-        return texts
+        return texts, True
     texts = {}
     for l in lines:
         prev = texts.get(l.no)
         texts[l.no] = f"{prev} {l.text.strip()}" if prev else l.text.strip()
-    return texts
+    return texts, False
+
+
+def _holds(lines, no):
+    """Whether `lines` (in card order) hold a line numbered `no`."""
+    if not lines or not lines[0].no <= no <= lines[-1].no:
+        return False
+    return lines[bisect.bisect_left(lines, no, key=operator.attrgetter("no"))].no == no
 
 
 class Facts:
@@ -56,15 +65,19 @@ class Facts:
                      for source in (entry if isinstance(entry, (list, tuple)) else [entry])}
         self.items = {}  # path -> the winning Fact so far, insertion ordered
         self.candidates = {}  # path -> every Fact put for it, in the order put
-        self._block_source = None  # card line -> kind of the block holding it, built on first use
+        self._block_source = {}  # card line -> kind of the block holding it, as asked
         self.extra_provenance = {}  # path -> Fact, for list entries (datasets[0]) etc.
         self.conflicts = []
         self.truncated = []  # {path, line, kept, left_out}: lists cut at a limit (hygiene.truncated)
         self._tokens = {}  # line -> {token: offset of its first occurrence}, for long lines
-        self._line_text = _line_texts(doc.lines)
+        self._line_text, self._unstripped = _line_texts(doc.lines)
+
+    def _text(self, line):
+        text = self._line_text.get(line, "")
+        return text.strip() if self._unstripped else text
 
     def text_of(self, line, around=None):
-        text = self._line_text.get(line, "")
+        text = self._text(line)
         if around and len(text) > SHOWN:
             i = self._offset(line, text, around)
             if i >= 0:
@@ -116,15 +129,19 @@ class Facts:
             return origin
         if not line:
             return "prose"
-        if self._block_source is None:
-            self._block_source = {}
-            for block in self.doc.blocks:
-                for l in block.lines:
-                    self._block_source.setdefault(l.no, _BLOCK_SOURCE.get(block.kind))
-        kind = self._block_source.get(line)
-        if kind in (None, "config") and _LIST_ITEM.match(self._line_text.get(line, "")):
+        kind = self._block_kind(line)
+        if kind in (None, "config") and _LIST_ITEM.match(self._text(line)):
             return "list"
         return kind or "prose"
+
+    def _block_kind(self, line):
+        """The kind of text (_BLOCK_SOURCE) of the first block holding `line`; None outside
+        blocks. Each line asked once, each block's lines looked up by number (a block's lines
+        go in card order), not every block line of the card mapped."""
+        kinds = self._block_source
+        if line not in kinds:
+            kinds[line] = next((_BLOCK_SOURCE.get(b.kind) for b in self.doc.blocks if _holds(b.lines, line)), None)
+        return kinds[line]
 
     def get(self, path, default=None):
         f = self.items.get(path)

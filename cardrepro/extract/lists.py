@@ -11,11 +11,14 @@ reader took as a YAML block are read there, not here. A path the card's bullets 
 
 `read(doc)` is pure: candidates (path, value, line, text, source); `extract` puts them."""
 import ast
+import bisect
+import datetime
 import functools
 import re
 
-from cardrepro import validate
+from cardrepro import memo, validate
 from cardrepro.extract import canonical
+from cardrepro.extract.util import joined_lines
 from cardrepro.read import yamlish, yamlsafe
 
 SOURCE = "list"
@@ -33,25 +36,65 @@ _SETTING = re.compile(
 
 def read(doc):
     """Candidates from every bullet line outside code fences and parsed blocks."""
-    in_blocks = _read_elsewhere(doc)
+    in_blocks = None  # worked out at the first setting line: most cards have none
     found = {}  # path -> [candidate]
     fenced = False
-    for line in doc.lines:
-        text = line.text
-        if _FENCE.match(text):
+    text, starts, lines = joined_lines(doc)
+    for m in _MARKED.finditer("\n" + text):  # "\n" + text: group 1 starts where its line does
+        seen = _bullet_line(m.group(1))
+        if seen is _FENCE_LINE:
             fenced = not fenced
             continue
-        if fenced or line.no in in_blocks or not _BULLET.match(text) or len(text) > MAX_LINE:
+        if fenced or not seen:
             continue
-        m = _SETTING.match(text)
-        if not m:
+        no, line = lines[bisect.bisect_right(starts, m.start(1) - 1) - 1]
+        if in_blocks is None:
+            in_blocks = _read_elsewhere(doc)
+        if no in in_blocks:
             continue
-        key = m.group("key")
-        # a label in words names a generation setting too loosely: `Top K: 4` is a MoE's routing
-        sections = SECTIONS if " " not in key.strip() else canonical.SETTING_SECTIONS
-        for path, value in stated(key, parse_value(m.group("value")), sections):
-            found.setdefault(path, []).append((path, value, line.no, text.strip(), SOURCE))
+        for path, value in thawed_pairs(seen):
+            found.setdefault(path, []).append((path, value, no, line.strip(), SOURCE))
     return [c[0] for c in found.values() if len({repr(x[1]) for x in c}) == 1]
+
+
+# The lines `_bullet_line` may take (a fence; a bullet opening with a key's letter, a separator
+# later), each whole, in the card's lines joined (util.joined_lines), each after a newline: no
+# line holds one, and `[^\S\n]` is a line's `\s`. A pattern that opens with a literal is
+# searched for that literal, not tried at every place.
+_MARKED = re.compile(r"\n([^\S\n]*(?:```|~~~|[-*+][^\S\n]+(?:\*\*|__)?`?[A-Za-z][^\n]*[=:：])[^\n]*)")
+
+
+_FENCE_LINE = "fence"
+
+
+@memo.memo(maxsize=1 << 16)
+def _bullet_line(text):
+    """What one card line is to this reader: _FENCE_LINE, the (path, value) its setting states
+    (values frozen: see `frozen_pairs`), or () for a line that is no setting bullet. The same lines come
+    back card after card (templates, auto-cards): each is read once."""
+    if _FENCE.match(text):
+        return _FENCE_LINE
+    if not _BULLET.match(text) or len(text) > MAX_LINE:
+        return ()
+    m = _SETTING.match(text)
+    if not m:
+        return ()
+    key = m.group("key")
+    # a label in words names a generation setting too loosely: `Top K: 4` is a MoE's routing
+    sections = SECTIONS if " " not in key.strip() else canonical.SETTING_SECTIONS
+    if not may_state(key, sections):
+        return ()
+    return frozen_pairs(stated(key, parse_value(m.group("value")), sections))
+
+
+def frozen_pairs(pairs):
+    """[(path, value)] as a memo may keep it: a list value as a tuple, marked."""
+    return tuple((p, tuple(v), True) if isinstance(v, list) else (p, v, False) for p, v in pairs)
+
+
+def thawed_pairs(frozen):
+    """`frozen_pairs`'s pairs back, each list value a new list (a caller may change it)."""
+    return [(p, list(v) if was_list else v) for p, v, was_list in frozen]
 
 
 def _read_elsewhere(doc):
@@ -76,7 +119,19 @@ def parse_value(raw):
             return list(value) if isinstance(value, tuple) else value
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             pass
-    return yamlsafe.scalar(raw)
+    value = _scalar(raw)
+    return yamlsafe.scalar(raw) if value is _MUTABLE else value
+
+
+_MUTABLE = object()
+_IMMUTABLE = (str, int, float, bool, type(None), datetime.date, bytes)
+
+
+@memo.memo(maxsize=1 << 16)
+def _scalar(raw):
+    """yamlsafe.scalar(raw), kept when immutable (a flow mapping is loaded afresh each time)."""
+    value = yamlsafe.scalar(raw)
+    return value if isinstance(value, _IMMUTABLE) else _MUTABLE
 
 
 def stated(key, value, sections=SECTIONS):
@@ -89,6 +144,15 @@ def stated(key, value, sections=SECTIONS):
         if v is not None:
             out.append((path, v))
     return out
+
+
+@memo.memo(maxsize=1 << 15)
+def may_state(key, sections=SECTIONS):
+    """Whether `stated(key, value, sections)` may give anything for some value (else the value
+    need not be read)."""
+    if " " in key.strip() and canonical.word_label(key):
+        return True
+    return canonical.states_something(key, sections)
 
 
 def fitted(path, value):

@@ -6,11 +6,12 @@ from cardrepro.extract.prose import hub_id
 from cardrepro.extract.util import family_of, number, prose_lines, search_lines
 
 # Ordered by how explicitly the card says "this is what training started from". Each with the
-# lower-case literal its matches contain, or a tuple of them (`search_lines` skips a card without it).
+# lower-case literal its matches contain, or a tuple of them (`search_lines` skips a card without it):
+# one that all its spellings share is one find where each spelling would be one.
 _BASE_PATTERNS = [
     (re.compile(r"(?i)\*{0,2}(?:finetuned|fine-tuned|trained) from(?: model)?:?\*{0,2}:?\s*"
                 r"(?:\[[^\]\n]{1,200}\]\((?P<url>https?://huggingface\.co/[^)\s]{1,300})\)|\[?([\w.\-]+/[\w.\-]+))"),
-     ("tuned from", "trained from")),
+     "ed from"),
     (re.compile(r"(?i)\bbase[ _]model:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"), ("base model", "base_model")),
     (re.compile(r"(?i)on top of the (?:native |original )?([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])\b"), "on top of the "),
     (re.compile(r"(?:原生的|原始的|基于|基於)\s*([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])"), ("原生的", "原始的", "基于", "基於")),
@@ -20,8 +21,7 @@ _RELEASED = re.compile(r"(?i)checkpoint:?\*{0,2}:?\s*((\d+)\s*epochs?\s*\((\d+)\
 _VOCAB = [
     (re.compile(r"(?i)vocabulary of size\s*([\d,]+)"), "vocabulary of size"),
     (re.compile(r"([\d,]{4,})\s*大小的[词詞]表"), "大小的"),
-    (re.compile(r"(?i)vocab(?:ulary)?[_ ]size\s*(?:of|:|=)?\s*([\d,]+)"),
-     ("vocab_size", "vocab size", "vocabulary_size", "vocabulary size")),
+    (re.compile(r"(?i)vocab(?:ulary)?[_ ]size\s*(?:of|:|=)?\s*([\d,]+)"), "vocab"),
 ]
 _HUB_LOAD = re.compile(r"model\s*=\s*['\"]([\w.\-]+/[\w.\-]+)['\"]")
 _REVISION = re.compile(r"(?:model_)?revision\s*=\s*['\"]([\w.\-]+)['\"]")

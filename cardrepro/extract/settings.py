@@ -48,16 +48,15 @@ def extract(doc, facts, skip_blocks=()):
             if leaf is True and any(p in _BNB_SWITCHES for p in stated):
                 facts.put("quantization.method", "bitsandbytes", line, rule=None)
     for block in doc.of_kind("python"):
-        for node in block.nodes():  # ast.walk's nodes, listed once by the reader
-            if isinstance(node, ast.Call) and not code.read_in_own_section(node):
-                for kw in node.keywords:
-                    path = canonical.path(kw.arg, ("generation",)) if kw.arg else None
-                    if path:
-                        value = _json_literal(kw.value)
-                        if value is _NOT_JSON:
-                            continue
-                        no = block.lines[0].no + kw.value.lineno - 1
-                        facts.put(path, value, no, text=facts.text_of(no, kw.arg))
+        for node in code.calls_of(block):  # ast.walk's order
+            said = [(kw, path) for kw in node.keywords if kw.arg and (path := canonical.path(kw.arg, ("generation",)))]
+            if said and not code.read_in_own_section(node):
+                for kw, path in said:
+                    value = _json_literal(kw.value)
+                    if value is _NOT_JSON:
+                        continue
+                    no = block.lines[0].no + kw.value.lineno - 1
+                    facts.put(path, value, no, text=facts.text_of(no, kw.arg))
     _peft_and_quant(doc, facts)
     if any(p.startswith("peft.") for p in facts.items) and not facts.has("peft.type"):
         f = next(f for p, f in facts.items.items() if p.startswith("peft."))

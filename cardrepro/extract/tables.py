@@ -18,8 +18,9 @@ tables give two values (a pre-training and a fine-tuning table) is left out.
 import functools
 import re
 
+from cardrepro import memo
 from cardrepro.extract import canonical
-from cardrepro.extract.lists import parse_value, stated
+from cardrepro.extract.lists import frozen_pairs, may_state, parse_value, stated, thawed_pairs
 
 SOURCE = "table"
 # not quantization: a table of quantized files (`| Quant method | Bits |`) describes releases
@@ -28,16 +29,20 @@ MAX_ROWS = 200  # rows of one table looked at
 _SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?([BM])(?![\w.])", re.I)
 _MARKUP = re.compile(r"\*\*|__|`")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MAY_MARK = re.compile(r"[*_`\[]")  # a character _MARKUP or _LINK begins with
 _TITLE = re.compile(r"^#\s+(.+)$")
 _VERSION_HEADER = re.compile(r"^(?:v|version\s*)(\d+(?:\.\d+)*)$", re.I)  # `v1.1`, `Version 2`
 _VERSION_NAMED = re.compile(r"(?<![^\W_])v(\d+(?:\.\d+)*)(?![\w.])", re.I)  # `Mistral-7B-v0.1`
 
 
 def read(doc):
+    blocks = doc.of_kind("table")
+    if not blocks:
+        return []
     size, versions = card_size(doc), card_versions(doc)
     found = {}  # path -> [candidate]
-    for block in doc.of_kind("table"):
-        rows = [(no, [_plain(c) for c in cells]) for no, cells in block.value[:MAX_ROWS]]
+    for block in blocks:
+        rows = [(no, _plain_row(tuple(cells))) for no, cells in block.value[:MAX_ROWS]]
         for c in _table_candidates(rows, size, versions) if rows else ():
             found.setdefault(c[0], []).append(c)
     return [c[0] for c in found.values() if len({repr(x[1]) for x in c}) == 1]
@@ -139,15 +144,31 @@ def _settings_table(candidates):
 
 @functools.lru_cache(maxsize=1 << 14)  # the same headers come back table after table
 def _maps(key):
-    probe = stated(key, 1, SECTIONS) or stated(key, "x", SECTIONS) or stated(key, True, SECTIONS)
+    probe = may_state(key, SECTIONS) and (stated(key, 1, SECTIONS) or stated(key, "x", SECTIONS) or stated(key, True, SECTIONS))
     return bool(probe) or bool(canonical.word_label(key)) or canonical.fold(key) in canonical.pairs()
 
 
 def _facts(key, raw, no):
-    return [(path, value, no, f"{key} | {raw}", SOURCE) for path, value in stated(key, parse_value(raw), SECTIONS)]
+    return [(path, value, no, f"{key} | {raw}", SOURCE) for path, value in thawed_pairs(_cell_facts(key, raw))]
+
+
+@memo.memo(maxsize=1 << 16)
+def _cell_facts(key, raw):
+    """The (path, value) a key's cell states, frozen (lists.py `frozen_pairs`): benchmark and
+    hyperparameter tables come back card after card."""
+    if not may_state(key, SECTIONS):
+        return ()
+    return frozen_pairs(stated(key, parse_value(raw), SECTIONS))
+
+
+@memo.memo(maxsize=1 << 15)
+def _plain_row(cells):
+    return tuple(_plain(c) for c in cells)
 
 
 def _plain(cell):
+    if not _MAY_MARK.search(cell):  # no markup to drop
+        return cell.strip()
     return _LINK.sub(r"\1", _MARKUP.sub("", cell)).strip()
 
 
