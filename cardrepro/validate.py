@@ -31,7 +31,7 @@ def errors(doc, name="spec"):
     """The schema's errors in `doc`, in path order. A spec goes first through the validator compiled
     from the schema (cardrepro/_spec_validator.py): one that fits costs neither jsonschema's import
     (3-4.5x `python -c pass`) nor its walk; jsonschema names the errors of one that does not."""
-    if name == "spec" and compiled_fits()(doc):
+    if name == "spec" and fits(doc):
         return []
     walked = _misfitting(doc) if name == "spec" else doc
     found = sorted(validator(name).iter_errors(walked), key=lambda e: list(e.path))
@@ -63,6 +63,41 @@ def _misfitting(spec):
         else:
             kept[key] = value
     return kept
+
+
+def fits(doc):
+    """compiled_fits()(doc), its walk of the provenance (most of a spec) done by `_provenance_fits`:
+    each record of the usual shape is passed at once; any other sends the whole spec to the
+    compiled check."""
+    prov = doc.get("provenance") if type(doc) is dict else None
+    if type(prov) is not dict or not _provenance_fits(prov):
+        return compiled_fits()(doc)
+    return compiled_fits()({**doc, "provenance": {}})
+
+
+# a provenance record's keys (schema: origin, line and text required, rule allowed, no other)
+RECORD_KEYS = (frozenset({"origin", "line", "text"}), frozenset({"origin", "line", "text", "rule"}))
+
+
+def _provenance_fits(prov):
+    """True when every record is a plain dict of RECORD_KEYS whose values fit the schema; False
+    when one is not of that usual shape (it may still fit: the compiled check decides)."""
+    for rec in prov.values():
+        if type(rec) is not dict or rec.keys() not in RECORD_KEYS:
+            return False
+        line, text = rec["line"], rec["text"]
+        if not ((type(line) is int and line >= 0) or line is None) or not (type(text) is str or text is None):
+            return False
+        if type(rec["origin"]) is not str or not _origin_fits(rec["origin"]) or type(rec.get("rule", "")) is not str:
+            return False
+    return True
+
+
+@memo.memo(maxsize=256)
+def _origin_fits(origin):
+    """The schema's origin pattern, run as jsonschema runs it (a card's origins are a few strings)."""
+    pattern = schema("spec")["properties"]["provenance"]["additionalProperties"]["properties"]["origin"]["pattern"]
+    return re.search(pattern, origin) is not None
 
 
 COMPILED = Path(__file__).with_name("_spec_validator.py")

@@ -1,0 +1,107 @@
+"""Q3's fast paths, each checked against its plain version (the reference kept here):
+- validate.fits: the compiled schema check with the provenance walked by `_provenance_fits`
+  (plain: cardrepro._spec_validator.fits over the whole spec)."""
+import copy
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from cardrepro import validate
+from cardrepro.errors import CardError
+from cardrepro.spec import build_spec
+from conftest import CARDS, ROOT
+
+HUB_READMES = ROOT.parent / "shared" / "corpus" / "hub-readmes"
+CORPUS_STEP = 25
+
+
+def plain_fits(doc):
+    return validate.compiled_fits()(doc)
+
+
+def built_and_checked(paths):
+    out = []
+    for p in paths:
+        try:
+            built = build_spec(p)
+        except CardError:
+            continue
+        checked = copy.deepcopy(built)
+        try:
+            validate.check(checked, p)
+        except CardError:
+            checked = None
+        out += [built] + ([checked] if checked is not None else [])
+    return out
+
+
+@pytest.fixture(scope="module")
+def specs():
+    paths = sorted(CARDS.glob("*.md"))
+    if HUB_READMES.is_dir():
+        paths += sorted(HUB_READMES.glob("*.md"))[::CORPUS_STEP]
+    return built_and_checked(paths)
+
+
+def test_fits_agrees_with_the_compiled_check_over_the_corpus(specs):
+    assert len(specs) > 20
+    verdicts = [validate.fits(s) for s in specs]
+    assert verdicts == [plain_fits(s) for s in specs]
+    assert any(verdicts)
+
+
+# a provenance record's values: those that fit and those that do not (a bool line, a float line,
+# a negative one, an origin off the pattern or before a newline, a rule that is not a string ...)
+VALUES = {
+    "origin": ["card", "cli", "derived", "default:hf-trainer", "default:", "Card", "card\n", "default:HF", 3, None],
+    "line": [0, 7, -1, None, True, 2.0, 2.5, "3"],
+    "text": ["lr 2e-5", "", None, 5, ["x"]],
+    "rule": ["r1", "", None, 1],
+    "extra": ["x", 1],
+}
+
+
+FITTING = {"origin": "card", "line": 3, "text": "lr 2e-5"}
+
+
+@st.composite
+def records(draw):
+    """A fitting record with one or two of its values drawn from VALUES (or a key left out), or
+    something that is no record at all."""
+    if draw(st.integers(0, 20)) == 0:
+        return draw(st.sampled_from([None, [], "card", 3]))
+    rec = dict(FITTING)
+    for _ in range(draw(st.integers(0, 2))):
+        key = draw(st.sampled_from(sorted(VALUES)))
+        if draw(st.integers(0, 5)) == 0:
+            rec.pop(key, None)
+        else:
+            rec[key] = draw(st.sampled_from(VALUES[key]))
+    return rec
+
+
+@pytest.mark.parametrize("key, value", [(k, v) for k, vs in VALUES.items() for v in vs])
+def test_fits_agrees_on_each_value_of_a_record(key, value):
+    spec = build_spec(CARDS / "stablelm-7b-sft.md")
+    validate.check(spec, "stablelm-7b-sft.md")
+    spec["provenance"]["mutated"] = {**FITTING, key: value}
+    assert validate.fits(spec) == plain_fits(spec)
+
+
+@settings(max_examples=500, deadline=None)
+@given(recs=st.lists(records(), max_size=4), at=st.integers(0, 3))
+def test_fits_agrees_on_mutated_provenance(recs, at):
+    spec = build_spec(CARDS / "stablelm-7b-sft.md")
+    validate.check(spec, "stablelm-7b-sft.md")
+    assert validate.fits(spec) and plain_fits(spec)
+    prov = list(spec["provenance"].items())
+    for i, rec in enumerate(recs):
+        prov.insert(min(at + i, len(prov)), (f"mutated{i}", rec))
+    spec["provenance"] = dict(prov)
+    assert validate.fits(spec) == plain_fits(spec), recs
+
+
+@pytest.mark.parametrize("doc", [[], None, {"name": "x"}, {"name": "x", "card": {}, "provenance": []},
+                                 {"name": "x", "card": {"path": "c", "sha256": "0" * 64}, "provenance": {}}])
+def test_fits_agrees_on_specs_of_the_wrong_shape(doc):
+    assert validate.fits(doc) == plain_fits(doc)
