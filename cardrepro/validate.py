@@ -220,13 +220,17 @@ _TEXT = frozenset({str, type(None)})
 
 def _numbers_in(container, parts, out):
     # the strings and nulls that most of a spec holds are passed over without a call (a list of
-    # 7,000 languages at once)
-    if set(map(type, container.values() if isinstance(container, dict) else container)) <= _TEXT:
+    # 7,000 languages at once); the plain types are told apart by `type` before any isinstance
+    is_dict = isinstance(container, dict)
+    if set(map(type, container.values() if is_dict else container)) <= _TEXT:
         return
-    for k, v in container.items() if isinstance(container, dict) else enumerate(container):
-        if type(v) is str or v is None:
+    for k, v in container.items() if is_dict else enumerate(container):
+        kind = type(v)
+        if kind is str or v is None:
             continue
-        if isinstance(v, (dict, list)):
+        if kind is int or kind is float:
+            out.append((parts + (k,), v))
+        elif kind is dict or kind is list or isinstance(v, (dict, list)):
             _numbers_in(v, parts + (k,), out)
         elif _is_number(v):
             out.append((parts + (k,), v))
@@ -255,7 +259,7 @@ def bad_values(spec):
     """[(path parts, value, why)] for the numbers in `spec` that no run can use (the spec is not changed)."""
     out = []
     for key, value in spec.items():
-        if key in NOT_SCANNED:
+        if key in NOT_SCANNED or type(value) is str:
             continue
         for parts, x in _numbers(value, (key,)):
             why = _why_unusable(_dotted(parts), x)
