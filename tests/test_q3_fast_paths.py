@@ -2,6 +2,7 @@
 - validate.fits: the compiled schema check with the provenance walked by `_provenance_fits`
   (plain: cardrepro._spec_validator.fits over the whole spec)."""
 import copy
+import functools
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -61,6 +62,18 @@ VALUES = {
 }
 
 
+@functools.lru_cache(maxsize=None)
+def _checked_seed():
+    spec = build_spec(CARDS / "stablelm-7b-sft.md")
+    validate.check(spec, "stablelm-7b-sft.md")
+    return spec
+
+
+def seed_spec():
+    """A checked seed spec (a fresh copy: the tests add records to its provenance)."""
+    return copy.deepcopy(_checked_seed())
+
+
 FITTING = {"origin": "card", "line": 3, "text": "lr 2e-5"}
 
 
@@ -82,8 +95,7 @@ def records(draw):
 
 @pytest.mark.parametrize("key, value", [(k, v) for k, vs in VALUES.items() for v in vs])
 def test_fits_agrees_on_each_value_of_a_record(key, value):
-    spec = build_spec(CARDS / "stablelm-7b-sft.md")
-    validate.check(spec, "stablelm-7b-sft.md")
+    spec = seed_spec()
     spec["provenance"]["mutated"] = {**FITTING, key: value}
     assert validate.fits(spec) == plain_fits(spec)
 
@@ -91,8 +103,7 @@ def test_fits_agrees_on_each_value_of_a_record(key, value):
 @settings(max_examples=500, deadline=None)
 @given(recs=st.lists(records(), max_size=4), at=st.integers(0, 3))
 def test_fits_agrees_on_mutated_provenance(recs, at):
-    spec = build_spec(CARDS / "stablelm-7b-sft.md")
-    validate.check(spec, "stablelm-7b-sft.md")
+    spec = seed_spec()
     assert validate.fits(spec) and plain_fits(spec)
     prov = list(spec["provenance"].items())
     for i, rec in enumerate(recs):
