@@ -89,7 +89,8 @@ def refusal_reason(err):
 @lru_cache(maxsize=None)
 def _front_matter_library():
     cfg = data.load("coverage")
-    return re.compile(cfg["front_matter_library"]), cfg["front_matter_lines"]
+    return (re.compile(cfg["front_matter_library"]), cfg["front_matter_lines"],
+            cfg["front_matter_library_needle"].encode("utf-8"))
 
 
 FRONT_MATTER_BYTES = (4096, 65536)     # the card's head read first, then as much as is ever read
@@ -98,7 +99,9 @@ FRONT_MATTER_BYTES = (4096, 65536)     # the card's head read first, then as muc
 def front_matter_library(raw):
     """The `library_name:` of the card's front matter (bytes: a `---` first line, up to the next
     `---`, in the first 64 KiB), or None. Most front matters end in the first 4 KiB: the rest of
-    the card is decoded only when they do not."""
+    the card is decoded only when they do not, and not at all when it lacks the pattern's needle."""
+    if raw.find(_front_matter_library()[2], 0, FRONT_MATTER_BYTES[-1]) < 0:
+        return None
     for size in FRONT_MATTER_BYTES:
         lines = raw[:size].decode("utf-8-sig", "replace").splitlines()
         whole = size == FRONT_MATTER_BYTES[-1] or len(raw) <= size
@@ -111,7 +114,7 @@ def front_matter_library(raw):
 def _library_in(lines):
     """(decided, library): the front matter's library in LINES, the card's first lines; decided
     is False when the lines end before the answer does."""
-    pattern, most = _front_matter_library()
+    pattern, most, _ = _front_matter_library()
     if not lines:
         return False, None
     if lines[0].strip() != "---":

@@ -1,8 +1,10 @@
 """Q3's fast paths, each checked against its plain version (the reference kept here):
+- coverage.front_matter_library: a card without the needle is not decoded (plain: every head read).
 - validate.fits: the compiled schema check with the provenance walked by `_provenance_fits`
   (plain: cardrepro._spec_validator.fits over the whole spec)."""
 import copy
 import functools
+import re
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -116,3 +118,45 @@ def test_fits_agrees_on_mutated_provenance(recs, at):
                                  {"name": "x", "card": {"path": "c", "sha256": "0" * 64}, "provenance": {}}])
 def test_fits_agrees_on_specs_of_the_wrong_shape(doc):
     assert validate.fits(doc) == plain_fits(doc)
+
+
+# ----------------------------------------------------------------------------- coverage
+def front_matter_library_plain(raw):
+    """coverage.front_matter_library without the needle: every card's head decoded and read."""
+    from cardrepro.coverage import FRONT_MATTER_BYTES, _library_in
+    for size in FRONT_MATTER_BYTES:
+        lines = raw[:size].decode("utf-8-sig", "replace").splitlines()
+        whole = size == FRONT_MATTER_BYTES[-1] or len(raw) <= size
+        decided, library = _library_in(lines if whole else lines[:-1])
+        if decided or whole:
+            return library
+    return None
+
+
+def test_the_needle_is_the_patterns_literal_head():
+    """A line the pattern matches starts with the needle, so a card without it has no library."""
+    from cardrepro import data
+    cfg = data.load("coverage")
+    needle = cfg["front_matter_library_needle"]
+    assert cfg["front_matter_library"].startswith("^" + needle) and re.escape(needle) == needle
+
+
+def test_front_matter_library_is_the_plain_reading_over_the_corpus():
+    from cardrepro.coverage import front_matter_library
+    raws = [p.read_bytes() for p in sorted(CARDS.glob("*.md"))]
+    if HUB_READMES.is_dir():
+        raws += [p.read_bytes() for p in sorted(HUB_READMES.glob("*.md"))[::3]]
+    found = [front_matter_library(r) for r in raws]
+    assert found == [front_matter_library_plain(r) for r in raws]
+    assert None in found and len(set(found)) > 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(head=st.lists(st.sampled_from(["---", "license: mit", "library_name: peft", "library_name:'x'",
+                                      " library_name: y", "Library_name: z", "library_name", "\u2028",
+                                      "\xe9", "---\r"]), max_size=6),
+       bom=st.booleans(), junk=st.binary(max_size=6))
+def test_front_matter_library_is_the_plain_reading_on_drawn_heads(head, bom, junk):
+    from cardrepro.coverage import front_matter_library
+    raw = (b"\xef\xbb\xbf" if bom else b"") + "\n".join(head).encode("utf-8") + junk
+    assert front_matter_library(raw) == front_matter_library_plain(raw)
