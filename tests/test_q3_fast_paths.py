@@ -160,3 +160,32 @@ def test_front_matter_library_is_the_plain_reading_on_drawn_heads(head, bom, jun
     from cardrepro.coverage import front_matter_library
     raw = (b"\xef\xbb\xbf" if bom else b"") + "\n".join(head).encode("utf-8") + junk
     assert front_matter_library(raw) == front_matter_library_plain(raw)
+
+
+# ----------------------------------------------------------------------------- audit
+def status_plain(ctx, fact):
+    """missing._status as it was: every path looked at, then the verdict."""
+    from cardrepro.audit import missing
+    paths = fact.get("any") or [fact["path"]]
+    if ctx.derived.rejected and ctx.derived.rejected.intersection(paths):
+        return "rejected"
+    present = [ctx.is_default(p) for p in paths if missing._present(ctx, p)]
+    if not all(present):
+        return "stated"
+    return "defaulted" if present else "missing"
+
+
+def test_missing_status_is_the_plain_one_over_the_corpus(specs):
+    """Every fact of every method's table (not only the spec's own), on the corpus specs."""
+    from cardrepro import audit
+    from cardrepro.audit import missing
+    facts = [f for table in (missing.C.rules().get("required_facts") or {}).values() for f in table]
+    seen = set()
+    for spec in specs:
+        for brief in (False, True):
+            ctx = audit.context(spec, brief=brief)
+            for fact in facts:
+                status = missing._status(ctx, fact)
+                assert status == status_plain(ctx, fact), (spec["name"], fact["code"])
+                seen.add(status)
+    assert {"stated", "defaulted", "missing"} <= seen

@@ -89,10 +89,13 @@ def _status(ctx, fact):
     paths = fact.get("any") or [fact["path"]]
     if ctx.derived.rejected and ctx.derived.rejected.intersection(paths):
         return "rejected"          # stated but unusable: CR230 says so, with what the build assumes
-    present = [ctx.is_default(p) for p in paths if _present(ctx, p)]    # per present path: a default?
-    if not all(present):
-        return "stated"
-    return "defaulted" if present else "missing"
+    defaulted = False
+    for p in paths:
+        if _present(ctx, p):
+            if not ctx.is_default(p):
+                return "stated"    # one present path the card states is enough
+            defaulted = True
+    return "defaulted" if defaulted else "missing"
 
 
 def _statuses(ctx):
