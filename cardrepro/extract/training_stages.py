@@ -5,7 +5,7 @@ import re
 
 from cardrepro import data, memo
 from cardrepro.extract.facts import Fact
-from cardrepro.extract.util import fold_joined, line_indices, lines_holding, norm_dtype, number, prose_lines, search_lines
+from cardrepro.extract.util import folded_prose_lines, line_indices, lines_holding, norm_dtype, number, prose_lines, search_lines
 
 _GPU_PATTERNS = [
     r"(?P<n>\d+)\s*(?:張|张|块|塊)\s*(?P<mem>\d+)\s*G(?:B)?\s*的?\s*(?P<gpu>{gpus})",
@@ -223,21 +223,22 @@ def _needles(key):
 
 
 class _Sentences:
-    """The lines of the card's prose outside Python and JSON blocks, joined and case-folded once:
-    a few literal searches find the lines that a pattern may match, and only these are read, each
-    by `first_statement` (instead of a regex search of each sentence: a card can have 100,000)."""
+    """The lines of the card's prose outside Python and JSON blocks, found in the card's one
+    folded text (util.folded_prose_lines): a few literal searches find the lines that a pattern
+    may match, and only these are read, each by `first_statement` (instead of a regex search of
+    each sentence: a card can have 100,000); a line of a Python or JSON block is passed over."""
 
     def __init__(self, doc):
-        code = {l.no for b in doc.of_kind("python", "json") for l in b.lines}
-        self.lines = [(no, text) for no, text in prose_lines(doc) if no not in code]
-        self.folded, self.starts = fold_joined([text for _, text in self.lines])
+        self.code = {l.no for b in doc.of_kind("python", "json") for l in b.lines}
+        self.lines = prose_lines(doc)
+        self.folded, self.starts = folded_prose_lines(doc)
 
     def first(self, key):
         """((line index, sentence index), card line, words) of the first sentence that states
         `key` (first_statement), or None."""
         for i in lines_holding(self.folded, self.starts, _needles(key)):
             no, text = self.lines[i]
-            if hit := first_statement(text, key):
+            if no not in self.code and (hit := first_statement(text, key)):
                 return (i, hit[0]), no, hit[1]
         return None
 

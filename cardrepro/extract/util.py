@@ -198,6 +198,19 @@ def prose_lines_searched(doc, pattern):
     return lines_searched(texts, pattern, (text, _folded(doc, text), starts), _head_places(doc))
 
 
+def folded_prose_lines(doc):
+    """fold_joined of the texts of `prose_lines(doc)`, from the card's one folded text."""
+    return doc.derived("util.folded_prose_lines", _folded_prose_lines)
+
+
+def _folded_prose_lines(doc):
+    text, starts, lines = joined_lines(doc)
+    folded = _folded(doc, text)
+    if len(folded) != len(text) or not lines:
+        return fold_joined([t for _, t in lines])
+    return folded, starts + [len(text) + 1]
+
+
 def fold_joined(texts):
     """(the texts case-folded and joined by newlines, where each starts in it and where the
     last one ends + 1). fold_case maps each line as it would alone: no fold reaches past a
