@@ -16,8 +16,9 @@ norm_dtype = canonical.dtype
 
 
 def prose_lines(doc):
-    """Lines of the card, with their numbers, for pattern matching."""
-    return doc.derived("util.prose_lines", lambda d: [(l.no, l.text) for l in d.lines if l.text.strip()])
+    """(line number, text) of the card's lines but the blank ones, for pattern matching: the
+    document's own Lines (named tuples of these two), not copies."""
+    return doc.derived("util.prose_lines", lambda d: [l for l in d.lines if l.text.strip()])
 
 
 def walk(value, path=(), whole=None):
