@@ -42,9 +42,11 @@ def _line_facts_as_it_was(text, held):
     return tuple(out)
 
 
-# a line of a Hub card (trl's generated model cards)
-REAL_PROSE_LINE = ("This model is a fine-tuned version of [Qwen/Qwen2-0.5B-Instruct](https://huggingface.co/Qwen/Qwen2-0.5B-Instruct) "
-                   "on the [trl-lib/ultrafeedback_binarized](https://huggingface.co/datasets/trl-lib/ultrafeedback_binarized) dataset.")
+# lines of Hub cards
+REAL_PROSE_LINE = ("This model is a fine-tuned version of [microsoft/mdeberta-v3-base](https://huggingface.co/microsoft/mdeberta-v3-base) "
+                   "on the [ai4privacy/pii-masking-200k](https://huggingface.co/datasets/ai4privacy/pii-masking-200k) dataset.")
+REAL_DPO_LINE = ("MistralTrix-v1 is an zyh3826/GML-Mistral-merged-v1 model that has been further fine-tuned with Direct Preference "
+                 "Optimization (DPO) using Intel's dataset for neural-chat-7b-v3-1.")
 PROSE = [REAL_PROSE_LINE, "trained for 3 epochs", "learning rate of 2e-5", "batch size 32", "on 8 A100 GPUs",
          "on 4 H100s", "LoRA rank 16, alpha 32", "lora_dropout 0.05", "训练3轮", "max length 2048; ", "8-bit", "4bit"]
 
@@ -64,7 +66,7 @@ def test_a_real_line_states_its_base_model_and_dataset():
     held = _held(REAL_PROSE_LINE)
     facts = prose.line_facts.__wrapped__(REAL_PROSE_LINE, held)
     assert facts == _line_facts_as_it_was(REAL_PROSE_LINE, held)
-    assert ("datasets", "trl-lib/ultrafeedback_binarized") in {(p, v) for p, v, _ in facts}
+    assert ("datasets", "ai4privacy/pii-masking-200k") in {(p, v) for p, v, _ in facts}
     assert [r for r, _ in prose._rows_holding(held)] == [r for r in prose.rows() if any(n in held for n in r.needles)]
     assert all(set(needles) <= held for _, needles in prose._rows_holding(held))
 
@@ -92,7 +94,7 @@ def _first_as_it_was(doc, key):
     return None
 
 
-METHODS = [REAL_PROSE_LINE + " trained with DPO.", "fine-tuned with ORPO", "a reward model trained on", "4-bit QLoRA tuning",
+METHODS = [REAL_PROSE_LINE, REAL_DPO_LINE, "fine-tuned with ORPO", "a reward model trained on", "4-bit QLoRA tuning",
            "performed supervised fine-tuning", "has not been aligned with RLHF", "LoRA adapter", "\n", "\n\n"]
 KEYS = [*training_stages._method_regexes()[0], "reward_prose", "fine_tuned"]
 
@@ -109,6 +111,24 @@ def test_the_first_method_sentence_is_the_one_the_text_without_code_gave(text, k
 
 
 def test_a_real_dpo_line_in_a_python_block_states_no_method():
-    line = REAL_PROSE_LINE + " trained with DPO."
+    line = REAL_DPO_LINE
     assert training_stages._Sentences(_doc("# Card\n" + line)).first("dpo")[1] == 2
     assert training_stages._Sentences(_doc("# Card\n" + line, "python", {2})).first("dpo") is None
+
+
+# --- training_stages._title: the first `# ` line found by one find in the joined prose lines
+
+REAL_TITLE = "# Reward model trained from human feedback"
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(_texts([REAL_TITLE, "# ", "#", " # x", "## y", "\n# z", "\n\n"], max_size=10))
+def test_the_title_is_the_first_line_starting_with_a_hash_and_a_space(text):
+    doc = _doc(text)
+    assert training_stages._title(doc) == next((l for l in doc.lines if l.text.startswith("# ")), None)
+
+
+def test_a_real_reward_model_title_states_a_reward_model():
+    doc = _doc("---\nlicense: mit\n---\n\n" + REAL_TITLE + "\n\nText.")
+    assert training_stages._title(doc) == (5, REAL_TITLE)
+    assert training_stages._stated_methods(doc)["reward_model"] == (5, REAL_TITLE)

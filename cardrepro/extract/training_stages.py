@@ -1,11 +1,12 @@
 """Training stages the card describes (continual pre-training, SFT, RM + PPO), with what it says
 of each, and the datasets of a mix stated in prose (bullets, names)."""
+import bisect
 import functools
 import re
 
 from cardrepro import data, memo
 from cardrepro.extract.facts import Fact
-from cardrepro.extract.util import folded_prose_lines, line_indices, lines_holding, norm_dtype, number, prose_lines, search_lines
+from cardrepro.extract.util import folded_prose_lines, joined_lines, line_indices, lines_holding, norm_dtype, number, prose_lines, search_lines
 
 _GPU_PATTERNS = [
     r"(?P<n>\d+)\s*(?:張|张|块|塊)\s*(?P<mem>\d+)\s*G(?:B)?\s*的?\s*(?P<gpu>{gpus})",
@@ -297,11 +298,21 @@ def _option_methods(doc, out):
                 out.setdefault("sft_option", (no, m.group(0)))
 
 
+def _title(doc):
+    """(line number, text) of the card's first line that starts with `# `, or None: one find in
+    the joined prose lines (a line so starting is not blank)."""
+    text, starts, lines = joined_lines(doc)
+    if text.startswith("# "):
+        return lines[0]
+    at = text.find("\n# ")
+    return lines[bisect.bisect_right(starts, at + 1) - 1] if at != -1 else None
+
+
 def _reward_model(doc, out):
     conf = data.load("training_stages")["methods"]
-    title = next((l for l in doc.lines if l.text.startswith("# ")), None)
-    if title and re.search(conf["reward_title"], title.text):
-        out.setdefault("reward_model", (title.no, title.text.strip()))
+    title = _title(doc)
+    if title and re.search(conf["reward_title"], title[1]):
+        out.setdefault("reward_model", (title[0], title[1].strip()))
     if hit := _sentences(doc).first("reward_prose"):
         out.setdefault("reward_model", hit[1:])
 
