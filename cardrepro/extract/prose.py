@@ -8,7 +8,7 @@ import re
 from typing import NamedTuple
 
 from cardrepro import data, memo
-from cardrepro.extract.util import fold_joined, lines_holding, needles_in
+from cardrepro.extract.util import fold_joined, folded_prose_lines, lines_holding, needles_in, prose_lines
 from cardrepro.read.source import fold_case
 
 MAX_SENTENCE = 2000  # characters of a sentence the patterns see
@@ -88,13 +88,12 @@ def narrative_lines(doc):
 
 def _narrative_lines(doc):
     in_blocks = {l.no for b in doc.blocks for l in b.lines}
-    lines = doc.lines
-    fences = [i for i, l in enumerate(lines) if ("```" in l.text or "~~~" in l.text) and _FENCE.match(l.text)]
+    lines = prose_lines(doc)  # the card's lines but the blank ones, which neither open a fence nor are read
+    fences = [i for i in lines_holding(*folded_prose_lines(doc), ("```", "~~~")) if _FENCE.match(lines[i][1])]
     out = []
     # the stretches outside fences: before the first fence line, then after every second one
     for start, end in zip([0] + [i + 1 for i in fences[1::2]], fences[::2] + [len(lines)]):
-        out += [(l.no, l.text) for l in lines[start:end]
-                if l.no not in in_blocks and l.text.count("|") < 2 and l.text.strip()]
+        out += [line for line in lines[start:end] if line[0] not in in_blocks and line[1].count("|") < 2]
     return out
 
 
@@ -193,19 +192,38 @@ def line_facts(text, held):
     `held`: the needles of _needles() that the line's fold holds (a function of the line too).
     A row whose needles are not in the line is in none of its sentences (fold_case maps each
     character on its own, but for a final sigma, which no needle holds)."""
-    in_line = [r for r in rows() if any(n in held for n in r.needles)]
+    in_line = _rows_holding(held)
     out = []
     for raw in sentences(text) if in_line else ():
         raw = raw[:MAX_SENTENCE]
         low = fold_case(raw)
         plain = None
-        for row in in_line:
-            if not any(n in low for n in row.needles):
+        for row, needles in in_line:
+            if not any(n in low for n in needles):
                 continue
             if plain is None:
                 plain = _unlinked(raw)
             out.extend((c.path, c.value, c.text) for c in _stated_once(row, raw if row.keep_links else plain, 0))
     return tuple(out)
+
+
+def _rows_holding(held):
+    """((row, its needles among `held`), ...) for the rows of which `held` holds a needle, in
+    rows() order: a sentence of the line can hold no needle its line does not hold."""
+    at = _rows_of_needle()
+    indices = sorted({i for n in held for i in at.get(n, ())})
+    table = rows()
+    return [(table[i], tuple(n for n in table[i].needles if n in held)) for i in indices]
+
+
+@functools.lru_cache(maxsize=None)
+def _rows_of_needle():
+    """{needle: the indices in rows() of the rows it is a needle of}."""
+    out = {}
+    for i, r in enumerate(rows()):
+        for n in r.needles:
+            out.setdefault(n, []).append(i)
+    return out
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,11 +1,12 @@
 """Training stages the card describes (continual pre-training, SFT, RM + PPO), with what it says
 of each, and the datasets of a mix stated in prose (bullets, names)."""
+import bisect
 import functools
 import re
 
 from cardrepro import data, memo
 from cardrepro.extract.facts import Fact
-from cardrepro.extract.util import fold_joined, line_indices, lines_holding, norm_dtype, number, prose_lines, search_lines
+from cardrepro.extract.util import folded_prose_lines, joined_lines, line_indices, lines_holding, norm_dtype, number, prose_lines, search_lines
 
 _GPU_PATTERNS = [
     r"(?P<n>\d+)\s*(?:張|张|块|塊)\s*(?P<mem>\d+)\s*G(?:B)?\s*的?\s*(?P<gpu>{gpus})",
@@ -223,21 +224,22 @@ def _needles(key):
 
 
 class _Sentences:
-    """The lines of the card's prose outside Python and JSON blocks, joined and case-folded once:
-    a few literal searches find the lines that a pattern may match, and only these are read, each
-    by `first_statement` (instead of a regex search of each sentence: a card can have 100,000)."""
+    """The lines of the card's prose outside Python and JSON blocks, found in the card's one
+    folded text (util.folded_prose_lines): a few literal searches find the lines that a pattern
+    may match, and only these are read, each by `first_statement` (instead of a regex search of
+    each sentence: a card can have 100,000); a line of a Python or JSON block is passed over."""
 
     def __init__(self, doc):
-        code = {l.no for b in doc.of_kind("python", "json") for l in b.lines}
-        self.lines = [(no, text) for no, text in prose_lines(doc) if no not in code]
-        self.folded, self.starts = fold_joined([text for _, text in self.lines])
+        self.code = {l.no for b in doc.of_kind("python", "json") for l in b.lines}
+        self.lines = prose_lines(doc)
+        self.folded, self.starts = folded_prose_lines(doc)
 
     def first(self, key):
         """((line index, sentence index), card line, words) of the first sentence that states
         `key` (first_statement), or None."""
         for i in lines_holding(self.folded, self.starts, _needles(key)):
             no, text = self.lines[i]
-            if hit := first_statement(text, key):
+            if no not in self.code and (hit := first_statement(text, key)):
                 return (i, hit[0]), no, hit[1]
         return None
 
@@ -296,11 +298,21 @@ def _option_methods(doc, out):
                 out.setdefault("sft_option", (no, m.group(0)))
 
 
+def _title(doc):
+    """(line number, text) of the card's first line that starts with `# `, or None: one find in
+    the joined prose lines (a line so starting is not blank)."""
+    text, starts, lines = joined_lines(doc)
+    if text.startswith("# "):
+        return lines[0]
+    at = text.find("\n# ")
+    return lines[bisect.bisect_right(starts, at + 1) - 1] if at != -1 else None
+
+
 def _reward_model(doc, out):
     conf = data.load("training_stages")["methods"]
-    title = next((l for l in doc.lines if l.text.startswith("# ")), None)
-    if title and re.search(conf["reward_title"], title.text):
-        out.setdefault("reward_model", (title.no, title.text.strip()))
+    title = _title(doc)
+    if title and re.search(conf["reward_title"], title[1]):
+        out.setdefault("reward_model", (title[0], title[1].strip()))
     if hit := _sentences(doc).first("reward_prose"):
         out.setdefault("reward_model", hit[1:])
 

@@ -16,8 +16,9 @@ norm_dtype = canonical.dtype
 
 
 def prose_lines(doc):
-    """Lines of the card, with their numbers, for pattern matching."""
-    return doc.derived("util.prose_lines", lambda d: [(l.no, l.text) for l in d.lines if l.text.strip()])
+    """(line number, text) of the card's lines but the blank ones, for pattern matching: the
+    document's own Lines (named tuples of these two), not copies."""
+    return doc.derived("util.prose_lines", lambda d: [l for l in d.lines if l.text.strip()])
 
 
 def walk(value, path=(), whole=None):
@@ -196,6 +197,19 @@ def prose_lines_searched(doc, pattern):
     text, starts, lines = joined_lines(doc)
     texts = doc.derived("util.prose_texts", lambda d: [t for _, t in lines])
     return lines_searched(texts, pattern, (text, _folded(doc, text), starts), _head_places(doc))
+
+
+def folded_prose_lines(doc):
+    """fold_joined of the texts of `prose_lines(doc)`, from the card's one folded text."""
+    return doc.derived("util.folded_prose_lines", _folded_prose_lines)
+
+
+def _folded_prose_lines(doc):
+    text, starts, lines = joined_lines(doc)
+    folded = _folded(doc, text)
+    if len(folded) != len(text) or not lines:
+        return fold_joined([t for _, t in lines])
+    return folded, starts + [len(text) + 1]
 
 
 def fold_joined(texts):
