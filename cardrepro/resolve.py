@@ -24,7 +24,7 @@ import math
 import re
 
 from cardrepro import data
-from cardrepro.extract import canonical
+from cardrepro.extract import canonical, util
 from cardrepro.extract.util import joined_lines
 from cardrepro.extract.facts import FILLERS, SHOWN, SOURCES, Fact
 from cardrepro.read import yamlsafe
@@ -72,6 +72,8 @@ def _folded_lines(doc):
     extract/util.py joins them (an empty line holds no words); all of them, as they are, when
     case folding changes the text's length (`ß` -> `ss`): a place then tells its line as before."""
     text, starts, lines = joined_lines(doc)
+    if text.isascii():  # casefold() of ASCII is lower(): the folded text search_lines keeps
+        return util._folded(doc, text), starts, lines
     folded = text.casefold()
     if len(folded) == len(text):
         return folded, starts, lines

@@ -1,0 +1,88 @@
+"""Q4's fast paths give what their plain versions gave, each plain version kept here as the
+reference and compared over seed cards and a sample of the Hub corpus, or by hypothesis:
+
+- resolve._folded_lines: an ASCII card's case-folded lines are the folded text search_lines keeps
+  (util), not a casefold() of their own;
+- model._hub_loads: search_lines of the `model="org/name"` pattern, skipped in a card whose joined
+  lines the pattern does not match."""
+import itertools
+
+from hypothesis import given, settings, strategies as st
+
+from cardrepro import resolve
+from cardrepro.extract import model
+from cardrepro.extract.util import joined_lines, search_lines
+from cardrepro.read import read_card
+from conftest import CARDS, ROOT
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "hub-readmes"
+
+
+def _docs(every=20):
+    for path in sorted(CARDS.glob("*.md")) + sorted(CORPUS.glob("*.md"))[::every]:
+        try:
+            yield path, read_card(path)
+        except Exception:  # a card the reader refuses has nothing to compare
+            continue
+
+
+def _folded_lines_plain(doc):
+    text, starts, lines = joined_lines(doc)
+    folded = text.casefold()
+    if len(folded) == len(text):
+        return folded, starts, lines
+    texts = [l.text for l in doc.lines]
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    starts.pop()
+    return "\n".join(texts).casefold(), starts, doc.lines
+
+
+def test_folded_lines_are_the_casefolded_lines_over_the_corpus():
+    ascii_cards = 0
+    for path, doc in _docs():
+        assert resolve._folded_lines(doc) == _folded_lines_plain(doc), path.name
+        ascii_cards += joined_lines(doc)[0].isascii()
+    assert ascii_cards >= 20, "the sample holds ASCII cards (the fast path)"
+
+
+def test_named_framework_of_an_ascii_card_with_capitals(write_card):
+    # a real auto-card line (TRL), in capitals the fold must undo
+    doc = read_card(write_card("# m\n\nTHIS MODEL WAS TRAINED WITH SFT.\n"))
+    profile, line = resolve.named_framework(doc)
+    assert profile["name"] == "trl-sft" and line == 3
+
+
+def _hub_loads_plain(doc):
+    return list(search_lines(doc, model._HUB_LOAD, "model"))
+
+
+def _same(a, b):
+    return [(no, t, m.span(), m.groups()) for no, t, m in a] == [(no, t, m.span(), m.groups()) for no, t, m in b]
+
+
+def test_hub_loads_are_search_lines_over_the_corpus():
+    found = 0
+    for path, doc in _docs(every=5):
+        fast = list(model._hub_loads(doc))
+        assert _same(fast, _hub_loads_plain(doc)), path.name
+        found += bool(fast)
+    assert found >= 5, "the sample holds cards that load a hub model by name"
+
+
+_PIECES = ["model", "model_id", " = ", "=", "'", '"', "org/name", "a.b-c/d_e", "\n", " ", "x", "revision='v1'"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=14))
+def test_hub_loads_are_search_lines_on_any_text(tmp_path_factory, pieces):
+    path = tmp_path_factory.mktemp("card") / "README.md"
+    path.write_text("# m\n\n" + "".join(pieces) + "\n", encoding="utf-8")
+    doc = read_card(path)
+    assert _same(list(model._hub_loads(doc)), _hub_loads_plain(doc))
+
+
+def test_model_hub_id_from_a_real_line(write_card):
+    # a real card line (TRL's auto-card quick start)
+    line = 'generator = pipeline("text-generation", model="trl-lib/Qwen2-0.5B-SFT", device="cuda")'
+    doc = read_card(write_card(f"# m\n\n```python\n{line}\n```\n"))
+    assert [m.group(1) for _, _, m in model._hub_loads(doc)] == ["trl-lib/Qwen2-0.5B-SFT"]
