@@ -4,7 +4,9 @@ reference and compared over seed cards and a sample of the Hub corpus, or by hyp
 - resolve._folded_lines: an ASCII card's case-folded lines are the folded text search_lines keeps
   (util), not a casefold() of their own;
 - model._hub_loads: search_lines of the `model="org/name"` pattern, skipped in a card whose joined
-  lines the pattern does not match."""
+  lines the pattern does not match;
+- model._BASE_PATTERNS' Chinese spellings: a card is searched when it holds `原` or `基`, two finds
+  where the four spellings were four."""
 import itertools
 
 from hypothesis import given, settings, strategies as st
@@ -86,3 +88,28 @@ def test_model_hub_id_from_a_real_line(write_card):
     line = 'generator = pipeline("text-generation", model="trl-lib/Qwen2-0.5B-SFT", device="cuda")'
     doc = read_card(write_card(f"# m\n\n```python\n{line}\n```\n"))
     assert [m.group(1) for _, _, m in model._hub_loads(doc)] == ["trl-lib/Qwen2-0.5B-SFT"]
+
+
+def _spans(found):
+    return [(no, m.span(), m.groups()) for no, _, m in found]
+
+
+def test_base_model_in_chinese_is_found_with_its_two_characters_as_needles():
+    # model._BASE_PATTERNS[3] is searched in a card holding `原` or `基`, as it was in one holding
+    # one of its four spellings
+    pattern, needle = model._BASE_PATTERNS[3]
+    assert needle == ("原", "基")
+    compared = 0
+    for path, doc in _docs(every=4):
+        plain = list(search_lines(doc, pattern, ("原生的", "原始的", "基于", "基於")))
+        assert _spans(list(search_lines(doc, pattern, needle))) == _spans(plain), path.name
+        compared += bool(plain)
+    assert compared >= 1, "the sample holds a card that names its base model in Chinese"
+
+
+def test_base_model_from_a_real_chinese_line(write_card):
+    # a real card line (THUDM/codegeex2-6b's README), its head
+    line = "* **更强大的代码能力**：基于 ChatGLM2-6B 基座语言模型，CodeGeeX2-6B 进一步经过了 600B 代码数据预训练"
+    doc = read_card(write_card(f"# m\n\n{line}\n"))
+    pattern, needle = model._BASE_PATTERNS[3]
+    assert [m.group(1) for _, _, m in search_lines(doc, pattern, needle)] == ["ChatGLM2-6B"]

@@ -7,14 +7,14 @@ from cardrepro.extract.util import family_of, joined_lines, number, prose_lines,
 
 # Ordered by how explicitly the card says "this is what training started from". Each with the
 # lower-case literal its matches contain, or a tuple of them (`search_lines` skips a card without it):
-# one that all its spellings share is one find where each spelling would be one.
+# one that all its spellings share is one find where each spelling would be one (`原`, `基`: two).
 _BASE_PATTERNS = [
     (re.compile(r"(?i)\*{0,2}(?:finetuned|fine-tuned|trained) from(?: model)?:?\*{0,2}:?\s*"
                 r"(?:\[[^\]\n]{1,200}\]\((?P<url>https?://huggingface\.co/[^)\s]{1,300})\)|\[?([\w.\-]+/[\w.\-]+))"),
      "ed from"),
     (re.compile(r"(?i)\bbase[ _]model:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"), ("base model", "base_model")),
     (re.compile(r"(?i)on top of the (?:native |original )?([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])\b"), "on top of the "),
-    (re.compile(r"(?:原生的|原始的|基于|基於)\s*([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])"), ("原生的", "原始的", "基于", "基於")),
+    (re.compile(r"(?:原生的|原始的|基于|基於)\s*([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])"), ("原", "基")),
 ]
 _TITLE_FAMILY = re.compile(r"^#\s*([A-Z][A-Za-z]+)[\-\s]")
 _RELEASED = re.compile(r"(?i)checkpoint:?\*{0,2}:?\s*((\d+)\s*epochs?\s*\((\d+)\s*steps\))")
