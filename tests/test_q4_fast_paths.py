@@ -1,8 +1,9 @@
 """Q4's fast paths give what their plain versions gave, each plain version kept here as the
 reference and compared over seed cards and a sample of the Hub corpus, or by hypothesis:
 
-- resolve._folded_lines: an ASCII card's case-folded lines are the folded text search_lines keeps
-  (util), not a casefold() of their own;
+- resolve._folded_lines: a card's case-folded lines are the folded text search_lines keeps (util)
+  when that is their casefold() (always for ASCII; else checked line by line, only on the lines
+  beyond ASCII), not a casefold() of their own;
 - model._hub_loads: search_lines of the `model="org/name"` pattern, skipped in a card whose joined
   lines the pattern does not match;
 - model._BASE_PATTERNS' Chinese spellings: a card is searched when it holds `原` or `基`, two finds
@@ -40,11 +41,12 @@ def _folded_lines_plain(doc):
 
 
 def test_folded_lines_are_the_casefolded_lines_over_the_corpus():
-    ascii_cards = 0
+    ascii_cards = other_cards = 0
     for path, doc in _docs():
         assert resolve._folded_lines(doc) == _folded_lines_plain(doc), path.name
         ascii_cards += joined_lines(doc)[0].isascii()
-    assert ascii_cards >= 20, "the sample holds ASCII cards (the fast path)"
+        other_cards += not joined_lines(doc)[0].isascii()
+    assert ascii_cards >= 20 and other_cards >= 20, "the sample holds ASCII cards and others"
 
 
 def test_named_framework_of_an_ascii_card_with_capitals(write_card):
@@ -113,3 +115,16 @@ def test_base_model_from_a_real_chinese_line(write_card):
     doc = read_card(write_card(f"# m\n\n{line}\n"))
     pattern, needle = model._BASE_PATTERNS[3]
     assert [m.group(1) for _, _, m in search_lines(doc, pattern, needle)] == ["ChatGLM2-6B"]
+
+
+_TRICKY = ["ß", "ẞ", "İ", "i\u0307", "ı", "ſ", "Σ", "ς", "ﬁ", "\u212a", "ǰ", "🤗", "模型", "SFTTrainer", "DPO", " ", "\n", "x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_TRICKY), max_size=16))
+def test_folded_lines_are_the_casefolded_lines_on_any_text(tmp_path_factory, pieces):
+    # characters whose casefold() and fold_case() differ (ß, ı, ﬁ) or that change a text's length
+    path = tmp_path_factory.mktemp("card") / "README.md"
+    path.write_text("# m\n\n" + "".join(pieces) + "\nThis model was trained with SFT.\n", encoding="utf-8")
+    doc = read_card(path)
+    assert resolve._folded_lines(doc) == _folded_lines_plain(doc)
