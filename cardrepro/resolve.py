@@ -21,10 +21,11 @@ import bisect
 import functools
 import itertools
 import math
+import operator
 import re
 
 from cardrepro import data
-from cardrepro.extract import canonical
+from cardrepro.extract import canonical, util
 from cardrepro.extract.util import joined_lines
 from cardrepro.extract.facts import FILLERS, SHOWN, SOURCES, Fact
 from cardrepro.read import yamlsafe
@@ -72,10 +73,27 @@ def _folded_lines(doc):
     extract/util.py joins them (an empty line holds no words); all of them, as they are, when
     case folding changes the text's length (`ß` -> `ss`): a place then tells its line as before."""
     text, starts, lines = joined_lines(doc)
+    kept = util._folded(doc, text)  # the folded text search_lines keeps with the card
+    if _casefolded(kept, text, starts, lines):
+        return kept, starts, lines
     folded = text.casefold()
     if len(folded) == len(text):
         return folded, starts, lines
     return doc.derived("resolve.joined_lines", _joined_lines)
+
+
+def _casefolded(kept, text, starts, lines):
+    """Whether `kept` (fold_case of `text`, the card's lines joined) is text.casefold(), casefold
+    being the cost: the two agree on ASCII (lower()), and casefold maps each character alone, so
+    they agree when they agree on each line beyond ASCII. fold_case only ever shortens a text
+    (`i` + U+0307 -> `i`): of the same length, each line stands where it stood."""
+    if len(kept) != len(text):
+        return False
+    if text.isascii():
+        return True
+    texts = list(map(operator.itemgetter(1), lines))
+    beyond = itertools.compress(range(len(texts)), map(operator.not_, map(str.isascii, texts)))  # in C
+    return all(texts[i].casefold() == kept[starts[i]:starts[i] + len(texts[i])] for i in beyond)
 
 
 def _joined_lines(doc):

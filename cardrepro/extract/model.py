@@ -3,18 +3,18 @@ a stated vocabulary size."""
 import re
 
 from cardrepro.extract.prose import hub_id
-from cardrepro.extract.util import family_of, number, prose_lines, search_lines
+from cardrepro.extract.util import family_of, joined_lines, number, prose_lines, search_lines
 
 # Ordered by how explicitly the card says "this is what training started from". Each with the
 # lower-case literal its matches contain, or a tuple of them (`search_lines` skips a card without it):
-# one that all its spellings share is one find where each spelling would be one.
+# one that all its spellings share is one find where each spelling would be one (`原`, `基`: two).
 _BASE_PATTERNS = [
     (re.compile(r"(?i)\*{0,2}(?:finetuned|fine-tuned|trained) from(?: model)?:?\*{0,2}:?\s*"
                 r"(?:\[[^\]\n]{1,200}\]\((?P<url>https?://huggingface\.co/[^)\s]{1,300})\)|\[?([\w.\-]+/[\w.\-]+))"),
      "ed from"),
     (re.compile(r"(?i)\bbase[ _]model:?\*{0,2}:?\s*\[?([\w.\-]+/[\w.\-]+)"), ("base model", "base_model")),
     (re.compile(r"(?i)on top of the (?:native |original )?([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])\b"), "on top of the "),
-    (re.compile(r"(?:原生的|原始的|基于|基於)\s*([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])"), ("原生的", "原始的", "基于", "基於")),
+    (re.compile(r"(?:原生的|原始的|基于|基於)\s*([A-Za-z][\w.\-]*-\d+(?:\.\d+)?[BbMm])"), ("原", "基")),
 ]
 _TITLE_FAMILY = re.compile(r"^#\s*([A-Z][A-Za-z]+)[\-\s]")
 _RELEASED = re.compile(r"(?i)checkpoint:?\*{0,2}:?\s*((\d+)\s*epochs?\s*\((\d+)\s*steps\))")
@@ -60,12 +60,21 @@ def extract(doc, facts):
         for no, text, m in search_lines(doc, pat, needle):
             facts.put("tokenizer.vocab_size", number(m.group(1)), no, text=facts.text_of(no, m.group(0)))
             break
-    for no, text, m in search_lines(doc, _HUB_LOAD, "model"):
+    for no, text, m in _hub_loads(doc):
         facts.put("model.hub_id", m.group(1), no)
         r = _REVISION.search(text)
         if r:
             facts.put("model.revision", r.group(1), no)
         break
+
+
+def _hub_loads(doc):
+    """search_lines of _HUB_LOAD, only in a card whose joined lines it matches: a line's match is
+    one there (the pattern looks at nothing around it), and a case-sensitive literal head lets
+    re's own scan rule out a card faster than trying each of its many `model`s."""
+    if not _HUB_LOAD.search(joined_lines(doc)[0]):
+        return ()
+    return search_lines(doc, _HUB_LOAD, "model")
 
 
 def _named(m):
