@@ -217,3 +217,16 @@ def test_named_format_renders_the_same_through_the_built_chat_template(write_car
     messages = [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}]
     got = hf_render(chat_template(spec["prompt"]), messages)
     assert got == "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n"
+
+
+@pytest.mark.parametrize("said, named", [
+    ("Prompt template: Llama-3", True),       # the name as data/chat_templates.yaml spells it
+    ("the llama_3 prompt format", True),      # `-` written `_`
+    ("uses the llama 3 prompt format", True),  # or a space
+    ("llama3 format", True),                  # or nothing
+    ("llama[3 format", False),                # not any character of a widened class
+    ("llama^3 format", False),
+])
+def test_a_named_format_may_write_its_dash_as_underscore_space_or_nothing_only(said, named):
+    from cardrepro.extract import prompt
+    assert bool(prompt._prose_named().search(said)) is named

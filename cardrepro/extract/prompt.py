@@ -633,7 +633,10 @@ def _name_pieces():
     """The format names as patterns, longest first."""
     names = sorted({n for row in data.load("chat_templates")["templates"].values() for n in row["names"]},
                    key=len, reverse=True)
-    return tuple(re.escape(n).replace(r"\-", "[-_ ]?").replace("_", "[-_ ]?") for n in names)
+    return tuple(_SEPARATOR.sub("[-_ ]?", re.escape(n)) for n in names)
+
+
+_SEPARATOR = re.compile(r"\\-|_")  # a name's `-` or `_` (re.escape writes `\-`, leaves `_`): either, a space or none
 
 
 @functools.lru_cache(maxsize=None)
