@@ -1,0 +1,84 @@
+"""unread._line_entry, what a plain `model-index:` section line says by itself (memoised across
+cards), is what the line-by-line check read from the line; and a line that ends `: <decimal>`
+says what it says with 0 in the number's place, which _plain_section looks up instead (one memo
+entry for `value: 0`, not one per score). Checked over every line of every corpus section and by
+hypothesis; the whole section against the line-by-line version is in test_reader_fast_paths."""
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from cardrepro import memo
+from cardrepro.read import unread
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "hub-readmes"
+# a real card line (HuggingFaceH4_zephyr-7b-beta's model-index)
+REAL_SCORE = "         value: 62.03071672354948"
+
+
+def _plain_entry(text):
+    """The line's parts as the line-by-line check read them: one fullmatch of unread._ENTRY, then
+    the key's and the value's own checks."""
+    spaces, dash, key, value, item = unread._ENTRY.fullmatch(text).groups()
+    if dash is None and key is None:
+        return None if text.lstrip().startswith("#") else False
+    try:
+        if key is None:
+            unread._check_value(item)
+            return len(spaces), dash or "", "", False
+        if key[:1] in unread._RESOLVERS and unread._plain_tag(key) != unread._STR:
+            return False
+        if value:
+            unread._check_value(value)
+    except unread._Cannot:
+        return False
+    return len(spaces), dash or "", key, bool(value)
+
+
+def _looked_up(text):
+    """What _plain_section looks up for the line (the number put to 0 where it ends one)."""
+    head, sep, tail = text.rpartition(": ")
+    if text[-1] in unread._DIGITS and sep and unread._DECIMAL.fullmatch(tail):
+        return unread._line_entry(head + ": 0")
+    return unread._line_entry(text)
+
+
+def _section_lines():
+    for path in sorted(CORPUS.glob("*.md")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        end = text.find("\n---", 4)
+        front = text[4:end] if text.startswith("---\n") and end > 0 else ""
+        lines = front.split("\n")
+        if "model-index:" in lines:
+            yield from filter(None, lines[lines.index("model-index:") + 1:])
+
+
+def test_a_real_score_line_is_a_key_with_a_value_looked_up_as_zero():
+    memo.clear()
+    assert _looked_up(REAL_SCORE) == _plain_entry(REAL_SCORE) == (9, "", "value", True)
+    assert unread._line_entry.cache_info().currsize == 1
+    _looked_up(REAL_SCORE.replace("62.03071672354948", "57.8"))
+    assert unread._line_entry.cache_info().hits == 1  # the same entry, not a new one
+
+
+def test_every_corpus_section_line_says_what_it_said():
+    if not CORPUS.is_dir():
+        pytest.fail(f"no corpus at {CORPUS}")
+    memo.clear()
+    lines = set(_section_lines())
+    assert len(lines) > 50_000
+    for text in lines:
+        assert _looked_up(text) == _plain_entry(text), text
+
+
+HEAD = st.tuples(st.sampled_from(["", " ", "    ", "\u00a0"]), st.sampled_from(["", "- ", "-  ", "-"]),
+                 st.text(alphabet="ab_1-:# '\"[{.&*!yYnN~", max_size=12)).map("".join)
+DECIMAL = st.from_regex(r"[0-9]{1,6}\.?[0-9]{0,6}", fullmatch=True)
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(HEAD, DECIMAL)
+def test_a_line_that_ends_in_a_number_says_what_it_says_with_zero(head, number):
+    line = f"{head}: {number}"
+    assert _plain_entry(line) == _plain_entry(f"{head}: 0")
+    assert _looked_up(line) == _plain_entry(line)
