@@ -2,16 +2,20 @@
 cards), is what the line-by-line check read from the line; and a line that ends `: <decimal>`
 says what it says with 0 in the number's place, which _plain_section looks up instead (one memo
 entry for `value: 0`, not one per score). Checked over every line of every corpus section and by
-hypothesis; the whole section against the line-by-line version is in test_reader_fast_paths."""
+hypothesis; the whole section against the line-by-line version is in test_reader_fast_paths.
+A section with an empty flow list (`  results: []`, 89 corpus cards) is read by the line path too:
+it finds the lines the parser's events find, and the block is what the whole load gives."""
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from cardrepro import memo
-from cardrepro.read import unread
+from cardrepro.read import card_shape, unread, yamlish, yamlsafe
+from cardrepro.read.source import Line
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "hub-readmes"
+KEY = unread.KEY
 # a real card line (HuggingFaceH4_zephyr-7b-beta's model-index)
 REAL_SCORE = "         value: 62.03071672354948"
 
@@ -28,7 +32,7 @@ def _plain_entry(text):
             return len(spaces), dash or "", "", False
         if key[:1] in unread._RESOLVERS and unread._plain_tag(key) != unread._STR:
             return False
-        if value:
+        if value and value != "[]":  # an empty flow list: one node, like a scalar
             unread._check_value(value)
     except unread._Cannot:
         return False
@@ -82,3 +86,49 @@ def test_a_line_that_ends_in_a_number_says_what_it_says_with_zero(head, number):
     line = f"{head}: {number}"
     assert _plain_entry(line) == _plain_entry(f"{head}: 0")
     assert _looked_up(line) == _plain_entry(line)
+
+
+def _front_matters():
+    for path in sorted(CORPUS.glob("*.md")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        end = text.find("\n---", 4)
+        if text.startswith("---\n") and end > 0:
+            yield path.name, text[4:end]
+
+
+def _by_events(text):
+    loader = yamlsafe.CardLoader(text)
+    try:
+        return unread._span(loader, text.split("\n"), KEY, "\\" in text)
+    finally:
+        loader.dispose()
+
+
+def _outcome(lines, key=None):
+    tree = yamlish.load_block(lines, card_shape(), key)
+    if isinstance(tree.value, dict):
+        tree.value.pop(KEY, None)
+    where = {p: no for p, no in tree.where.items() if p[0] != KEY or len(p) == 1}
+    return tree.value, where, tree.duplicates
+
+
+def test_a_section_with_an_empty_flow_list_is_read_by_lines_as_the_parser_reads_it():
+    if not CORPUS.is_dir():
+        pytest.fail(f"no corpus at {CORPUS}")
+    checked = 0
+    for name, text in _front_matters():
+        if "[]" not in text or f"\n{KEY}:\n" not in f"\n{text}":
+            continue
+        lines = text.split("\n")
+        first = lines.index(f"{KEY}:")
+        if not any(l.endswith(": []") for l in lines[first + 1:]):
+            continue
+        by_lines, by_events = unread._plain_span(text, lines, KEY), _by_events(text)
+        if by_lines is None:
+            continue
+        assert by_events is not None, name
+        assert (by_lines.first, by_lines.end) == (by_events.first, by_events.end), name
+        card_lines = [Line(i + 1, t) for i, t in enumerate(lines)]
+        assert _outcome(card_lines, KEY) == _outcome(card_lines), name
+        checked += 1
+    assert checked > 50

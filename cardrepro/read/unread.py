@@ -300,7 +300,7 @@ def _line_entry(text):
     `key: value`, `key:`, `- key: ...` or `- value` line (key "" for the last); None for a
     comment; False for a line no plain section holds (a line that continues a scalar, a key the
     loader would not read as a str, a value it could read as more than one plain or quoted
-    scalar, or refuse). A pure function of the text, and section lines repeat from card to card
+    scalar or an empty flow list, or refuse). A pure function of the text, and section lines repeat from card to card
     (`      type: text-generation`): memoised."""
     spaces, dash, key, value, item = _ENTRY.fullmatch(text).groups(default="")
     if not (dash or key):
@@ -310,7 +310,7 @@ def _line_entry(text):
             _check_value(item)
         elif key[:1] in _RESOLVERS and _plain_tag(key) != _STR:
             return False
-        elif value and not _DECIMAL.fullmatch(value):
+        elif value and not _DECIMAL.fullmatch(value) and value != "[]":  # `results: []`: a node like a scalar
             _check_value(value)
     except _Cannot:
         return False
