@@ -3,15 +3,17 @@ cards), is what the line-by-line check read from the line; and a line that ends 
 says what it says with 0 in the number's place, which _plain_section looks up instead (one memo
 entry for `value: 0`, not one per score). Checked over every line of every corpus section and by
 hypothesis; the whole section against the line-by-line version is in test_reader_fast_paths.
-A section with an empty flow list (`  results: []`, 89 corpus cards) is read by the line path too:
-it finds the lines the parser's events find, and the block is what the whole load gives."""
+A section with an empty flow list (`  results: []`, 89 corpus cards) or a redacted secret
+(`      verifyToken: [REDACTED:assigned_secret]`, a flow list of one str) is read by the line path
+too: it finds the lines the parser's events find, and the block is what the whole load gives."""
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from cardrepro import memo
-from cardrepro.read import card_shape, unread, yamlish, yamlsafe
+from cardrepro.read import card_shape, redact, unread, yamlish, yamlsafe
 from cardrepro.read.source import Line
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "hub-readmes"
@@ -29,14 +31,16 @@ def _plain_entry(text):
     try:
         if key is None:
             unread._check_value(item)
-            return len(spaces), dash or "", "", False
+            return len(spaces), dash or "", "", 0
         if key[:1] in unread._RESOLVERS and unread._plain_tag(key) != unread._STR:
             return False
+        if value and re.fullmatch(r"\[REDACTED:[a-z_]+\]", value):
+            return len(spaces), dash or "", key, 2  # a redacted secret: a flow list of one str
         if value and value != "[]":  # an empty flow list: one node, like a scalar
             unread._check_value(value)
     except unread._Cannot:
         return False
-    return len(spaces), dash or "", key, bool(value)
+    return len(spaces), dash or "", key, 1 if value else 0
 
 
 def _looked_up(text):
@@ -59,7 +63,7 @@ def _section_lines():
 
 def test_a_real_score_line_is_a_key_with_a_value_looked_up_as_zero():
     memo.clear()
-    assert _looked_up(REAL_SCORE) == _plain_entry(REAL_SCORE) == (9, "", "value", True)
+    assert _looked_up(REAL_SCORE) == _plain_entry(REAL_SCORE) == (9, "", "value", 1)
     assert unread._line_entry.cache_info().currsize == 1
     _looked_up(REAL_SCORE.replace("62.03071672354948", "57.8"))
     assert unread._line_entry.cache_info().hits == 1  # the same entry, not a new one
@@ -112,23 +116,24 @@ def _outcome(lines, key=None):
     return tree.value, where, tree.duplicates
 
 
-def test_a_section_with_an_empty_flow_list_is_read_by_lines_as_the_parser_reads_it():
+def test_a_section_with_an_empty_list_or_a_redacted_secret_is_read_by_lines_as_the_parser_reads_it():
     if not CORPUS.is_dir():
         pytest.fail(f"no corpus at {CORPUS}")
     checked = 0
-    for name, text in _front_matters():
-        if "[]" not in text or f"\n{KEY}:\n" not in f"\n{text}":
+    for name, front in _front_matters():
+        if f"\n{KEY}:\n" not in f"\n{front}" or ("[]" not in front and "Token:" not in front):
             continue
-        lines = text.split("\n")
+        card_lines, _ = redact.redact_lines([Line(i + 1, t) for i, t in enumerate(front.split("\n"))])
+        lines = [l.text for l in card_lines]
         first = lines.index(f"{KEY}:")
-        if not any(l.endswith(": []") for l in lines[first + 1:]):
+        if not any(l.endswith(": []") or l.endswith(":assigned_secret]") for l in lines[first + 1:]):
             continue
+        text = "\n".join(lines)
         by_lines, by_events = unread._plain_span(text, lines, KEY), _by_events(text)
         if by_lines is None:
             continue
         assert by_events is not None, name
         assert (by_lines.first, by_lines.end) == (by_events.first, by_events.end), name
-        card_lines = [Line(i + 1, t) for i, t in enumerate(lines)]
         assert _outcome(card_lines, KEY) == _outcome(card_lines), name
         checked += 1
-    assert checked > 50
+    assert checked > 60

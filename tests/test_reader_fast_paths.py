@@ -335,7 +335,9 @@ def _reference_plain_section(lines):
         top[2].add(key)
         nodes += 2
         if value:
-            if value != "[]":  # an empty flow list: one node, like a scalar
+            if re.fullmatch(r"\[REDACTED:[a-z_]+\]", value):  # a redacted secret: a flow list of one str
+                nodes += 1
+            elif value != "[]":  # an empty flow list: one node, like a scalar
                 unread._check_value(value)
         else:
             pending = True

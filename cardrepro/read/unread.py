@@ -208,6 +208,9 @@ _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`\\")
 _PLAIN_FIRST = frozenset("abcdeghijklmpqrsuvwxzABCDEGHIJKLMPQRSUVWXZ_/(")  # neither indicators nor resolvers' first characters
 _DECIMAL = re.compile(r"[0-9]+\.?[0-9]*")  # a plain number float() reads, which _check_value passes
 _DIGITS = frozenset("0123456789")
+# a secret the reader redacted from a card line (`verifyToken: [REDACTED:assigned_secret]`, in
+# evaluation results): YAML reads it as a flow list of one str
+_REDACTED = re.compile(r"\[REDACTED:[a-z_]+\]")
 
 
 def _plain_span(text, lines, key):
@@ -261,7 +264,7 @@ def _plain_section(lines):
             if parts is None:
                 continue  # a comment
             raise _Cannot
-        indent, dash, key, has_value = parts
+        indent, dash, key, value_nodes = parts
         if not (key and not dash and not pending and indent == top[0] and top[1] and seen is top[2]):
             if pending:
                 pending = False
@@ -288,19 +291,19 @@ def _plain_section(lines):
         if key in seen:
             raise _Cannot
         seen.add(key)
-        nodes += 2
-        if not has_value:
+        nodes += 1 + (value_nodes or 1)  # a pending value's collection is one node
+        if not value_nodes:
             pending = True
     return nodes
 
 
 @memo.memo(maxsize=1 << 14)
 def _line_entry(text):
-    """What a non-empty section line says by itself: (indent, dash, key, has a value) for a
-    `key: value`, `key:`, `- key: ...` or `- value` line (key "" for the last); None for a
-    comment; False for a line no plain section holds (a line that continues a scalar, a key the
-    loader would not read as a str, a value it could read as more than one plain or quoted
-    scalar or an empty flow list, or refuse). A pure function of the text, and section lines repeat from card to card
+    """What a non-empty section line says by itself: (indent, dash, key, the nodes of its value:
+    0 when none follows on the line) for a `key: value`, `key:`, `- key: ...` or `- value` line
+    (key "" for the last); None for a comment; False for a line no plain section holds (a line
+    that continues a scalar, a key the loader would not read as a str, a value it could read as
+    other than one plain or quoted scalar, an empty flow list or a redacted secret, or refuse). A pure function of the text, and section lines repeat from card to card
     (`      type: text-generation`): memoised."""
     spaces, dash, key, value, item = _ENTRY.fullmatch(text).groups(default="")
     if not (dash or key):
@@ -310,11 +313,14 @@ def _line_entry(text):
             _check_value(item)
         elif key[:1] in _RESOLVERS and _plain_tag(key) != _STR:
             return False
-        elif value and not _DECIMAL.fullmatch(value) and value != "[]":  # `results: []`: a node like a scalar
-            _check_value(value)
+        elif value and not _DECIMAL.fullmatch(value):
+            if _REDACTED.fullmatch(value):
+                return len(spaces), dash, key, 2  # a flow list of one str
+            if value != "[]":  # `results: []`: one node, like a scalar
+                _check_value(value)
     except _Cannot:
         return False
-    return len(spaces), dash, key, bool(value)
+    return len(spaces), dash, key, 1 if value else 0
 
 
 def _check_value(value):
