@@ -337,6 +337,8 @@ def _reference_plain_section(lines):
         if value:
             if re.fullmatch(r"\[REDACTED:[a-z_]+\]", value):  # a redacted secret: a flow list of one str
                 nodes += 1
+            elif re.fullmatch(r"\[[0-9]+\.?[0-9]*(?:, [0-9]+\.?[0-9]*)*\]", value):  # a flow list of numbers
+                nodes += 1 + value.count(",")
             elif value != "[]":  # an empty flow list: one node, like a scalar
                 unread._check_value(value)
         else:

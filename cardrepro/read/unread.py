@@ -211,6 +211,7 @@ _DIGITS = frozenset("0123456789")
 # a secret the reader redacted from a card line (`verifyToken: [REDACTED:assigned_secret]`, in
 # evaluation results): YAML reads it as a flow list of one str
 _REDACTED = re.compile(r"\[REDACTED:[a-z_]+\]")
+_DECIMALS = re.compile(rf"\[{_DECIMAL.pattern}(?:, {_DECIMAL.pattern})*\]")  # per-fold scores
 
 
 def _plain_span(text, lines, key):
@@ -303,7 +304,8 @@ def _line_entry(text):
     0 when none follows on the line) for a `key: value`, `key:`, `- key: ...` or `- value` line
     (key "" for the last); None for a comment; False for a line no plain section holds (a line
     that continues a scalar, a key the loader would not read as a str, a value it could read as
-    other than one plain or quoted scalar, an empty flow list or a redacted secret, or refuse). A pure function of the text, and section lines repeat from card to card
+    other than one plain or quoted scalar, an empty flow list, a redacted secret or a flow list
+    of numbers, or refuse). A pure function of the text, and section lines repeat from card to card
     (`      type: text-generation`): memoised."""
     spaces, dash, key, value, item = _ENTRY.fullmatch(text).groups(default="")
     if not (dash or key):
@@ -316,6 +318,8 @@ def _line_entry(text):
         elif value and not _DECIMAL.fullmatch(value):
             if _REDACTED.fullmatch(value):
                 return len(spaces), dash, key, 2  # a flow list of one str
+            if _DECIMALS.fullmatch(value):
+                return len(spaces), dash, key, 2 + value.count(",")  # a flow list of numbers
             if value != "[]":  # `results: []`: one node, like a scalar
                 _check_value(value)
     except _Cannot:
