@@ -21,6 +21,7 @@ import yaml
 from yaml.events import (AliasEvent, CollectionEndEvent, DocumentStartEvent, MappingStartEvent,
                          ScalarEvent, SequenceStartEvent)
 
+from cardrepro import memo
 from cardrepro.read import yamlsafe
 
 KEY = "model-index"
@@ -205,9 +206,12 @@ _ROOT_KEY = re.compile(r"[A-Za-z_][\w.\-]*:(?: |$)")
 _ENTRY = re.compile(r"( *)(- +)?(?:([A-Za-z_][\w\-]{0,200}):(?: +(.*))?|(.+))")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`\\")
 _PLAIN_FIRST = frozenset("abcdeghijklmpqrsuvwxzABCDEGHIJKLMPQRSUVWXZ_/(")  # neither indicators nor resolvers' first characters
-# _ENTRY over a section's joined text: each non-empty line's groups, as its fullmatch gives them
-_ENTRIES = re.compile("^" + _ENTRY.pattern + "$", re.M)
 _DECIMAL = re.compile(r"[0-9]+\.?[0-9]*")  # a plain number float() reads, which _check_value passes
+_DIGITS = frozenset("0123456789")
+# a secret the reader redacted from a card line (`verifyToken: [REDACTED:assigned_secret]`, in
+# evaluation results): YAML reads it as a flow list of one str
+_REDACTED = re.compile(r"\[REDACTED:[a-z_]+\]")
+_DECIMALS = re.compile(rf"\[{_DECIMAL.pattern}(?:, {_DECIMAL.pattern})*\]")  # per-fold scores
 
 
 def _plain_span(text, lines, key):
@@ -240,19 +244,29 @@ def _plain_span(text, lines, key):
 def _plain_section(lines):
     """The nodes of the section's value but its root, or _Cannot. Frames: [column, is a mapping,
     keys seen]; the section's own mapping entry is the frame at column 0, its value pending.
-    Written for speed: a section can have 100,000 lines. One regex pass gives every non-empty
-    line's parts ("" for a part it lacks); the common line (the next `key: value` of the mapping
-    the line before was in) skips the frame checks, which could change nothing for it."""
+    Written for speed: a section can have 100,000 lines. What a line says by itself (its parts,
+    and whether its key and value are plain) comes from _line_entry, memoised across cards; a
+    line that ends `: <decimal>` says what it would say with the number 0 in its place (the
+    number is a plain value, whatever comes before it), so that the memo keeps one entry for
+    `    value: 0` rather than one per score. The common line (the next `key: value` of the
+    mapping the line before was in) skips the frame checks, which could change nothing for it."""
     stack, pending, nodes = [[0, True, None]], True, 0
-    top, seen, str_keys = stack[0], None, set()
-    decimal = _DECIMAL.fullmatch
-    for spaces, dash, key, value, item in _ENTRIES.findall("\n".join(lines)):
-        indent = len(spaces)
+    top, seen = stack[0], None
+    entry, decimal = _line_entry, _DECIMAL.fullmatch
+    for text in lines:
+        if not text:
+            continue
+        if text[-1] in _DIGITS:  # most such lines are `key: <number>`, each number new
+            head, sep, tail = text.rpartition(": ")
+            parts = entry(head + ": 0") if sep and decimal(tail) else entry(text)
+        else:
+            parts = entry(text)
+        if not parts:
+            if parts is None:
+                continue  # a comment
+            raise _Cannot
+        indent, dash, key, value_nodes = parts
         if not (key and not dash and not pending and indent == top[0] and top[1] and seen is top[2]):
-            if not (dash or key):
-                if (spaces + item).lstrip().startswith("#"):
-                    continue
-                raise _Cannot  # a line that continues a scalar, or anything else
             if pending:
                 pending = False
                 if indent > top[0] or dash and indent == top[0]:
@@ -266,7 +280,6 @@ def _plain_section(lines):
             if top[0] != indent or top[1] == bool(dash) or len(stack) == 1:
                 raise _Cannot  # not where the block it continues has its entries
             if not key:
-                _check_value(item)
                 nodes += 1
                 continue
             if dash:  # `- key: ...`: an entry that is a mapping, at the key's column
@@ -278,20 +291,40 @@ def _plain_section(lines):
             seen = top[2]
         if key in seen:
             raise _Cannot
-        if key not in str_keys:
-            if key[:1] in _RESOLVERS and _plain_tag(key) != _STR:
-                raise _Cannot
-            str_keys.add(key)
         seen.add(key)
-        nodes += 2
-        if not value:
+        nodes += 1 + (value_nodes or 1)  # a pending value's collection is one node
+        if not value_nodes:
             pending = True
-        elif value[0] in _PLAIN_FIRST:
-            if ": " in value or " #" in value or value[-1] == ":":
-                raise _Cannot
-        elif not decimal(value):
-            _check_value(value)
     return nodes
+
+
+@memo.memo(maxsize=1 << 14)
+def _line_entry(text):
+    """What a non-empty section line says by itself: (indent, dash, key, the nodes of its value:
+    0 when none follows on the line) for a `key: value`, `key:`, `- key: ...` or `- value` line
+    (key "" for the last); None for a comment; False for a line no plain section holds (a line
+    that continues a scalar, a key the loader would not read as a str, a value it could read as
+    other than one plain or quoted scalar, an empty flow list, a redacted secret or a flow list
+    of numbers, or refuse). A pure function of the text, and section lines repeat from card to card
+    (`      type: text-generation`): memoised."""
+    spaces, dash, key, value, item = _ENTRY.fullmatch(text).groups(default="")
+    if not (dash or key):
+        return None if text.lstrip().startswith("#") else False
+    try:
+        if not key:
+            _check_value(item)
+        elif key[:1] in _RESOLVERS and _plain_tag(key) != _STR:
+            return False
+        elif value and not _DECIMAL.fullmatch(value):
+            if _REDACTED.fullmatch(value):
+                return len(spaces), dash, key, 2  # a flow list of one str
+            if _DECIMALS.fullmatch(value):
+                return len(spaces), dash, key, 2 + value.count(",")  # a flow list of numbers
+            if value != "[]":  # `results: []`: one node, like a scalar
+                _check_value(value)
+    except _Cannot:
+        return False
+    return len(spaces), dash, key, 1 if value else 0
 
 
 def _check_value(value):
