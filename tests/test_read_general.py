@@ -147,3 +147,17 @@ def test_a_column_per_version_gives_what_every_version_shares(write_card):
 def test_a_column_per_version_gives_the_version_the_card_names(write_card):
     spec = _spec(write_card, "# CodeParrot v1.0\n\n" + CODEPARROT_TABLE)
     assert spec["training"]["learning_rate"] == 2e-4 and spec["training"]["warmup_steps"] == 750
+
+
+def test_a_glossary_of_settings_states_no_values_but_a_mistyped_value_stays_a_finding(write_card):
+    # TheBloke's GPTQ cards explain the parameters in a list the reader takes as a YAML block
+    spec = _spec(write_card, "# A card\n\n<details>\n  <summary>Explanation of GPTQ parameters</summary>\n\n"
+                 "- Bits: The bit size of the quantised model.\n"
+                 "- Sequence Length: The length of the dataset sequences used for quantisation. Ideally "
+                 "this is the same as the model sequence length. For some very long sequence models (16+K), "
+                 "a lower sequence length may have to be used.\n\n</details>\n\n"
+                 "```yaml\nlearning_rate: Constant learning rate of `1e-5`.\n```\n")
+    invalid = {v["path"]: v for v in spec["hygiene"]["invalid_values"]}
+    assert "quantization" not in spec and "quantization" not in invalid
+    assert "training.max_length" not in invalid and "max_length" not in spec.get("training", {})
+    assert "1e-5" in invalid["training.learning_rate"]["value"]  # a value in words: the wrong type, said so

@@ -175,6 +175,22 @@ def fitted(path, value):
     return None
 
 
+def describes(path, value):
+    """Whether `value` is a sentence where the field at `path` holds a number, a switch or a fixed
+    choice: a glossary line defines the setting and states no value of it (TheBloke's GPTQ cards:
+    `- Sequence Length: The length of the dataset sequences used for quantisation.`). A sentence
+    with a digit in its first sentence may be a value written in words (`Constant learning rate
+    of `1e-5`.`), and stays a finding of the wrong type. A field the schema leaves open
+    (`quantization.bits`) holds no sentence either."""
+    if not isinstance(value, str) or "string" in _types(path):
+        return False
+    first = _FIRST_SENTENCE.match(value).group(0)
+    return len(first.split()) >= 3 and not any(c.isdigit() for c in first)
+
+
+_FIRST_SENTENCE = re.compile(r".*?(?:[.!?](?=\s)|$)", re.S)
+
+
 _NOT_A_NAME = re.compile(r"[\s\[\](){}<>|]|://")  # spaces, a markdown link, a URL, a placeholder
 
 

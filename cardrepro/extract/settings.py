@@ -4,7 +4,7 @@ import ast
 import re
 
 from cardrepro import resolve
-from cardrepro.extract import canonical, code
+from cardrepro.extract import canonical, code, lists
 from cardrepro.extract.util import prose_lines, walk
 from cardrepro.read import jsonblock
 
@@ -25,7 +25,7 @@ def _put_key(facts, key, value, line):
     """Put what `key: value` states (extract/canonical.py); the paths put."""
     if _deepspeed_ref(facts, key, value, line):
         return ["deepspeed.config_ref"]
-    stated = canonical.facts(key, value, _SECTIONS)
+    stated = [(path, v) for path, v in canonical.facts(key, value, _SECTIONS) if not lists.describes(path, v)]
     for path, v in stated:
         facts.put(path, _value(v), line, around=str(key))
     return [path for path, _ in stated]
