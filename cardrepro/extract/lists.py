@@ -176,7 +176,7 @@ def fitted(path, value):
 
 
 def describes(path, value):
-    """Whether `value` is a sentence where the field at `path` holds a number, a switch or a fixed
+    """Whether `value` is a sentence (words ending in a full stop) where the field at `path` holds a number, a switch or a fixed
     choice: a glossary line defines the setting and states no value of it (TheBloke's GPTQ cards:
     `- Sequence Length: The length of the dataset sequences used for quantisation.`). A sentence
     with a digit in its first sentence may be a value written in words (`Constant learning rate
@@ -184,11 +184,11 @@ def describes(path, value):
     (`quantization.bits`) holds no sentence either."""
     if not isinstance(value, str) or "string" in _types(path):
         return False
-    first = _FIRST_SENTENCE.match(value).group(0)
-    return len(first.split()) >= 3 and not any(c.isdigit() for c in first)
+    first = _FIRST_SENTENCE.match(value)
+    return bool(first) and len(first.group(0).split()) >= 3 and not any(c.isdigit() for c in first.group(0))
 
 
-_FIRST_SENTENCE = re.compile(r".*?(?:[.!?](?=\s)|$)", re.S)
+_FIRST_SENTENCE = re.compile(r".*?[a-z][.!?](?=\s|$)", re.S)  # words ending in a full stop
 
 
 _NOT_A_NAME = re.compile(r"[\s\[\](){}<>|]|://")  # spaces, a markdown link, a URL, a placeholder
