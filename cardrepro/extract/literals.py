@@ -4,7 +4,7 @@ per literal. The literals are those asked for so far (pattern heads, needles): t
 as extractors first ask for one, and the automaton is rebuilt only when it has grown, so after the
 first cards of a process it stays the same. Without the wheel, `places` knows no literal and every
 caller runs its own finds, as before."""
-import functools
+from cardrepro import memo
 
 try:
     import ahocorasick_rs
@@ -52,7 +52,7 @@ def positions_of(literals, text):
     return _grouped(_fixed(literals), literals, text)
 
 
-@functools.lru_cache(maxsize=16)
+@memo.memo(maxsize=16)
 def _fixed(literals):
     return _build(literals)
 
