@@ -11,6 +11,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from cardrepro.extract import literals
+
 try:  # the parser behind re.compile; without it every pattern is searched the plain way
     from re import _constants as _sre
     from re import _parser as _sre_parse
@@ -96,7 +98,13 @@ def heads(pattern):
         return None
     if parsed.getwidth()[0] == 0:  # an empty match: finditer's rules for those are not followed here
         return None
-    items, multiline = list(parsed.data), bool(pattern.flags & re.MULTILINE)
+    found = _heads_of(list(parsed.data), bool(pattern.flags & re.MULTILINE))
+    for text in found.texts if found is not None else ():
+        literals.register(text)  # the card's one literal pass finds it from the next card on
+    return found
+
+
+def _heads_of(items, multiline):
     for way in (_line_led, _heads_within):  # line-led heads first: they rule out more lines
         for limit in HEAD_LENGTHS:
             try:

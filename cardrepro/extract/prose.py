@@ -8,7 +8,8 @@ import re
 from typing import NamedTuple
 
 from cardrepro import data, memo
-from cardrepro.extract.util import fold_joined, folded_prose_lines, lines_holding, needles_in, prose_lines
+from cardrepro.extract import literals
+from cardrepro.extract.util import fold_joined, lines_holding, needles_in, prose_lines, prose_lines_holding
 from cardrepro.read.source import fold_case
 
 MAX_SENTENCE = 2000  # characters of a sentence the patterns see
@@ -89,7 +90,7 @@ def narrative_lines(doc):
 def _narrative_lines(doc):
     in_blocks = {l.no for b in doc.blocks for l in b.lines}
     lines = prose_lines(doc)  # the card's lines but the blank ones, which neither open a fence nor are read
-    fences = [i for i in lines_holding(*folded_prose_lines(doc), ("```", "~~~")) if _FENCE.match(lines[i][1])]
+    fences = [i for i in prose_lines_holding(doc, ("```", "~~~")) if _FENCE.match(lines[i][1])]
     out = []
     # the stretches outside fences: before the first fence line, then after every second one
     for start, end in zip([0] + [i + 1 for i in fences[1::2]], fences[::2] + [len(lines)]):
@@ -175,8 +176,9 @@ def _read(doc):
     lines = narrative_lines(doc)
     folded, starts = fold_joined([t for _, t in lines])
     held = {}  # line index: the needles its fold holds
-    for needle in needles_in(folded, _needles()):
-        for i in lines_holding(folded, starts, (needle,)):
+    places = literals.positions_of(_needles(), folded)  # None: found by plain finds
+    for needle in needles_in(folded, _needles()) if places is None else [n for n in _needles() if places[n]]:
+        for i in lines_holding(folded, starts, (needle,), places):
             held.setdefault(i, []).append(needle)
     out = []
     for i in sorted(held):

@@ -6,7 +6,7 @@ import re
 
 from cardrepro import data, memo
 from cardrepro.extract.facts import Fact
-from cardrepro.extract.util import folded_prose_lines, joined_lines, line_indices, lines_holding, norm_dtype, number, prose_lines, search_lines
+from cardrepro.extract.util import joined_lines, line_indices, norm_dtype, number, prose_lines, prose_lines_holding, search_lines
 
 _GPU_PATTERNS = [
     r"(?P<n>\d+)\s*(?:張|张|块|塊)\s*(?P<mem>\d+)\s*G(?:B)?\s*的?\s*(?P<gpu>{gpus})",
@@ -231,13 +231,13 @@ class _Sentences:
 
     def __init__(self, doc):
         self.code = {l.no for b in doc.of_kind("python", "json") for l in b.lines}
+        self.doc = doc
         self.lines = prose_lines(doc)
-        self.folded, self.starts = folded_prose_lines(doc)
 
     def first(self, key):
         """((line index, sentence index), card line, words) of the first sentence that states
         `key` (first_statement), or None."""
-        for i in lines_holding(self.folded, self.starts, _needles(key)):
+        for i in prose_lines_holding(self.doc, _needles(key)):
             no, text = self.lines[i]
             if no not in self.code and (hit := first_statement(text, key)):
                 return (i, hit[0]), no, hit[1]

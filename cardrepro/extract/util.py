@@ -5,7 +5,7 @@ import itertools
 import re
 
 from cardrepro import data
-from cardrepro.extract import canonical
+from cardrepro.extract import canonical, literals
 from cardrepro.extract.heads import heads
 from cardrepro.read.source import fold_case
 
@@ -92,8 +92,10 @@ def _folded(doc, text):
 
 
 def _head_places(doc):
-    """{literal: its positions in the card's folded joined text}, shared by every search of the card."""
-    return doc.derived("util.head_places", lambda d: {})
+    """{literal: its positions in the card's folded joined text}, shared by every search of the card:
+    every literal registered so far found in one pass (literals.places); the others are added
+    by the searches that ask for them (Heads.places, held)."""
+    return doc.derived("util.head_places", lambda d: literals.places(_folded(d, joined_lines(d)[0])))
 
 
 def _held(doc):
@@ -110,6 +112,7 @@ def _holding(doc):
         if needle in places:
             return bool(places[needle])
         if needle not in known:
+            literals.register(needle)
             known[needle] = (needle.isascii() or not folded.isascii()) and needle in folded
         return known[needle]
     return held
@@ -245,11 +248,27 @@ def _needle_plan(needles):
     return tuple(plan)
 
 
-def lines_holding(folded, starts, needles):
+def prose_lines_holding(doc, needles):
+    """`lines_holding` over `folded_prose_lines(doc)`, each needle's places read from the card's
+    one literal pass (_head_places) when that text is the card's fold."""
+    folded, starts = folded_prose_lines(doc)
+    places = _head_places(doc) if folded is _folded(doc, joined_lines(doc)[0]) else None
+    return lines_holding(folded, starts, needles, places)
+
+
+def lines_holding(folded, starts, needles, places=None):
     """Sorted indices of the lines of `folded` (where each starts, as fold_joined gives them)
-    that hold one of `needles` (literals without a line end): a find per needle and line."""
+    that hold one of `needles` (literals without a line end): a find per needle and line, or
+    a look-up in `places` ({literal: its positions in `folded`}, literals.places) for a needle
+    it has (one it lacks is registered for the next card's pass)."""
     found = set()
     for needle in needles:
+        at = places.get(needle) if places is not None else None
+        if at is not None:
+            found.update(bisect.bisect_right(starts, a) - 1 for a in at)
+            continue
+        if places is not None:
+            literals.register(needle)
         at = folded.find(needle)
         while at != -1:
             i = bisect.bisect_right(starts, at) - 1
