@@ -12,6 +12,7 @@ from cardrepro.read import read_card
 from cardrepro import data
 from cardrepro import resolve as resolver
 from cardrepro import validate
+from cardrepro.gcpause import paused
 from cardrepro.naming import slug
 
 TOP_ORDER = ["name", "card", "licence", "languages", "base_model", "model", "method", "stages", "tokenizer",
@@ -340,6 +341,7 @@ def _assemble(path, doc, facts, trained, stage_list, method, method_fact, datase
     return {k: spec[k] for k in TOP_ORDER if k in spec}
 
 
+@paused
 def parse_card(path, data=None):
     """The spec of a readable card, with what it states (perhaps only `card`): only a card that
     cannot be read is refused (CardError, from read/); a value of the wrong type is dropped and

@@ -13,6 +13,7 @@ from cardrepro.audit import availability, conflicts, cost, derived, hygiene, mis
 from cardrepro.audit.context import Context
 from cardrepro.audit.derive import derive
 from cardrepro.audit.findings import counts, score, sort_findings, verdict
+from cardrepro.gcpause import paused
 
 FAMILIES = (availability, conflicts, derived, missing, values, cost, hygiene)   # any order: each reads ctx only
 
@@ -45,12 +46,14 @@ def _score(ctx, found):
     return score(found, missing.facts_ratio(ctx), availability.data_ratio(ctx))
 
 
+@paused
 def audit_spec(spec, card_text=None):
     """Findings for one spec (a dict from `cardrepro.spec.parse_card`), most severe first.
     `card_text` is ignored: the audit reads only the spec (kept for older callers)."""
     return _findings(context(spec))
 
 
+@paused
 def audit_report(spec, card_text=None):
     """One card's report: findings, counts, score (formula in findings.py) and a verdict. A
     function of the spec alone (`card_text` is ignored, as in audit_spec)."""
@@ -68,6 +71,7 @@ def audit_report(spec, card_text=None):
     }
 
 
+@paused
 def codes_and_score(spec):
     """What a corpus row keeps of audit_report(spec): the codes of its findings (sorted, each once)
     and its score. The findings' text is not scrubbed of secrets and paths, nor always written

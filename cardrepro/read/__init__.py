@@ -1,8 +1,8 @@
 """Read step: card bytes → `Document` (numbered lines and typed blocks)."""
 import functools
-import gc
 
 from cardrepro import data
+from cardrepro.gcpause import paused
 from cardrepro.read import document, redact, source
 from cardrepro.read.yamlish import Shape
 
@@ -15,22 +15,11 @@ def card_shape():
                  scalar_keys=scalars, container_keys={"datasets", "datasets_extra", "widget"})
 
 
+@paused
 def read_card(path, data=None):
     """The card at PATH as a Document. DATA: the card's bytes when the caller has them already
-    (checked as a file's would be); PATH then only names the card and is not opened."""
-    # the cyclic garbage collector paused while the card is read: its Lines, AST nodes and YAML
-    # values are thousands of new objects, nearly all kept, and each collection on the way walks
-    # them again (and moves them to older generations, whose collections walk every object alive)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _read(path, data)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _read(path, data):
+    (checked as a file's would be); PATH then only names the card and is not opened. Read with the
+    cyclic garbage collector paused (cardrepro/gcpause.py)."""
     raw = source.load_bytes(path) if data is None else source.checked_bytes(path, data)
     text = source.decode(path, raw)
     lines, found = redact.redact_lines(source.card_lines(text))
