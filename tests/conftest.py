@@ -21,6 +21,43 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("DS_ACCELERATOR", "cpu")
 
 
+HUB_CORPUS = ROOT.parent / "shared" / "corpus" / "hub-readmes"
+
+
+def read_docs(every):
+    """(path, Document) of the seed cards and of every `every`-th Hub corpus card the reader reads
+    (a card it refuses has nothing to compare)."""
+    from cardrepro.read import read_card
+    for path in sorted(CARDS.glob("*.md")) + sorted(HUB_CORPUS.glob("*.md"))[::every]:
+        try:
+            yield path, read_card(path)
+        except Exception:
+            continue
+
+
+def built_and_checked_specs(paths):
+    """(name, spec as built, spec as checked) per card; a card the checker refuses keeps only its
+    built spec (checked None)."""
+    import copy
+
+    from cardrepro import validate
+    from cardrepro.errors import CardError
+    from cardrepro.spec import build_spec
+    out = []
+    for p in paths:
+        try:
+            built = build_spec(p)
+        except CardError:
+            continue
+        checked = copy.deepcopy(built)
+        try:
+            validate.check(checked, p)
+        except CardError:
+            checked = None
+        out.append((p.name, built, checked))
+    return out
+
+
 def run_cli(*args, cwd=None, timeout=120, env=None, script=False):
     """Run `cardrepro ARGS` as a user would; returns CompletedProcess (text).
 

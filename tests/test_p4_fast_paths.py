@@ -10,17 +10,11 @@ from hypothesis import given, settings, strategies as st
 from cardrepro import memo
 from cardrepro.extract import lists, tables
 from cardrepro.read import read_card, yamlsafe
-from conftest import CARDS, ROOT
-
-CORPUS = ROOT.parent / "shared" / "corpus" / "hub-readmes"
+from conftest import read_docs
 
 
 def _docs(every=25):
-    for path in sorted(CARDS.glob("*.md")) + sorted(CORPUS.glob("*.md"))[::every]:
-        try:
-            yield path, read_card(path)
-        except Exception:  # a card the reader refuses has nothing to compare
-            continue
+    return read_docs(every)
 
 
 # ---- lists.read: every line looked at, as it was --------------------------------------------

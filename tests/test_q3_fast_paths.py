@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from cardrepro import validate
-from cardrepro.errors import CardError
 from cardrepro.spec import build_spec
-from conftest import CARDS, ROOT
+from conftest import CARDS, ROOT, built_and_checked_specs
 
 HUB_READMES = ROOT.parent / "shared" / "corpus" / "hub-readmes"
 CORPUS_STEP = 25
@@ -23,19 +22,8 @@ def plain_fits(doc):
 
 
 def built_and_checked(paths):
-    out = []
-    for p in paths:
-        try:
-            built = build_spec(p)
-        except CardError:
-            continue
-        checked = copy.deepcopy(built)
-        try:
-            validate.check(checked, p)
-        except CardError:
-            checked = None
-        out += [built] + ([checked] if checked is not None else [])
-    return out
+    """Every spec as built and, where the checker keeps it, as checked."""
+    return [spec for _, built, checked in built_and_checked_specs(paths) for spec in (built, checked) if spec is not None]
 
 
 @pytest.fixture(scope="module")

@@ -16,17 +16,11 @@ from cardrepro import resolve
 from cardrepro.extract import model
 from cardrepro.extract.util import joined_lines, search_lines
 from cardrepro.read import read_card
-from conftest import CARDS, ROOT
-
-CORPUS = ROOT.parent / "shared" / "corpus" / "hub-readmes"
+from conftest import read_docs
 
 
 def _docs(every=20):
-    for path in sorted(CARDS.glob("*.md")) + sorted(CORPUS.glob("*.md"))[::every]:
-        try:
-            yield path, read_card(path)
-        except Exception:  # a card the reader refuses has nothing to compare
-            continue
+    return read_docs(every)
 
 
 def _folded_lines_plain(doc):

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from cardrepro import validate
 from cardrepro.errors import CardError
 from cardrepro.spec import build_spec
-from conftest import CARDS, ROOT, run_cli
+from conftest import CARDS, ROOT, built_and_checked_specs, run_cli
 
 HUB_READMES = ROOT.parent / "shared" / "corpus" / "hub-readmes"
 CORPUS_STEP = 10                       # every 10th README of the Hub corpus
@@ -29,21 +29,7 @@ def by_jsonschema(doc):
     return validate.validator("spec").is_valid(doc)
 
 
-def specs_of(paths):
-    """(name, spec as built, spec as checked) per card; a card the checker refuses keeps only its built spec."""
-    out = []
-    for p in paths:
-        try:
-            built = build_spec(p)
-        except CardError:
-            continue
-        checked = copy.deepcopy(built)
-        try:
-            validate.check(checked, p)
-        except CardError:
-            checked = None
-        out.append((p.name, built, checked))
-    return out
+specs_of = built_and_checked_specs
 
 
 @pytest.fixture(scope="module")
