@@ -73,7 +73,7 @@ def _folded_lines(doc):
     extract/util.py joins them (an empty line holds no words); all of them, as they are, when
     case folding changes the text's length (`ß` -> `ss`): a place then tells its line as before."""
     text, starts, lines = joined_lines(doc)
-    kept = util._folded(doc, text)  # the folded text search_lines keeps with the card
+    kept = util.folded_text(doc)
     if _casefolded(kept, text, starts, lines):
         return kept, starts, lines
     folded = text.casefold()

@@ -653,7 +653,7 @@ def _named_hits(doc):
     `conversation`, each word the card holds), then prose's."""
     hits = []
     for word in ("template", "conversation"):
-        if word in util._folded(doc, joined_lines(doc)[0]):
+        if word in util.folded_text(doc):
             hits += _config_named(doc)
     return hits + _prose_named_hits(doc)
 
@@ -668,7 +668,7 @@ def _prose_named_hits(doc):
     after spaces after a word that can come before it (most cards that say `format` say `GGUF
     format`, `the following format`)."""
     text = joined_lines(doc)[0]
-    folded = util._folded(doc, text)  # the folded text search_lines keeps with the card
+    folded = util.folded_text(doc)
     if len(folded) == len(text) and not any(
             _named_before(text, at) for word in ("format", "template") for at in _finds(folded, word)):
         return []

@@ -86,6 +86,11 @@ def search_lines(doc, pattern, needle=None):
         yield no, line, m
 
 
+def folded_text(doc):
+    """The card's joined prose lines (joined_lines) case-folded, as search_lines keeps them."""
+    return _folded(doc, joined_lines(doc)[0])
+
+
 def _folded(doc, text):
     """fold_case of joined_lines(doc)'s text (`text`), kept with the card."""
     return doc.derived("util.folded_joined_lines", lambda d: fold_case(text))
@@ -252,7 +257,7 @@ def prose_lines_holding(doc, needles):
     """`lines_holding` over `folded_prose_lines(doc)`, each needle's places read from the card's
     one literal pass (_head_places) when that text is the card's fold."""
     folded, starts = folded_prose_lines(doc)
-    places = _head_places(doc) if folded is _folded(doc, joined_lines(doc)[0]) else None
+    places = _head_places(doc) if folded is folded_text(doc) else None
     return lines_holding(folded, starts, needles, places)
 
 
