@@ -5,19 +5,21 @@ import json
 def spec_facts(spec):
     """(dotted path, value) for every fact of a spec, in spec order; `datasets[i]` and `stages[i]`
     are walked into, the DeepSpeed config is one value."""
-    def walk(value, path):
-        if isinstance(value, dict) and path != "deepspeed.config":
-            for k, v in value.items():
-                yield from walk(v, f"{path}.{k}")
-        elif isinstance(value, list) and value and isinstance(value[0], dict) and path in ("datasets", "stages"):
-            for i, v in enumerate(value):
-                yield from walk(v, f"{path}[{i}]")
-        else:
-            yield path, value
-
     for key in spec:
         if key not in ("name", "card", "provenance"):
-            yield from walk(spec[key], key)
+            yield from _walk(spec[key], key)
+
+
+def _walk(value, path):
+    # a module function, not a closure that calls itself: that would be a reference cycle
+    if isinstance(value, dict) and path != "deepspeed.config":
+        for k, v in value.items():
+            yield from _walk(v, f"{path}.{k}")
+    elif isinstance(value, list) and value and isinstance(value[0], dict) and path in ("datasets", "stages"):
+        for i, v in enumerate(value):
+            yield from _walk(v, f"{path}[{i}]")
+    else:
+        yield path, value
 
 
 def text_view(spec):

@@ -66,7 +66,7 @@ def _stated_now(doc):
     out = training_stages._said_methods(doc)
     sentences = training_stages._sentences(doc)
     for key, name in (("reward_prose", "reward"), ("fine_tuned", "fine_tuned")):
-        if hit := sentences.first(key):
+        if hit := sentences.first(doc, key):
             out[name] = hit[1:]
     return out
 

@@ -106,14 +106,16 @@ def test_the_first_method_sentence_is_the_one_the_text_without_code_gave(text, k
     doc = _doc(text, kind, block_lines)
     sentences = training_stages._Sentences(doc)
     for key in KEYS:
-        hit = sentences.first(key)
+        hit = sentences.first(doc, key)
         assert (hit[1:] if hit else None) == _first_as_it_was(doc, key)
 
 
 def test_a_real_dpo_line_in_a_python_block_states_no_method():
     line = REAL_DPO_LINE
-    assert training_stages._Sentences(_doc("# Card\n" + line)).first("dpo")[1] == 2
-    assert training_stages._Sentences(_doc("# Card\n" + line, "python", {2})).first("dpo") is None
+    doc = _doc("# Card\n" + line)
+    assert training_stages._Sentences(doc).first(doc, "dpo")[1] == 2
+    doc = _doc("# Card\n" + line, "python", {2})
+    assert training_stages._Sentences(doc).first(doc, "dpo") is None
 
 
 # --- training_stages._title: the first `# ` line found by one find in the joined prose lines

@@ -150,6 +150,13 @@ def _path(section, key):
     return canonical.path(key, (section,))
 
 
+def literal(node):
+    """ast.literal_eval(node), its commonest case (a constant) answered without it: each call of
+    it defines nested functions that refer to each other, a reference cycle per call that only
+    the cyclic collector frees."""
+    return node.value if type(node) is ast.Constant else ast.literal_eval(node)
+
+
 def _literal(node, names):
     """The value of a literal keyword argument, `torch.bfloat16` as "bfloat16", or the literal a
     block-level name is bound to; _NO_VALUE for anything else."""
@@ -158,7 +165,7 @@ def _literal(node, names):
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "torch":
         return node.attr
     try:
-        value = ast.literal_eval(node)
+        value = literal(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return _NO_VALUE
     if isinstance(value, tuple):

@@ -1,6 +1,5 @@
 """Hyperparameters, LoRA, quantization, generation and package versions from blocks that are
 not a named trainer config: `- key: value` lists, YAML/JSON blocks, tables, code, prose."""
-import ast
 import re
 
 from cardrepro import resolve
@@ -88,7 +87,7 @@ def _json_literal(node):
     None, lists and string-keyed dicts of them), else _NOT_JSON: a set, `1j`, `b""`, an
     unhashable dict key or a name is not a setting the spec can carry."""
     try:
-        value = ast.literal_eval(node)
+        value = code.literal(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return _NOT_JSON
     if isinstance(value, tuple):

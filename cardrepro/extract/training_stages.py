@@ -230,14 +230,15 @@ class _Sentences:
     each sentence: a card can have 100,000); a line of a Python or JSON block is passed over."""
 
     def __init__(self, doc):
+        # no reference to DOC: kept in doc.derived, it would make the card's whole object graph
+        # a cycle, freed only by the cyclic collector rather than when the card is done
         self.code = {l.no for b in doc.of_kind("python", "json") for l in b.lines}
-        self.doc = doc
         self.lines = prose_lines(doc)
 
-    def first(self, key):
-        """((line index, sentence index), card line, words) of the first sentence that states
-        `key` (first_statement), or None."""
-        for i in prose_lines_holding(self.doc, _needles(key)):
+    def first(self, doc, key):
+        """((line index, sentence index), card line, words) of the first sentence of DOC (the
+        card these are the sentences of) that states `key` (first_statement), or None."""
+        for i in prose_lines_holding(doc, _needles(key)):
             no, text = self.lines[i]
             if no not in self.code and (hit := first_statement(text, key)):
                 return (i, hit[0]), no, hit[1]
@@ -277,7 +278,7 @@ def _said_methods(doc):
     said, _, _ = _method_regexes()
     found = {}  # method: (sentence's place, method's place, line, text)
     for order, method in enumerate(said):
-        if hit := _sentences(doc).first(method):
+        if hit := _sentences(doc).first(doc, method):
             found[method] = (hit[0], order, hit[1], hit[2])
     return {method: (no, text) for method, (_, _, no, text) in sorted(found.items(), key=lambda kv: kv[1][:2])}
 
@@ -313,7 +314,7 @@ def _reward_model(doc, out):
     title = _title(doc)
     if title and re.search(conf["reward_title"], title[1]):
         out.setdefault("reward_model", (title[0], title[1].strip()))
-    if hit := _sentences(doc).first("reward_prose"):
+    if hit := _sentences(doc).first(doc, "reward_prose"):
         out.setdefault("reward_model", hit[1:])
 
 
@@ -321,7 +322,7 @@ def _fine_tuned(doc, out):
     """`a fine-tuned version of X`: a full fine-tune, on a card that never speaks of adapters."""
     if "sft" in out or next(search_lines(doc, _methods_regex("adapter_words"), tuple(_needles("adapter_words"))), None):
         return
-    if hit := _sentences(doc).first("fine_tuned"):
+    if hit := _sentences(doc).first(doc, "fine_tuned"):
         out["sft"] = hit[1:]
 
 

@@ -119,7 +119,9 @@ def _parse_python(lines):
     try:
         tree = ast.parse(text)
     except SyntaxError as err:
-        return err, None
+        # without its traceback: the frames it holds (and their locals, the card's lines) would
+        # make a reference cycle with the error kept in them
+        return err.with_traceback(None), None
     except (RecursionError, MemoryError):
         return SyntaxError("nested too deeply"), None
     nodes = _nodes_within(tree, MAX_PYTHON_DEPTH)
