@@ -23,14 +23,16 @@ import itertools
 import math
 import operator
 import re
+from types import MappingProxyType
 
 from cardrepro import data
-from cardrepro.extract import canonical, util
+from cardrepro.extract import canonical, literals, util
 from cardrepro.extract.util import joined_lines
 from cardrepro.extract.facts import FILLERS, SHOWN, SOURCES, Fact
 from cardrepro.read import yamlsafe
 
 BASE_PROFILE = "hf-trainer"
+_NO_PLACES = MappingProxyType({})   # no word's places known: each is found by a find
 
 
 def detect(doc):
@@ -53,12 +55,14 @@ def named_framework(doc):
 
 def _named_framework(doc):
     text, starts, lines = _folded_lines(doc)
+    places = util._head_places(doc) if text is util.folded_text(doc) else _NO_PLACES
     found = []
     for profile in data.trainer_profiles().values():
         rule = profile.get("detect")
         if not rule:
             continue
-        line = _config_evidence(doc, rule.get("config_keys") or ()) or _words_evidence(text, starts, lines, profile["name"])
+        line = (_config_evidence(doc, rule.get("config_keys") or ())
+                or _words_evidence(text, starts, lines, profile["name"], places))
         if line:
             found.append((rule.get("order", 50), line, profile))
     if not found:
@@ -112,6 +116,8 @@ def _words_terms(name):
     lines = [(w.casefold(), re.compile(r"^[ \t]*" + re.escape(w.casefold()) + r"[ \t]*$", re.M))
              for w in rule.get("lines") or ()]
     words = [w.casefold() for w in rule.get("words") or ()]
+    for w in words + [w for w, _ in lines]:
+        literals.register(w)   # the card's one pass over its literals finds them from now on
     return _common_part(words + [w for w, _ in lines]), words, lines
 
 
@@ -128,15 +134,28 @@ def _common_part(texts):
     return ""
 
 
-def _words_evidence(text, starts, lines, name):
-    """The card line of the first place the profile's words stand (the leftmost of them): a
-    plain find per word, a pattern only for a whole line whose words the card holds."""
+def _words_evidence(text, starts, lines, name, places=_NO_PLACES):
+    """The card line of the first place the profile's words stand (the leftmost of them): each
+    word's places from the card's one pass over its literals (`places`: util._head_places, when
+    `text` is the text that pass read; none by default), else a plain find; a pattern only for a
+    whole line whose words the card holds."""
     common, words, patterns = _words_terms(name)
-    if common not in text:
+    if not places and common not in text:
         return None
-    found = [i for i in map(text.find, words) if i >= 0]
-    found += [m.start() for w, pattern in patterns if w in text and (m := pattern.search(text))]
+    found = [i for i in map(functools.partial(_first_place, text, places), words) if i >= 0]
+    found += [m.start() for w, pattern in patterns
+              if _first_place(text, places, w) >= 0 and (m := pattern.search(text))]
     return lines[bisect.bisect_right(starts, min(found)) - 1][0] if found else None
+
+
+def _first_place(text, places, word):
+    """Where `word` first stands in `text` (-1: nowhere): from its places when the card's pass
+    holds them, else a find (and the word is registered: later cards' passes find it)."""
+    at = places.get(word)
+    if at is None:
+        literals.register(word)
+        return text.find(word)
+    return at[0] if at else -1
 
 
 def _config_evidence(doc, key_sets):

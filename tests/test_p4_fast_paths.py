@@ -163,6 +163,31 @@ def test_framework_words_are_found_where_the_plain_search_finds_them():
     assert hits >= 20
 
 
+def test_framework_words_taken_from_the_cards_literal_pass_are_where_the_plain_search_finds_them(write_card):
+    from cardrepro import data, resolve
+    from cardrepro.extract import literals, util
+    names = [p["name"] for p in data.trainer_profiles().values() if p.get("detect")]
+    words = {w for name in names for w in resolve._words_terms(name)[1] + [w for w, _ in resolve._words_terms(name)[2]]}
+    hits = 0
+    for path, doc in _docs(every=5):
+        text, starts, lines = resolve._folded_lines(doc)
+        if text is not util.folded_text(doc):
+            continue
+        places = literals.places(text)   # a pass made after the profiles' words were registered
+        assert places.keys() >= words or not literals.enabled()
+        for name in names:
+            line = _words_line_plain(doc, name)
+            assert resolve._words_evidence(text, starts, lines, name, places) == line, (path.name, name)
+            hits += line is not None
+    assert hits >= 20
+    # a real auto-card line, found through its places
+    doc = read_card(write_card("## Training hyperparameters\n\nThe following hyperparameters were used during training:\n"))
+    text, starts, lines = resolve._folded_lines(doc)
+    places = literals.places(text)
+    assert places.get("the following hyperparameters were used during training") == [28] or not literals.enabled()
+    assert resolve._words_evidence(text, starts, lines, "hf-trainer", places) == 3
+
+
 def test_a_card_whose_folding_lengthens_it_places_words_on_their_own_line(write_card):
     from cardrepro import resolve
     # a real auto-card line, after a line that case folding lengthens (ß -> ss) and an empty one
