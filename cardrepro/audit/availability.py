@@ -5,7 +5,6 @@ import re
 
 from cardrepro import memo
 from cardrepro.audit import context as C
-from cardrepro.audit.findings import finding
 
 REG = "registry (cardrepro/data/datasets.yaml)"
 
@@ -75,7 +74,7 @@ def _stage_start(ctx):
         if vocab and base_vocab and vocab != base_vocab and prev.get("method") in ("continual_pretraining", "pretraining"):
             note = (f"; its vocabulary ({vocab:,} tokens, stated) differs from the base model's ({base_vocab:,}), so "
                     f"the base model's tokenizer cannot stand in for it")
-        out.append(finding(
+        out.append(ctx.finding(
             "CR140", "warning",
             f"stage {i + 1} ({cur.get('method')}) starts from the output of stage {i} ({prev.get('method')}), "
             f"which the card does not release" + (f" (only the final model, {final})" if final else "") + note,
@@ -125,7 +124,7 @@ def _dataset(ctx, i, d, unpublished):
         src = (export or {}).get("source") or REG
         lang = opts.get("lang")
         what = f"`{_basename(ifp)}`" if ifp else f"`{name}`"
-        out.append(finding(
+        out.append(ctx.finding(
             "CR102", "warning",
             f"{what} (dataset `{name}`) was never published; a published substitute exists: "
             f"{sub}",
@@ -139,7 +138,7 @@ def _dataset(ctx, i, d, unpublished):
             reg_avail == "unreleased" and not _card_says_internal(ctx, i)):
         own = _card_says_internal(ctx, i)
         says = " (the card itself says so)" if own else ""
-        out.append(finding(
+        out.append(ctx.finding(
             "CR101", "error",
             f"dataset `{name}` is internal{says}: it cannot be obtained, so the mix cannot be "
             f"reproduced exactly",
@@ -149,7 +148,7 @@ def _dataset(ctx, i, d, unpublished):
             basis=["card"] + ([REG] if reg_avail == "internal" else []), paths=[path]))
         return out[-1], 0.0
     elif reg_avail == "unreleased" or avail == "unreleased":
-        out.append(finding(
+        out.append(ctx.finding(
             "CR104", "error",
             f"dataset `{name}` was not released and has no published substitute",
             lines=lines, action="ask the authors to publish it; the build can only train on "
@@ -157,7 +156,7 @@ def _dataset(ctx, i, d, unpublished):
             basis=[REG], paths=[path]))
         return out[-1], 0.0
     elif avail == "local_path" or _is_local_path(name) or (ifp and _is_local_path(ifp)):
-        out.append(finding(
+        out.append(ctx.finding(
             "CR103", "error",
             f"dataset `{name}` is read from a local file that the card does not publish",
             lines=lines + ctx.lines(f"{path}.options.input_file_path"),
@@ -165,7 +164,7 @@ def _dataset(ctx, i, d, unpublished):
             basis=["card"], paths=[path]))
         return out[-1], 0.0
     elif entry is None and avail != "public":
-        out.append(finding(
+        out.append(ctx.finding(
             "CR105", "warning",
             f"dataset `{name}` is not in the registry: its source, licence and availability "
             f"are unknown",
@@ -191,14 +190,14 @@ def _stage_availability(ctx):
         stage = C.get(ctx.spec, f"stages[{si}].method") or f"stage {si + 1}"
         lines = ctx.lines(path, f"{path}.name", f"{path}.availability") or ctx.lines(f"stages[{si}]")
         if avail == "internal" or any(m in text for m in ("internal", "内部", "內部")):
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR101", "error",
                 f"{stage} data `{name}` is internally collected: it cannot be obtained",
                 lines=lines, action="leave it out or replace it with a public set of the same kind; "
                                     "ask the authors for the data",
                 basis=["card"] + ([REG] if entry else []), paths=[path]))
         elif avail == "unreleased":
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR104", "error",
                 f"{stage} data `{name}` was not released and has no published substitute",
                 lines=lines, action="ask the authors to publish it",
@@ -235,7 +234,7 @@ def _licences(ctx):
             if model_lic_text is None:
                 restricted_unknown_model.append((name, lic, path))
             elif "nc" not in model_cls or "nd" in cls:
-                out.append(finding(
+                out.append(ctx.finding(
                     "CR110", "warning",
                     f"dataset `{name}` is {lic.upper()} ({', '.join(restrictions)}) but the model is "
                     f"released under {model_lic or model_lic_text}, which carries no such restriction",
@@ -244,14 +243,14 @@ def _licences(ctx):
                            f"release the reproduction under terms compatible with {lic.upper()}",
                     basis=["card", REG], paths=[path, "licence"]))
         elif "sa" in cls and model_lic and "sa" not in model_cls:
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR113", "info",
                 f"dataset `{name}` is {lic.upper()} (share-alike) and the model licence is "
                 f"{model_lic}: check whether share-alike terms reach the weights",
                 lines=ctx.lines(path) + lic_lines, action="note the dataset licence in the release",
                 basis=["card", REG], paths=[path, "licence"]))
         if any(m in notes.lower() for m in markers):
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR111", "warning",
                 f"dataset `{name}` carries third-party terms: {notes}",
                 lines=ctx.lines(path),
@@ -260,7 +259,7 @@ def _licences(ctx):
                 basis=[REG], paths=[path]))
     if restricted_unknown_model:
         names = ", ".join(f"`{n}` ({l.upper()})" for n, l, _ in restricted_unknown_model)
-        out.append(finding(
+        out.append(ctx.finding(
             "CR112", "warning",
             f"the card states no model licence, and the mix has restricted data: {names}",
             lines=[ln for _, _, p in restricted_unknown_model for ln in ctx.lines(p)],
@@ -297,7 +296,7 @@ def _trainer_options(ctx):
             v = opts["max_train_set"]
             lines = ctx.lines(f"{path}.options.max_train_set") or ctx.lines(path)
             if C.matches(name, mts.get("rejected_for")):
-                out.append(finding(
+                out.append(ctx.finding(
                     "CR120", "error",
                     f"`{name}`: max_train_set is {mts.get('note')}; this loader forwards unknown "
                     f"options, so the trainer stops with a TypeError",
@@ -308,7 +307,7 @@ def _trainer_options(ctx):
                 capped = (f" (the loader reads up to {cap:,} pairs)"
                           if cap and C.matches(name, [p + "*" for p in profile.get("translation_prefixes") or []])
                           else "")
-                out.append(finding(
+                out.append(ctx.finding(
                     "CR120", "warning",
                     f"`{name}`: max_train_set {v} is {mts.get('note')}; the {ctx.trainer} loader "
                     f"ignores it silently, so upstream code trains on the whole set{capped}",
@@ -323,7 +322,7 @@ def _trainer_options(ctx):
                 v = opts[opt]
                 lines = (ctx.lines(f"{path}.options.{opt}") or ctx.lines(path)) + sampler_lines
                 no_effect = opt == "fraction" and isinstance(v, (int, float)) and float(v) == 1.0
-                out.append(finding(
+                out.append(ctx.finding(
                     "CR121", "info" if no_effect else "warning",
                     f"`{name}`: {opt} {v} is read only by the custom sampler, and "
                     f"use_custom_sampler is {'false' if sampler_path else 'unset (default false)'}: "
@@ -363,7 +362,7 @@ def _metadata(ctx):
             continue
         if key and key in subs:
             i, n = subs[key]
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR132", "info",
                 f"metadata lists `{mname}`; the mix reads `{n}`, an unpublished export that "
                 f"{mname} is the published form of",
@@ -383,7 +382,7 @@ def _metadata(ctx):
                 kinds = sorted({e.get("kind") or "text" for _, _, e in related})
                 rel = (f"; the mix's {names} are {'/'.join(kinds)} data"
                        + (f" from {', '.join(hubs)}" if hubs else ""))
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR131", "warning",
                 f"metadata lists `{mname}`, a {kind} dataset, which no text-SFT mix can read{rel}",
                 lines=lines + [ln for i, _, _ in related for ln in ctx.lines(f"datasets[{i}]")],
@@ -391,7 +390,7 @@ def _metadata(ctx):
                        f"({', '.join(n for _, n, _ in related) or 'as stated'})",
                 basis=["card", REG], paths=[path]))
             continue
-        out.append(finding(
+        out.append(ctx.finding(
             "CR130", "warning",
             f"metadata lists `{mname}`, which is not in the training mix",
             lines=lines + ctx.lines("datasets"),

@@ -56,7 +56,7 @@ def _parser_conflicts(ctx):
         distinct = {repr(v.get("value")) if isinstance(v, dict) else repr(v) for v in values}
         if "duplicate" in kind:
             same = len(distinct) <= 1
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR301", "info" if same else "warning",
                 f"duplicate key `{path}`: {shown}" + (" (same value)" if same else ""),
                 lines=lines,
@@ -66,7 +66,7 @@ def _parser_conflicts(ctx):
         elif "cli" in kind or "override" in kind:
             prec = _layering(ctx.trainer)
             settled = bool(res) or bool(prec)
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR302", "info" if settled else "warning",
                 f"`{path}` is set twice: {shown}"
                 + (f"; {res}" if res else ("; the command-line flag wins" if prec else "")),
@@ -76,13 +76,13 @@ def _parser_conflicts(ctx):
         elif kind == "precedence":
             out.append(_precedence(path, values, lines, res))
         elif "prose" in kind:
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR303", "warning", f"prose and command disagree on `{path}`: {shown}",
                 lines=lines, action=f"{res}" if res else "ask the authors which is right; the build "
                                                         "follows the command",
                 basis=["card"], paths=[path]))
         else:
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR399", "warning", f"conflict ({kind or 'unspecified'}) on `{path}`: {shown}",
                 lines=lines, action=res or "ask the authors which value was used",
                 basis=["card"], paths=[path]))
@@ -142,7 +142,7 @@ def _prose_size(ctx):
                 ratio = claim / n
                 if 0.75 <= ratio <= 1.35:
                     continue
-                out.append(finding(
+                out.append(ctx.finding(
                     "CR303", "warning",
                     f"the prose says {m.group(0).strip()} parameters but the base model `{name}` has "
                     f"{fmt_b(n)}",
@@ -179,7 +179,7 @@ def _released_vs_schedule(ctx):
     lines = ctx.lines("model.released", "training.num_train_epochs")
     ep_origin = ctx.origin("training.num_train_epochs") or "card"
     if float(r_ep) > float(epochs):
-        return [finding(
+        return [ctx.finding(
             "CR310", "error",
             f"the released checkpoint ({text}) is later than the schedule's {epochs} epochs",
             lines=lines, action="ask the authors for the schedule that produced the release",
@@ -207,7 +207,7 @@ def _released_vs_schedule(ctx):
                 lr_text = (f"; at step {r_steps} the learning rate was still {at:.3g} "
                            f"({at / float(lr):.0%} of the peak {lr:g}), not decayed to 0")
                 data["lr_at_release"] = at
-    return [finding(
+    return [ctx.finding(
         "CR310", "warning",
         f"the released checkpoint is '{text}' of a {epochs}-epoch run"
         f"{' (set by the command line)' if ep_origin == 'cli' else ''}: a mid-schedule checkpoint{lr_text}",
@@ -224,7 +224,7 @@ def _save_strategy(ctx):
         return []
     if not ctx.stated("training.save_steps"):
         return []
-    return [finding(
+    return [ctx.finding(
         "CR320", "info",
         f"save_steps {ctx.get('training.save_steps')} has no effect: save_strategy is 'epoch'",
         lines=ctx.lines("training.save_strategy", "training.save_steps"),
@@ -250,7 +250,7 @@ def _deepspeed_mismatch(ctx):
         except (TypeError, ValueError):
             same = dv == tv
         if not same:
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR322", "error",
                 f"DeepSpeed `{ds_key}` is {dv!r} but {tr_path} is {tv!r}: transformers raises a "
                 f"mismatch error at start-up",
@@ -263,7 +263,7 @@ def _deepspeed_mismatch(ctx):
     for key, want in (("fp16.enabled", "fp16"), ("bf16.enabled", "bf16")):
         dv = C.get(cfg, key)
         if isinstance(dv, bool) and dtype in ("fp16", "bf16", "fp32") and dv != (dtype == want):
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR322", "error",
                 f"DeepSpeed `{key}` is {str(dv).lower()} but training.dtype is {dtype}: transformers "
                 f"raises a mismatch error at start-up",

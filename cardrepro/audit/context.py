@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 
 from cardrepro import assume, data
+from cardrepro.audit import findings
 from cardrepro.estimate.schedule import mix, registry_key
 from cardrepro.paths import get
 
@@ -66,6 +67,13 @@ class Context:
         if fn not in self._once:
             self._once[fn] = fn(self)
         return self._once[fn]
+
+    def finding(self, code, severity, message, **parts):
+        """findings.finding(code, severity, message, **parts); in a brief context only what a
+        corpus row reads (findings.brief): the text is neither made visible nor kept."""
+        if self.brief:
+            return findings.brief(code, severity)
+        return findings.finding(code, severity, message, **parts)
 
     # --- values and provenance
     def get(self, path, default=None):

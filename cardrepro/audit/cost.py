@@ -6,7 +6,6 @@ import re
 
 from cardrepro import assume
 from cardrepro.audit import context as C
-from cardrepro.audit.findings import finding
 from cardrepro.estimate import memory as M
 from cardrepro.estimate.memory import fmt_b, fmt_gb
 
@@ -49,7 +48,7 @@ def check(ctx):
     canon, cfg, how = assume.model_config(ctx.spec)
     if not cfg:
         if ctx.base_model():
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR509", "info",
                 f"no architecture config for `{ctx.base_model()}`: parameter count, memory and "
                 f"compute are not computed",
@@ -64,7 +63,7 @@ def check(ctx):
     note = []
     if vocab and int(vocab) != int(cfg["vocab_size"]):
         note.append(f"vocabulary {int(vocab):,} stated by the card (config: {cfg['vocab_size']:,})")
-    out.append(finding(
+    out.append(ctx.finding(
         "CR501", "info",
         f"`{canon}` has {fmt_b(N)} parameters ({N:,})"
         + (f", with the {note[0]}" if note else "")
@@ -112,7 +111,7 @@ def _memory(ctx):
     as_card = first["activations_gc"] if gc_on else first["activations_no_gc"]
     lines = ctx.lines("deepspeed.stage", "training.per_device_train_batch_size", "training.max_length",
                       "training.gradient_checkpointing")
-    return [finding(
+    return [ctx.finding(
         "CR502", "info",
         f"per-GPU memory at {'ZeRO-' + str(stage) if stage is not None else 'no stated ZeRO stage'} "
         f"on {world} GPUs, micro batch {micro}, {seq} tokens: {fmt_gb(ms_total)} model states + "
@@ -157,7 +156,7 @@ def _lora_memory(ctx, cfg, bd, act, act_deriv, gc_on, micro, seq):
          if int8 else f"16-bit base: 2*N = {fmt_gb(base_bytes)}"),
         f"adapter: {M.BYTES_ADAPTER} B per trainable parameter (fp32 weight, grad, Adam m, v) = {fmt_gb(adapter)}",
     ] + act_deriv
-    out.append(finding(
+    out.append(ctx.finding(
         "CR504", "info",
         f"LoRA r={r} on {', '.join(targets)} trains {trainable:,} of {fmt_b(N)} parameters "
         f"({frac:.3%}); {'8-bit' if int8 else '16-bit'} base {fmt_gb(base_bytes)} + adapter states "
@@ -185,7 +184,7 @@ def _compute(ctx, N):
     hours = M.gpu_seconds(flops, eff) / 3600
     hours_gc = M.gpu_seconds(flops_gc, eff) / 3600
     gc_on = bool(ctx.get("training.gradient_checkpointing"))
-    return [finding(
+    return [ctx.finding(
         "CR505", "info",
         f"compute: 6*N*D = {flops:.3g} FLOPs for at most {fmt_b(tokens)} tokens = {hours:,.0f} "
         f"{gkey} GPU-hours at {util:.0%} utilisation"
@@ -214,7 +213,7 @@ def _claims(ctx, cfg, bd):
                           f"{p}.gpu")
         label = st.get("method") or f"stage {si + 1}"
         if tf and gspec and float(tf) > gspec["peak_tflops"]:
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR511", "warning",
                 f"{label}: {tf} TFLOP/s per GPU exceeds the {gname} dense 16-bit peak of "
                 f"{gspec['peak_tflops']} TFLOP/s",
@@ -237,7 +236,7 @@ def _claims(ctx, cfg, bd):
                 deriv.append(f"stated {days} days => {d6 / float(days):.0%} of the wall time at the "
                              f"stated throughput (6ND), {d8 / float(days):.0%} (8ND)")
                 ok = float(days) >= d6 * 0.95
-                out.append(finding(
+                out.append(ctx.finding(
                     "CR510", "info" if ok else "warning",
                     f"claim check, {label}: {fmt_b(tokens)} tokens on {fmt_b(N)} parameters at {tf} "
                     f"TFLOP/s per GPU on {gpus} GPUs takes {d6:.1f} days by 6ND ({d8:.1f} with "
@@ -249,7 +248,7 @@ def _claims(ctx, cfg, bd):
                     basis=["card", CFG, "derived"], derivation=deriv, paths=[p],
                     data={"days_6nd": d6, "days_8nd": d8, "days_stated": days}))
             else:
-                out.append(finding(
+                out.append(ctx.finding(
                     "CR505", "info",
                     f"compute, {label}: 6*N*D = {flops:.3g} FLOPs = {d6:.1f} days on {gpus} GPUs "
                     f"at the stated {tf} TFLOP/s", lines=lines, action="nothing to do",
@@ -259,7 +258,7 @@ def _claims(ctx, cfg, bd):
             full = M.model_states(N, 0, 1)["total"]   # unsharded: 16 bytes per parameter
             z3_world = max(1, -(-int(18 * N) // int(mem - 4 * bd["largest_layer"])))
             z3_at = M.model_states(N, 3, int(gpus), largest_layer_params=bd["largest_layer"])["total"]
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR503", "info",
                 f"{label}: {fmt_b(N)} parameters need {fmt_gb(full)} of model states unsharded, more "
                 f"than one {gname} ({gspec['memory_gb']} GB); the card states no sharding, so some "

@@ -3,7 +3,6 @@ tokens seen, the world size the card's numbers imply)."""
 from __future__ import annotations
 
 from cardrepro.audit import context as C
-from cardrepro.audit.findings import finding
 from cardrepro.estimate.memory import fmt_b
 
 
@@ -24,7 +23,7 @@ def check(ctx):
     # CR404: world size implied by the stated steps per epoch and the mix size
     if d.implied:
         best = d.implied["world"]
-        out.append(finding(
+        out.append(ctx.finding(
             "CR404", "info",
             f"the card's numbers imply about {best} GPUs: {rel['steps']} steps in {rel['epochs']} "
             f"epochs over about {n_train:,} training rows at {micro}x{ga} samples per GPU and step",
@@ -39,7 +38,7 @@ def check(ctx):
     if micro:
         if world:
             gb = d.global_batch
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR401", "info",
                 f"global batch = {gb} sequences ({micro} per GPU x {ga} accumulation x {world} GPUs"
                 f"{', implied' if world_source == 'implied' else ''})",
@@ -48,7 +47,7 @@ def check(ctx):
                 derivation=[f"{micro} * {ga} * {world} = {gb}"],
                 paths=["training.total_train_batch_size"], data={"global_batch": gb}))
         else:
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR401", "info",
                 f"global batch = {micro * ga} x world size sequences ({micro} per GPU x {ga} "
                 f"accumulation); the world size is not stated",
@@ -67,7 +66,7 @@ def check(ctx):
         warm = ctx.get("training.warmup_steps")
         if warm and epochs and spe:  # spe is 0 when one global batch holds more rows than the data
             deriv.append(f"warmup {warm} steps = {warm / (spe * epochs):.1%} of the schedule")
-        out.append(finding(
+        out.append(ctx.finding(
             "CR402", "info",
             f"about {spe:,} optimizer steps per epoch" + (f", {spe * epochs:,} in {epochs} epochs" if epochs else ""),
             lines=n_lines + batch_lines, action="nothing to do",
@@ -75,7 +74,7 @@ def check(ctx):
             derivation=deriv, paths=["datasets", "training.num_train_epochs"],
             data={"steps_per_epoch": spe, "train_rows": n_train}))
     elif ctx.datasets() and n_deriv and not n_train:
-        out.append(finding(
+        out.append(ctx.finding(
             "CR402", "info", "optimizer steps per epoch cannot be derived: " + n_deriv[0],
             lines=[], action="nothing to do; the run computes it from the data it loads",
             basis=["derived"], paths=["datasets"]))
@@ -84,7 +83,7 @@ def check(ctx):
     if d.tokens_upper:
         gb, steps, tokens = d.global_batch, d.tokens_steps, d.tokens_upper
         which = "the released checkpoint" if rel.get("steps") else "the full schedule"
-        out.append(finding(
+        out.append(ctx.finding(
             "CR403", "info",
             f"at most {fmt_b(tokens)} token positions seen by {which} ({steps:,} steps x {gb} "
             f"sequences x {max_len} tokens); real tokens are fewer (shorter samples are padded)",
@@ -99,7 +98,7 @@ def check(ctx):
             continue
         if st.get("tokens") and st.get("batch_tokens"):
             steps_s = st["tokens"] / st["batch_tokens"]
-            out.append(finding(
+            out.append(ctx.finding(
                 "CR405", "info",
                 f"stage {si + 1} ({st.get('method')}): {fmt_b(st['tokens'])} tokens at "
                 f"{fmt_b(st['batch_tokens'])} tokens per batch = about {steps_s:,.0f} optimizer steps",

@@ -52,6 +52,12 @@ def finding(code, severity, message, *, lines=(), action="", basis=("card",), de
     return out
 
 
+def brief(code, severity):
+    """A finding as a corpus row reads it (audit.codes_and_score): its code, severity and family,
+    no text (a brief context's findings, Context.finding)."""
+    return {"code": code, "severity": severity, "family": FAMILIES[code[2]]}
+
+
 # Only strings go through the memo: its keys would take 1, 1.0 and True (0.0 and -0.0) for one another
 _STR = frozenset({str})
 _PLAIN = frozenset({int, float, bool, type(None)})

@@ -35,7 +35,7 @@ def check(ctx):
     out = []
     for s in secrets:  # one finding per secret: its kind and line, never its value
         kind = s.get("kind") or "secret"
-        out.append(finding(
+        out.append(ctx.finding(
             "CR601", "error",
             f"a credential ({kind}) is published in the card; it is redacted in every output",
             lines=[s.get("line")],
@@ -43,7 +43,7 @@ def check(ctx):
             basis=["card"], paths=["hygiene.secrets"], data={"kind": kind}))
     for p in paths:
         shown = scrub(str(p.get("path") or ""))
-        out.append(finding(
+        out.append(ctx.finding(
             "CR602", "warning",
             f"absolute machine path {shown} in the card (shown redacted); it exists only on the "
             f"authors' machine",

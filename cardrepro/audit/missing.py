@@ -3,8 +3,7 @@ will assume and where that default comes from."""
 from __future__ import annotations
 
 from cardrepro import assume, data
-from cardrepro.audit import context as C
-from cardrepro.audit.findings import finding
+from cardrepro.audit import context as C, findings
 from cardrepro.estimate.memory import fmt_b, fmt_gb, param_breakdown
 from cardrepro.paths import get
 
@@ -49,7 +48,7 @@ def _defaulted(ctx, fact):
     p = next(p for p in paths if _present(ctx, p) and ctx.is_default(p))
     prof = ctx.default_profile(p) or "trainer"
     src = C.trainer_doc(prof, "defaults") or f"{prof} defaults"
-    return finding(
+    return ctx.finding(
         fact["code"], "info",
         f"{fact['what']} is not stated in the card; {p} = {ctx.get(p)!r} comes from the "
         f"{prof} defaults",
@@ -63,25 +62,20 @@ def _missing(ctx, fact):
     paths = fact.get("any") or [fact["path"]]
     target = fact.get("default_path") or paths[0]
     if ctx.brief and not assume.may_be_implied(target):
-        return _brief(fact, fact.get("severity", "warning"))   # nothing to assume for a code and severity
+        return findings.brief(fact["code"], fact.get("severity", "warning"))   # nothing to assume for a code and severity
     value, source = _assumed(ctx, fact)
     severity = "info" if source == assume.IMPLIED_WORLD_SOURCE else fact.get("severity", "warning")
     if ctx.brief:
-        return _brief(fact, severity)
+        return findings.brief(fact["code"], severity)
     if value is None:
         action = f"ask the authors for the {fact['what']}; {source}"
     else:
         action = f"the build assumes {target} = {value!r} ({source}); ask the authors for the value"
-    return finding(
+    return ctx.finding(
         fact["code"], severity,
         f"{fact['what']} is not stated in the card" + (f" ({' or '.join(paths)})" if len(paths) > 1 else ""),
         lines=[], action=action, basis=[f"default: {source}"] if value is not None else ["card"],
         paths=paths, data={"assumed": value} if value is not None else None)
-
-
-def _brief(fact, severity):
-    """A missing fact's finding as a corpus row reads it (audit.codes_and_score): no text."""
-    return {"code": fact["code"], "severity": severity, "family": "missing"}
 
 
 def _status(ctx, fact):
@@ -148,7 +142,7 @@ def _ambiguous_base(ctx):
             derivation.append(f"{cand}: {fmt_b(n)} params; fp16 weights 2*N = {fmt_gb(2 * n)}")
     lines = ctx.lines("base_model.name", "base_model")
     assumed, why = assume.family_choice(ctx.spec)
-    return [finding(
+    return [ctx.finding(
         "CR202", "warning",
         f"the card names `{name}` without a size; {len(cands)} published sizes fit: "
         + ", ".join(c.rsplit("/", 1)[-1] for c in cands),
@@ -185,7 +179,7 @@ def _dataset_options(ctx):
             continue
         note = (f"; the card gives {', '.join(map(str, others))} for the other datasets, so "
                 f"{int(dv * 100)}% held out here may be unintended") if others else ""
-        out.append(finding(
+        out.append(ctx.finding(
             "CR220", "info",
             f"`{d['name']}` states no val_split: the {ctx.trainer} default {dv} holds out "
             f"{int(dv * 100)}% of it{note}",
@@ -199,7 +193,7 @@ def _dataset_options(ctx):
 def _deepspeed_ref(ctx):
     ref = ctx.get("deepspeed.config_ref")
     if ref and not ctx.get("deepspeed.config"):
-        return [finding(
+        return [ctx.finding(
             "CR221", "warning",
             f"the card names the DeepSpeed config `{ref}` but does not include it",
             lines=ctx.lines("deepspeed.config_ref"),

@@ -4,7 +4,6 @@ made elsewhere is checked here against the same rules. Either way the value neve
 from __future__ import annotations
 
 from cardrepro import validate
-from cardrepro.audit.findings import finding
 from cardrepro.audit.missing import build_default
 
 
@@ -24,7 +23,7 @@ def check(ctx):
         assumed, source = build_default(ctx, path)
         then = (f"the build assumes {path} = {assumed!r} ({source}) unless the card is fixed"
                 if assumed is not None else "the build leaves it out")
-        out.append(finding(
+        out.append(ctx.finding(
             "CR230", "error",
             f"{path} = {bad.get('value')} is not a usable value: {bad.get('reason')}; it is dropped",
             lines=[bad.get("line")],
