@@ -57,6 +57,7 @@ class Document:
     blocks: list
     redactions: dict
     malformed: list = field(default_factory=list)  # {line, reason}: blocks that could not be read, skipped
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def of_kind(self, *kinds):
         return [b for b in self.blocks if b.kind in kinds]
@@ -64,10 +65,11 @@ class Document:
     def derived(self, name, compute):
         """compute(self), worked out on first use and kept with the document: the extractors'
         views of the card (its fenced texts, its code's strings) are computed once per card."""
-        cache = self.__dict__.setdefault("_derived", {})
-        if name not in cache:
-            cache[name] = compute(self)
-        return cache[name]
+        try:  # ~150 calls a card, nearly all of them hits
+            return self._derived[name]
+        except KeyError:
+            value = self._derived[name] = compute(self)
+            return value
 
 
 
@@ -196,7 +198,8 @@ def _table(lines):
     rows = []
     for l in lines:
         cells = [c.strip() for c in l.text.strip().strip("|").split("|")]
-        if all(_DELIMITER_CELL.fullmatch(c) for c in cells if c):
+        # a delimiter row (`|---|:--:|`, or no cell at all) holds "--" or no filled cell
+        if ("--" in l.text or not any(cells)) and all(_DELIMITER_CELL.fullmatch(c) for c in cells if c):
             continue
         rows.append((l.no, cells))
     return Block("table", lines[0].no, lines, rows)
@@ -363,8 +366,9 @@ def _continues_code(text):
 
 def _yaml_run_end(lines, i, shape):
     """The end of the YAML run that starts at lines[i] (a YAML-shaped line): YAML-shaped lines,
-    and non-YAML lines that are the value of the last `key:` / `key: >-` before them."""
-    j, last_yaml = i, i
+    and non-YAML lines that are the value of the last `key:` / `key: >-` before them. lines[i],
+    YAML-shaped, is no fence (scan took it as one) and not looked at again."""
+    j, last_yaml = i + 1, i
     while j < len(lines) and lines[j].text.strip() and not _fence(lines[j].text):
         if yamlish.is_yaml_line(lines[j].text, shape):
             last_yaml = j
