@@ -198,8 +198,7 @@ def _table(lines):
     rows = []
     for l in lines:
         cells = [c.strip() for c in l.text.strip().strip("|").split("|")]
-        # a delimiter row (`|---|:--:|`, or no cell at all) holds "--" or no filled cell
-        if ("--" in l.text or not any(cells)) and all(_DELIMITER_CELL.fullmatch(c) for c in cells if c):
+        if all(_DELIMITER_CELL.fullmatch(c) for c in cells if c):
             continue
         rows.append((l.no, cells))
     return Block("table", lines[0].no, lines, rows)
@@ -366,9 +365,8 @@ def _continues_code(text):
 
 def _yaml_run_end(lines, i, shape):
     """The end of the YAML run that starts at lines[i] (a YAML-shaped line): YAML-shaped lines,
-    and non-YAML lines that are the value of the last `key:` / `key: >-` before them. lines[i],
-    YAML-shaped, is no fence (scan took it as one) and not looked at again."""
-    j, last_yaml = i + 1, i
+    and non-YAML lines that are the value of the last `key:` / `key: >-` before them."""
+    j, last_yaml = i, i
     while j < len(lines) and lines[j].text.strip() and not _fence(lines[j].text):
         if yamlish.is_yaml_line(lines[j].text, shape):
             last_yaml = j
