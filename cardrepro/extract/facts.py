@@ -70,11 +70,14 @@ class Facts:
         self.conflicts = []
         self.truncated = []  # {path, line, kept, left_out}: lists cut at a limit (hygiene.truncated)
         self._tokens = {}  # line -> {token: offset of its first occurrence}, for long lines
-        self._line_text, self._unstripped = _line_texts(doc.lines)
+        self._line_text = None  # (card line -> its text, whether still to be stripped), on first use
 
     def _text(self, line):
-        text = self._line_text.get(line, "")
-        return text.strip() if self._unstripped else text
+        if self._line_text is None:
+            self._line_text = _line_texts(self.doc.lines)
+        texts, unstripped = self._line_text
+        text = texts.get(line, "")
+        return text.strip() if unstripped else text
 
     def text_of(self, line, around=None):
         text = self._text(line)

@@ -277,8 +277,9 @@ def _said_methods(doc):
     the card states them. Only the sentences that may hold one of a method's names are searched."""
     said, _, _ = _method_regexes()
     found = {}  # method: (sentence's place, method's place, line, text)
+    sentences = _sentences(doc)
     for order, method in enumerate(said):
-        if hit := _sentences(doc).first(doc, method):
+        if hit := sentences.first(doc, method):
             found[method] = (hit[0], order, hit[1], hit[2])
     return {method: (no, text) for method, (_, _, no, text) in sorted(found.items(), key=lambda kv: kv[1][:2])}
 

@@ -1,0 +1,90 @@
+"""S2's fast paths give what the plain versions gave: the card's non-blank lines and where each
+starts in their joined text made in C, the view `prose_lines_holding` reads in one look-up, the
+card's line texts a Facts looks up on first use. Each test keeps the plain version as it was and
+compares the two."""
+import itertools
+
+from hypothesis import given, settings, strategies as st
+
+from cardrepro.extract import util
+from cardrepro.extract.facts import Facts
+from cardrepro.read.document import Document
+from cardrepro.read.source import Line, fold_case
+
+TRICKY = ["\n", " ", "  ", "\t", "-", "İ", "ı", "ſ", "Σ", "\u212a", "i\u0307", "A", "a", "```", "\u3000", "\x0c"]
+# a line of a Hub card (the lines of the tests are built around it)
+REAL_LINE = "This model is a fine-tuned version of [gpt2](https://huggingface.co/gpt2) on the wikitext dataset."
+
+
+def _texts(max_size=14):
+    pieces = st.one_of(st.sampled_from(TRICKY + [REAL_LINE, "lora", "dpo"]), st.text(max_size=3))
+    return st.lists(pieces, max_size=max_size).map("".join)
+
+
+def _doc(text, numbers=None):
+    texts = text.split("\n")
+    lines = [Line(no, t) for no, t in zip(numbers or range(1, len(texts) + 1), texts)]
+    return Document("card.md", "", lines, [], {})
+
+
+def _joined_as_it_was(doc):
+    lines = [l for l in doc.lines if l.text.strip()]
+    texts = [t for _, t in lines]
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    starts.pop()
+    return "\n".join(texts), starts, lines
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_texts())
+def test_the_joined_prose_lines_are_the_ones_the_plain_loops_made(text):
+    doc = _doc(text)
+    assert util.joined_lines(doc) == _joined_as_it_was(doc)
+    assert util.prose_lines(doc) == _joined_as_it_was(doc)[2]
+    assert util.folded_text(doc) == fold_case(_joined_as_it_was(doc)[0])
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.text(max_size=6), max_size=8))
+def test_line_starts_are_the_plain_running_sums(texts):
+    assert util.line_starts(texts) == list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+
+
+def _holding_as_it_was(doc, needles):
+    text, starts, lines = util.joined_lines(doc)
+    folded = util.folded_text(doc)
+    if len(folded) != len(text) or not lines:
+        folded, starts = util.fold_joined([t for _, t in lines])
+    else:
+        starts = starts + [len(text) + 1]
+    places = util._head_places(doc) if folded is util.folded_text(doc) else None
+    return util.lines_holding(folded, starts, needles, places)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_texts(), st.lists(st.sampled_from(["lora", "dpo", "ı", "ss", "a", "```", "fine-tuned"]), min_size=1, max_size=3))
+def test_prose_lines_holding_finds_the_lines_the_plain_view_found(text, needles):
+    needles = tuple(needles)
+    assert util.prose_lines_holding(_doc(text), needles) == _holding_as_it_was(_doc(text), needles)
+
+
+def test_a_real_line_is_held_where_the_card_has_it():
+    doc = _doc(f"# Model\n\n{REAL_LINE}\n")
+    assert util.prose_lines_holding(doc, ("fine-tuned",)) == [1]
+    assert util.prose_lines(doc)[1] == (3, REAL_LINE)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(_texts(), st.lists(st.integers(1, 6), min_size=1, max_size=12))
+def test_a_facts_line_text_is_the_one_the_eager_table_gave(text, numbers):
+    # numbers repeated: a flattened card's segments share a card line
+    numbers = sorted(numbers)
+    doc = _doc(text, numbers)
+    texts = {}
+    for l in doc.lines:
+        prev = texts.get(l.no)
+        texts[l.no] = f"{prev} {l.text.strip()}" if prev else l.text.strip()
+    facts = Facts(doc)
+    for no in range(0, 8):
+        want = texts.get(no, "")
+        assert facts.text_of(no) == (want[:160] if want else None)
