@@ -1,6 +1,6 @@
 """S2's fast paths give what the plain versions gave: the card's non-blank lines and where each
-starts in their joined text made in C, the view `prose_lines_holding` reads in one look-up, the
-card's line texts a Facts looks up on first use. Each test keeps the plain version as it was and
+starts in their joined text made in C, the view `prose_lines_holding` reads in one look-up, a
+card line's text that a Facts finds by bisection instead of a table of every line. Each test keeps the plain version as it was and
 compares the two."""
 import itertools
 
