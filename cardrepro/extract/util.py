@@ -2,6 +2,7 @@
 import bisect
 import functools
 import itertools
+import operator
 import re
 
 from cardrepro import data
@@ -28,7 +29,7 @@ def _prose_lines(doc):
 def line_starts(texts):
     """Where each of `texts` starts in them joined by newlines, and where one after the last
     would start (made in C)."""
-    return list(itertools.accumulate(map((1).__add__, map(len, texts)), initial=0))
+    return list(itertools.accumulate(map(operator.add, map(len, texts), itertools.repeat(1)), initial=0))
 
 
 def walk(value, path=(), whole=None):
