@@ -6,7 +6,7 @@ import itertools
 
 from hypothesis import given, settings, strategies as st
 
-from cardrepro.extract import util
+from cardrepro.extract import code, training_stages, util
 from cardrepro.extract.facts import Facts
 from cardrepro.read.document import Document
 from cardrepro.read.source import Line, fold_case
@@ -88,3 +88,52 @@ def test_a_facts_line_text_is_the_one_the_eager_table_gave(text, numbers):
     for no in range(0, 8):
         want = texts.get(no, "")
         assert facts.text_of(no) == (want[:160] if want else None)
+
+
+# --- single_stage's GPU lines and code's `from_pretrained` lines, found in C or one search
+
+def _corpus_docs():
+    from cardrepro.read import read_card
+    from conftest import ROOT
+    paths = sorted((ROOT.parent / "shared" / "corpus" / "hub-readmes").glob("*.md"))[::25]
+    return [read_card(p) for p in paths]
+
+
+def _plain_single_stage_gpu(doc):
+    for no, text in util.prose_lines(doc):
+        g = training_stages.gpu_fact(text)
+        if g:
+            return no, g
+    return None
+
+
+def _plain_loaded_elsewhere(doc, skip_lines):
+    return {m.group(1) for l in doc.lines if "from_pretrained" in l.text and l.no not in skip_lines
+            for m in code._LOAD.finditer(l.text)}
+
+
+# a line of a Hub card (stabilityai_stablelm-zephyr-3b)
+REAL_GPU_LINE = ("* **Hardware**: `StableLM Zephyr 3B` was trained on the Stability AI cluster across 8 nodes with "
+                 "8 A100 80GBs GPUs for each nodes.")
+
+
+def test_a_single_stage_reads_the_gpu_of_a_real_line():
+    doc = _doc(f"# Model\n\nTrained on the H100 cluster? No.\n{REAL_GPU_LINE}\n")
+    stage = training_stages.single_stage(doc, None, "sft")
+    assert (stage["num_gpus"], stage["_prov"]["gpu"][0]) == (8, 4)
+    assert _plain_single_stage_gpu(doc) == (4, (stage["num_gpus"], stage["gpu"], stage["_prov"]["gpu"][1]))
+
+
+def test_gpu_lines_and_loaded_ids_are_the_line_loops_over_the_corpus():
+    docs = _corpus_docs()
+    assert len(docs) > 100
+    assert sum(_plain_single_stage_gpu(d) is not None for d in docs) >= 3
+    assert sum(bool(_plain_loaded_elsewhere(d, set())) for d in docs) >= 10
+    for d in docs:
+        stage = training_stages.single_stage(d, None, "sft")
+        want = _plain_single_stage_gpu(d)
+        got = (stage["_prov"]["gpu"][0], (stage["num_gpus"], stage["gpu"], stage["_prov"]["gpu"][1])) if "gpu" in stage else None
+        assert got == want, d.path
+        skip = {l.no for b in d.of_kind("python") for l in b.lines}
+        assert code._loaded_elsewhere(d, skip) == _plain_loaded_elsewhere(d, skip), d.path
+        assert code._loaded_elsewhere(d, set()) == _plain_loaded_elsewhere(d, set()), d.path

@@ -176,7 +176,7 @@ def single_stage(doc, facts, method):
     """A card without stage sections: one stage, with the hardware it mentions."""
     stage = {"method": method}
     prov = {}
-    for no, text in prose_lines(doc):
+    for no, text in _gpu_lines(doc):
         g = gpu_fact(text)
         if g:
             stage["num_gpus"], stage["gpu"], said = g
@@ -188,6 +188,18 @@ def single_stage(doc, facts, method):
             break
     stage["_prov"] = prov
     return stage
+
+
+def _gpu_lines(doc):
+    """The prose lines that name a GPU, in order (gpu_fact finds nothing in the others), found
+    with one search of the card's joined lines: no GPU name holds a line end."""
+    text, starts, lines = joined_lines(doc)
+    last = -1
+    for m in _gpu_names().finditer(text):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i != last:
+            last = i
+            yield lines[i]
 
 
 # --- The method the card states for its model (spec `method`).
