@@ -6,7 +6,7 @@ import itertools
 
 from hypothesis import given, settings, strategies as st
 
-from cardrepro.extract import code, training_stages, util
+from cardrepro.extract import code, command, training_stages, util
 from cardrepro.extract.facts import Facts
 from cardrepro.read.document import Document
 from cardrepro.read.source import Line, fold_case
@@ -137,3 +137,30 @@ def test_gpu_lines_and_loaded_ids_are_the_line_loops_over_the_corpus():
         skip = {l.no for b in d.of_kind("python") for l in b.lines}
         assert code._loaded_elsewhere(d, skip) == _plain_loaded_elsewhere(d, skip), d.path
         assert code._loaded_elsewhere(d, set()) == _plain_loaded_elsewhere(d, set()), d.path
+
+
+# --- command's program lines and prompt's `>>> ` gate, read from the card's one literal pass
+
+def _plain_program_lines(doc):
+    lines = util.prose_lines(doc)
+    numbers = [no for no, text in lines if any(name in text for name in command._needles())]
+    return [i for i, l in enumerate(doc.lines) if l.no in numbers and (i == 0 or doc.lines[i - 1].no != l.no)]
+
+
+def test_program_lines_and_the_session_gate_are_the_plain_finds_over_the_corpus():
+    from cardrepro.extract import literals, prompt
+    docs = _corpus_docs()
+    for d in docs[:10]:
+        command._program_lines(d)  # registers the program names, as the cards before do
+    assert set(command._needles()) <= set(literals._ORDER) or not literals.enabled()
+    assert sum(bool(_plain_program_lines(d)) for d in docs) >= 20
+    for d in docs:
+        assert command._program_lines(d) == _plain_program_lines(d), d.path
+        assert util.card_holds(d, ">>> ") == (">>> " in util.joined_lines(d)[0]), d.path
+    assert any(prompt._doctest_trees(d) for d in docs)
+
+
+def test_a_real_command_line_is_found_whatever_the_case_of_other_lines():
+    # a line of a Hub card; `PYTHON` in another line is no program name (the finds are case-sensitive)
+    doc = _doc("# PYTHON notes\n\naccelerate launch train_text_to_image_lora_sdxl.py \\\n")
+    assert command._program_lines(doc) == [2] == _plain_program_lines(doc)

@@ -430,7 +430,7 @@ def _system_turn(text, mark, user_start):
 def _doctest_trees(doc):
     """(first card line, AST) of the `>>> ` sessions in fenced blocks, one per statement."""
     out = []
-    if ">>> " not in joined_lines(doc)[0]:  # a fenced text's lines are the card's
+    if not util.card_holds(doc, ">>> "):  # a fenced text's lines are the card's
         return out
     for nos, text in _fenced_texts(doc):
         if ">>> " not in text:

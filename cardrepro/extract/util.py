@@ -112,6 +112,23 @@ def _head_places(doc):
     return doc.derived("util.head_places", lambda d: literals.places(folded_text(d)))
 
 
+def folded_places(doc, needle):
+    """Where `needle` (a literal that case folding leaves as it is) stands in the card's folded
+    joined text (folded_text), from the card's one literal pass; None when that pass did not
+    look for it (it is then registered for the next cards' passes)."""
+    at = _head_places(doc).get(needle)
+    if at is None:
+        literals.register(needle)
+    return at
+
+
+def card_holds(doc, needle):
+    """Whether the card's prose lines hold `needle`, a literal that case folding leaves as it
+    is (`>>> `, `{`) and no other character folds to: one look-up in the card's one literal
+    pass once the literal is registered."""
+    return _held(doc)(needle)
+
+
 def _held(doc):
     """held(needle): whether the card's folded joined text holds `needle`, each needle looked for
     once per card (the searches of different extractors ask for the same ones)."""
