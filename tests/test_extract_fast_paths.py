@@ -223,11 +223,11 @@ def _line_texts_as_it_was(lines):
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.lists(st.tuples(st.integers(1, 5), _texts(["| lr | 2e-5 |", "# Title", ""], max_size=4)), max_size=10))
 def test_the_line_texts_are_the_segments_joined_as_before(pairs):
-    from cardrepro.extract.facts import _line_texts
+    from cardrepro.extract.facts import _line_text
     lines = [Line(no, text) for no, text in sorted(pairs, key=lambda p: p[0])]
-    kept, unstripped = _line_texts(lines)  # stripped where read (Facts._text) when unstripped
-    assert [(no, text.strip() if unstripped else text) for no, text in kept.items()] == \
-        list(_line_texts_as_it_was(lines).items())
+    as_it_was = _line_texts_as_it_was(lines)
+    assert [_line_text(lines, no) for no in range(0, 7)] == [as_it_was.get(no, "") for no in range(0, 7)]
+    assert _line_text(lines, None) == ""
 
 
 # --- settings: a Python block's calls found in the nodes the reader listed, not a new ast.walk

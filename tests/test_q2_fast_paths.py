@@ -77,7 +77,9 @@ def test_a_real_line_states_its_base_model_and_dataset():
 @given(_texts(["ΑΣ", "Σ", "İstanbul", "DPO", "  ", "\n\n"], max_size=10))
 def test_the_folded_prose_lines_are_the_prose_lines_folded_and_joined(text):
     doc = _doc(text)
-    assert util.folded_prose_lines(doc) == util.fold_joined([t for _, t in util.prose_lines(doc)])
+    folded, starts, places = util.folded_prose_lines(doc)
+    assert (folded, starts) == util.fold_joined([t for _, t in util.prose_lines(doc)])
+    assert places is (util._head_places(doc) if folded is util.folded_text(doc) else None)
 
 
 # --- training_stages._Sentences: the method sentences found in the card's one folded text,

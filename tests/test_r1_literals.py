@@ -86,7 +86,7 @@ def test_a_cards_pass_gives_each_literal_the_positions_a_find_loop_gives_over_th
     assert len(registered) > 50
     for path in cards:
         doc = read_card(path)
-        folded = util._folded(doc, util.joined_lines(doc)[0])
+        folded = util.folded_text(doc)
         assert _as_lists(literals.places(folded)) == _plain(registered, folded), path.name
         starts = util.folded_prose_lines(doc)[1]
         for key in ("dpo", "rlhf", "fine_tuned"):

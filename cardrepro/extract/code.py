@@ -8,12 +8,15 @@ to a literal once); any other expression is a value the card does not state.
 `read(doc)` is pure: it returns candidates (path, value, line, text, source); `extract` puts them."""
 import ast
 import functools
+import itertools
+import operator
 import re
 
 from cardrepro import data
 from cardrepro.extract.command import is_placeholder
 from cardrepro.extract import canonical
 from cardrepro.extract.util import norm_dtype
+from cardrepro.read.source import line_texts
 
 SOURCE = "code"
 _NO_VALUE = object()
@@ -46,8 +49,8 @@ _LOAD = re.compile(r"from_pretrained\(\s*[\"']([\w.\-]+/[\w.\-]+)[\"']")
 def _loaded_elsewhere(doc, skip_lines):
     """Hub ids `from_pretrained` loads on card lines outside training code (usage snippets,
     `>>>` sessions, prose)."""
-    return {m.group(1) for l in doc.lines if "from_pretrained" in l.text and l.no not in skip_lines
-            for m in _LOAD.finditer(l.text)}
+    named = itertools.compress(doc.lines, map(operator.contains, line_texts(doc.lines), itertools.repeat("from_pretrained")))
+    return {m.group(1) for l in named if l.no not in skip_lines for m in _LOAD.finditer(l.text)}
 
 
 class _Code:

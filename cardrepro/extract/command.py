@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from cardrepro import data
 from cardrepro.extract import canonical
-from cardrepro.extract.util import joined_lines, norm_dtype, norm_key
+from cardrepro.extract.util import folded_places, folded_text, joined_lines, norm_dtype, norm_key
 from cardrepro.read import shellwords, yamlsafe
 
 SOURCE = "cli"
@@ -95,8 +95,13 @@ def _program_lines(doc):
     """Indices into doc.lines of the lines that name a program, in order: a find per name over
     the card's non-empty lines joined (extract/util.py), not a search per line."""
     text, starts, lines = joined_lines(doc)
+    aligned = len(folded_text(doc)) == len(text)  # the folded text's places are the text's
     found = set()
     for name in _needles():
+        places = folded_places(doc, name) if aligned else None
+        if places is not None:  # the places of its fold, the name's own among them
+            found.update(bisect.bisect_right(starts, a) - 1 for a in places if text.startswith(name, a))
+            continue
         at = text.find(name)
         while at >= 0:
             k = bisect.bisect_right(starts, at) - 1

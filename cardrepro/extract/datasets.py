@@ -1,11 +1,10 @@
 """The dataset mix: names and per-dataset options in card order, and each dataset's
 availability from the registry and from the card's own words."""
 import bisect
-import itertools
 import re
 
 from cardrepro import data
-from cardrepro.extract.util import joined_lines, prose_lines, prose_lines_searched
+from cardrepro.extract.util import joined_lines, line_starts, prose_lines, prose_lines_searched
 
 WINDOW = 15  # characters around a dataset's name in which "internal" must appear
 MAX_DATASETS = 1000  # entries of a dataset list read (real cards list at most a few hundred)
@@ -31,8 +30,7 @@ def _find_said_lines(doc):
     nos = [no for no, _ in lines] + [None]
     index = [i for i in range(len(lines)) if nos[i] in said or nos[i + 1] in said]
     lowered = [lines[i][1].lower() for i in index]
-    starts = list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
-    return "\n".join(lowered), starts, index
+    return "\n".join(lowered), line_starts(lowered), index
 
 
 def _lines_holding(doc, words):

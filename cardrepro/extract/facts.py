@@ -37,24 +37,33 @@ class Fact:
         return out
 
 
-def _line_texts(lines):
-    """({card line: its text}, whether each text is still to be stripped); a flattened card has
-    many segments on one card line, joined by a space (an empty segment adds nothing but it)."""
-    texts = dict(lines)  # a Line is (no, text)
-    if len(texts) == len(lines):  # a line a number, as nearly every card: nothing to join
-        return texts, True
-    texts = {}
-    for l in lines:
-        prev = texts.get(l.no)
-        texts[l.no] = f"{prev} {l.text.strip()}" if prev else l.text.strip()
-    return texts, False
+_NO = operator.attrgetter("no")
+
+
+def _line_text(lines, no):
+    """The text of card line `no` in `lines` (in card order), stripped, "" if none; a flattened
+    card has many segments on one card line, joined by a space (an empty segment adds nothing
+    but it). Found by bisection: a card has thousands of lines and a few facts."""
+    if no is None:
+        return ""
+    i, n = bisect.bisect_left(lines, no, key=_NO), len(lines)
+    if i == n or lines[i].no != no:
+        return ""
+    if i + 1 == n or lines[i + 1].no != no:  # a line a number, as nearly every card
+        return lines[i].text.strip()
+    text = ""
+    while i < n and lines[i].no == no:
+        segment = lines[i].text.strip()
+        text = f"{text} {segment}" if text else segment
+        i += 1
+    return text
 
 
 def _holds(lines, no):
     """Whether `lines` (in card order) hold a line numbered `no`."""
     if not lines or not lines[0].no <= no <= lines[-1].no:
         return False
-    return lines[bisect.bisect_left(lines, no, key=operator.attrgetter("no"))].no == no
+    return lines[bisect.bisect_left(lines, no, key=_NO)].no == no
 
 
 class Facts:
@@ -70,11 +79,9 @@ class Facts:
         self.conflicts = []
         self.truncated = []  # {path, line, kept, left_out}: lists cut at a limit (hygiene.truncated)
         self._tokens = {}  # line -> {token: offset of its first occurrence}, for long lines
-        self._line_text, self._unstripped = _line_texts(doc.lines)
 
     def _text(self, line):
-        text = self._line_text.get(line, "")
-        return text.strip() if self._unstripped else text
+        return _line_text(self.doc.lines, line)
 
     def text_of(self, line, around=None):
         text = self._text(line)

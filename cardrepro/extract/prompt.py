@@ -4,6 +4,7 @@ import ast
 import functools
 import itertools
 import json
+import operator
 import re
 from typing import NamedTuple
 
@@ -11,6 +12,7 @@ from cardrepro import data, memo
 from cardrepro.extract import util
 from cardrepro.extract.util import family_of, joined_lines, prose_lines, prose_lines_searched, search_lines
 from cardrepro.read.document import ast_nodes
+from cardrepro.read.source import line_texts
 
 _SPECIAL = re.compile(r"<\|[\w\-]+\|>|</?s>")
 _ENDS_WITH = re.compile(r"(?i)(?:each turn ends with|turns? end with|每轮对话以|每輪對話以|以)\s*(?:an?\s+)?`?(<\|[\w\-]+\|>|</s>)`?")
@@ -428,7 +430,7 @@ def _system_turn(text, mark, user_start):
 def _doctest_trees(doc):
     """(first card line, AST) of the `>>> ` sessions in fenced blocks, one per statement."""
     out = []
-    if ">>> " not in joined_lines(doc)[0]:  # a fenced text's lines are the card's
+    if not util.card_holds(doc, ">>> "):  # a fenced text's lines are the card's
         return out
     for nos, text in _fenced_texts(doc):
         if ">>> " not in text:
@@ -498,18 +500,24 @@ def _fenced_texts(doc):
 
 
 def _read_fenced_texts(doc):
-    texts = [l.text for l in doc.lines]
+    texts = list(line_texts(doc.lines))
     out, fences = [], _fence_lines(texts)
     for open_, close in zip(fences[::2], fences[1::2]):  # a fence left open closes nothing
         body = doc.lines[open_ + 1:close]
         while body and not body[-1].text.strip():
             body.pop()
         if body:
-            comments = [(no, re.sub(r"^\s*# ?", "", t)) for no, t in body if t.lstrip().startswith("#")]
-            if comments:
-                out.append(([no for no, _ in comments], "\n".join(t for _, t in comments) + "\n"))
-            out.append(([no for no, _ in body], "\n".join(t for _, t in body) + "\n"))  # each line ends
+            bodies = texts[open_ + 1:open_ + 1 + len(body)]
+            commented = list(itertools.compress(body, map(_OPENS_COMMENT, map(str.lstrip, bodies))))  # in C
+            if commented:
+                out.append(([no for no, _ in commented], "\n".join([_COMMENT_MARK.sub("", t) for _, t in commented]) + "\n"))
+            out.append((list(map(_NO, body)), "\n".join(bodies) + "\n"))  # each line ends
     return out
+
+
+_OPENS_COMMENT = operator.methodcaller("startswith", "#")
+_COMMENT_MARK = re.compile(r"^\s*# ?")
+_NO = operator.itemgetter(0)
 
 
 def _fence_lines(texts):

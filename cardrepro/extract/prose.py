@@ -10,7 +10,7 @@ from typing import NamedTuple
 from cardrepro import data, memo
 from cardrepro.extract import literals
 from cardrepro.extract.util import fold_joined, lines_holding, needles_in, prose_lines, prose_lines_holding
-from cardrepro.read.source import fold_case
+from cardrepro.read.source import fold_case, line_texts
 
 MAX_SENTENCE = 2000  # characters of a sentence the patterns see
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -174,7 +174,7 @@ def read(doc):
 
 def _read(doc):
     lines = narrative_lines(doc)
-    folded, starts = fold_joined([t for _, t in lines])
+    folded, starts = fold_joined(list(line_texts(lines)))
     held = {}  # line index: the needles its fold holds
     places = literals.positions_of(_needles(), folded)  # None: found by plain finds
     for needle in needles_in(folded, _needles()) if places is None else [n for n in _needles() if places[n]]:

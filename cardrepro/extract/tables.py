@@ -163,7 +163,7 @@ def _cell_facts(key, raw):
 
 @memo.memo(maxsize=1 << 15)
 def _plain_row(cells):
-    return tuple(_plain(c) for c in cells)
+    return tuple(map(_plain, cells))
 
 
 def _plain(cell):
@@ -193,7 +193,11 @@ def card_versions(doc):
 
 
 def _card_names(doc):
-    """The card's file name (without its extension) and its first title."""
+    """The card's file name (without its extension) and its first title, kept with the card."""
+    return doc.derived("tables.card_names", _read_card_names)
+
+
+def _read_card_names(doc):
     stem = re.split(r"[/\\]", str(doc.path))[-1].rsplit(".", 1)[0]
     title = next((m.group(1) for l in doc.lines[:200] if (m := _TITLE.match(l.text))), "")
     return stem, title

@@ -176,7 +176,7 @@ def single_stage(doc, facts, method):
     """A card without stage sections: one stage, with the hardware it mentions."""
     stage = {"method": method}
     prov = {}
-    for no, text in prose_lines(doc):
+    for no, text in _gpu_lines(doc):
         g = gpu_fact(text)
         if g:
             stage["num_gpus"], stage["gpu"], said = g
@@ -188,6 +188,18 @@ def single_stage(doc, facts, method):
             break
     stage["_prov"] = prov
     return stage
+
+
+def _gpu_lines(doc):
+    """The prose lines that name a GPU, in order (gpu_fact finds nothing in the others), found
+    with one search of the card's joined lines: no GPU name holds a line end."""
+    text, starts, lines = joined_lines(doc)
+    last = -1
+    for m in _gpu_names().finditer(text):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i != last:
+            last = i
+            yield lines[i]
 
 
 # --- The method the card states for its model (spec `method`).
@@ -277,8 +289,9 @@ def _said_methods(doc):
     the card states them. Only the sentences that may hold one of a method's names are searched."""
     said, _, _ = _method_regexes()
     found = {}  # method: (sentence's place, method's place, line, text)
+    sentences = _sentences(doc)
     for order, method in enumerate(said):
-        if hit := _sentences(doc).first(doc, method):
+        if hit := sentences.first(doc, method):
             found[method] = (hit[0], order, hit[1], hit[2])
     return {method: (no, text) for method, (_, _, no, text) in sorted(found.items(), key=lambda kv: kv[1][:2])}
 

@@ -2,12 +2,13 @@
 import bisect
 import functools
 import itertools
+import operator
 import re
 
 from cardrepro import data
 from cardrepro.extract import canonical, literals
 from cardrepro.extract.heads import heads
-from cardrepro.read.source import fold_case
+from cardrepro.read.source import fold_case, line_texts
 
 # The spelling table's readers, under the names extractors import (extract/canonical.py).
 norm_key = canonical.fold
@@ -18,7 +19,17 @@ norm_dtype = canonical.dtype
 def prose_lines(doc):
     """(line number, text) of the card's lines but the blank ones, for pattern matching: the
     document's own Lines (named tuples of these two), not copies."""
-    return doc.derived("util.prose_lines", lambda d: [l for l in d.lines if l.text.strip()])
+    return doc.derived("util.prose_lines", _prose_lines)
+
+
+def _prose_lines(doc):
+    return list(itertools.compress(doc.lines, map(str.strip, line_texts(doc.lines))))  # filtered in C
+
+
+def line_starts(texts):
+    """Where each of `texts` starts in them joined by newlines, and where one after the last
+    would start (made in C)."""
+    return list(itertools.accumulate(map(operator.add, map(len, texts), itertools.repeat(1)), initial=0))
 
 
 def walk(value, path=(), whole=None):
@@ -57,8 +68,8 @@ def joined_lines(doc):
 
 def _joined_lines(doc):
     lines = prose_lines(doc)
-    texts = [t for _, t in lines]
-    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    texts = list(line_texts(lines))
+    starts = line_starts(texts)
     starts.pop()  # where the line after the last would start
     return "\n".join(texts), starts, lines
 
@@ -68,13 +79,12 @@ def search_lines(doc, pattern, needle=None):
     in card order; one pass over the whole text instead of one search per line. `needle`: a
     lower-case literal that every match contains, case aside (or a tuple of them, one of which
     it contains); a card without it is not searched."""
-    text, starts, lines = joined_lines(doc)
-    folded = _folded(doc, text)
     if needle is not None:
         held = _held(doc)
         if not any(held(n) for n in (needle if isinstance(needle, tuple) else (needle,))):
             return
-    for m in _matches(pattern, text, folded, starts, _head_places(doc)):
+    text, starts, lines = joined_lines(doc)
+    for m in _matches(pattern, text, folded_text(doc), starts, _head_places(doc)):
         i = bisect.bisect_right(starts, m.start()) - 1
         no, line = lines[i]
         if "\n" in m.group(0):  # crossed a line end: look within the line where it started
@@ -87,20 +97,36 @@ def search_lines(doc, pattern, needle=None):
 
 
 def folded_text(doc):
-    """The card's joined prose lines (joined_lines) case-folded, as search_lines keeps them."""
-    return _folded(doc, joined_lines(doc)[0])
+    """The card's joined prose lines (joined_lines) case-folded, kept with the card."""
+    return doc.derived("util.folded_joined_lines", _folded_text)
 
 
-def _folded(doc, text):
-    """fold_case of joined_lines(doc)'s text (`text`), kept with the card."""
-    return doc.derived("util.folded_joined_lines", lambda d: fold_case(text))
+def _folded_text(doc):
+    return fold_case(joined_lines(doc)[0])
 
 
 def _head_places(doc):
     """{literal: its positions in the card's folded joined text}, shared by every search of the card:
     every literal registered so far found in one pass (literals.places); the others are added
     by the searches that ask for them (Heads.places, held)."""
-    return doc.derived("util.head_places", lambda d: literals.places(_folded(d, joined_lines(d)[0])))
+    return doc.derived("util.head_places", lambda d: literals.places(folded_text(d)))
+
+
+def folded_places(doc, needle):
+    """Where `needle` (a literal that case folding leaves as it is) stands in the card's folded
+    joined text (folded_text), from the card's one literal pass; None when that pass did not
+    look for it (it is then registered for the next cards' passes)."""
+    at = _head_places(doc).get(needle)
+    if at is None:
+        literals.register(needle)
+    return at
+
+
+def card_holds(doc, needle):
+    """Whether the card's prose lines hold `needle`, a literal that case folding leaves as it
+    is (`>>> `, `{`) and no other character folds to: one look-up in the card's one literal
+    pass once the literal is registered."""
+    return _held(doc)(needle)
 
 
 def _held(doc):
@@ -110,8 +136,7 @@ def _held(doc):
 
 
 def _holding(doc):
-    text, _, _ = joined_lines(doc)
-    folded, places, known = _folded(doc, text), _head_places(doc), {}
+    folded, places, known = folded_text(doc), _head_places(doc), {}
 
     def held(needle):
         if needle in places:
@@ -149,8 +174,8 @@ def _lowered_lines(doc):
     lowered = text.lower()  # lower() of the joined lines is each line's lower(): no case rule crosses a line end
     if len(lowered) == len(text):
         return lowered, starts
-    lowered = [t.lower() for _, t in lines]
-    return "\n".join(lowered), list(itertools.accumulate((len(t) + 1 for t in lowered), initial=0))
+    lowered = list(map(str.lower, line_texts(lines)))
+    return "\n".join(lowered), line_starts(lowered)
 
 
 def line_indices(doc, pattern):
@@ -159,13 +184,13 @@ def line_indices(doc, pattern):
     joined, joined_starts, _ = joined_lines(doc)
     if joined.isascii() or "\u0130" not in joined:  # İ is the one character lower() lengthens
         # lower() is idempotent: the fold of the lowered text is the card's fold, in place
-        folded, seen = _folded(doc, joined), _head_places(doc)
+        folded, seen = folded_text(doc), _head_places(doc)
         found = heads(pattern)
         if found is not None and len(folded) == len(joined) and not found.places(folded, joined_starts, seen):
             return []  # no head stands in the card: the lowered text is not needed
     text, starts = lowered_lines(doc)
     if len(text) == len(joined):
-        folded, seen = _folded(doc, joined), _head_places(doc)
+        folded, seen = folded_text(doc), _head_places(doc)
     else:
         folded = doc.derived("util.folded_lowered_lines", lambda d: fold_case(text))
         seen = doc.derived("util.lower_head_places", lambda d: {})
@@ -188,7 +213,7 @@ def lines_searched(texts, pattern, joined=None, seen=None):
         return [i for i, t in enumerate(texts) if pattern.search(t)]
     if joined is None:
         whole = "\n".join(texts)
-        joined = (whole, fold_case(whole), list(itertools.accumulate((len(t) + 1 for t in texts), initial=0)))
+        joined = (whole, fold_case(whole), line_starts(texts))
     whole, folded, starts = joined
     if len(folded) != len(whole):  # folding moved characters: no place is known
         return [i for i, t in enumerate(texts) if pattern.search(t)]
@@ -203,21 +228,24 @@ def lines_searched(texts, pattern, joined=None, seen=None):
 def prose_lines_searched(doc, pattern):
     """`lines_searched` over `prose_lines(doc)`, with the card's joined and folded text."""
     text, starts, lines = joined_lines(doc)
-    texts = doc.derived("util.prose_texts", lambda d: [t for _, t in lines])
-    return lines_searched(texts, pattern, (text, _folded(doc, text), starts), _head_places(doc))
+    texts = doc.derived("util.prose_texts", lambda d: list(line_texts(lines)))
+    return lines_searched(texts, pattern, (text, folded_text(doc), starts), _head_places(doc))
 
 
 def folded_prose_lines(doc):
-    """fold_joined of the texts of `prose_lines(doc)`, from the card's one folded text."""
+    """(fold_joined of the texts of `prose_lines(doc)`, from the card's one folded text, and
+    the places of the card's one literal pass (_head_places) when that text is the card's fold,
+    else None)."""
     return doc.derived("util.folded_prose_lines", _folded_prose_lines)
 
 
 def _folded_prose_lines(doc):
     text, starts, lines = joined_lines(doc)
-    folded = _folded(doc, text)
+    folded = folded_text(doc)
     if len(folded) != len(text) or not lines:
-        return fold_joined([t for _, t in lines])
-    return folded, starts + [len(text) + 1]
+        folded, starts = fold_joined(list(line_texts(lines)))
+        return folded, starts, _head_places(doc) if folded is folded_text(doc) else None
+    return folded, starts + [len(text) + 1], _head_places(doc)
 
 
 def fold_joined(texts):
@@ -229,7 +257,7 @@ def fold_joined(texts):
     folded = fold_case(whole)
     if len(folded) != len(whole):
         texts = folded.split("\n")
-    return folded, list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    return folded, line_starts(texts)
 
 
 def needles_in(text, needles):
@@ -256,8 +284,7 @@ def _needle_plan(needles):
 def prose_lines_holding(doc, needles):
     """`lines_holding` over `folded_prose_lines(doc)`, each needle's places read from the card's
     one literal pass (_head_places) when that text is the card's fold."""
-    folded, starts = folded_prose_lines(doc)
-    places = _head_places(doc) if folded is folded_text(doc) else None
+    folded, starts, places = folded_prose_lines(doc)
     return lines_holding(folded, starts, needles, places)
 
 
