@@ -1,0 +1,61 @@
+"""Hyperparameters listed in words on real cards (issue 12): the spellings of data/keys.yaml and
+the schedule names the trainer accepts. Each case is a real card line (the card named beside it)."""
+import json
+
+import pytest
+
+from conftest import run_cli
+
+from cardrepro.extract import canonical
+
+
+def _training(write_card, *lines):
+    r = run_cli("parse", write_card("# A card\n\n## Training\n\n" + "\n".join(lines) + "\n"), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    spec = json.loads(r.stdout)
+    return spec.get("training") or {}, spec.get("peft") or {}
+
+
+def test_a_qlora_hyperparameter_list_in_words(write_card):
+    # BatsResearch_bonito-v1
+    training, peft = _training(write_card, "We use the following hyperparameters: ",
+                               "  - Q-LoRA rank (r): 64 ", "  - Optimizer: Paged AdamW ",
+                               "  - Learning rate scheduler: linear ", "  - Max. learning rate: 1e-04",
+                               "  - Min. learning rate: 0 ", "  - Max. gradient norm: 0.3 ",
+                               "  - Effective batch size: 16 ", "  - Num. steps: 100,000")
+    assert training["learning_rate"] == 1e-4          # the max, not the min
+    assert training["lr_scheduler_type"] == "linear"
+    assert training["max_grad_norm"] == 0.3
+    assert training["total_train_batch_size"] == 16
+    assert training["max_steps"] == 100000
+
+
+@pytest.mark.parametrize("line,field,value", [
+    ("- **Gradient Accumulations**: 2", "gradient_accumulation_steps", 2),        # CompVis_stable-diffusion-v1-4
+    ("- **Finetuning steps:** 2000", "max_steps", 2000),                           # bigscience_bloomz-3b
+    ("- Number of epochs: 5", "num_train_epochs", 5),                              # tabularisai_robust-sentiment-analysis
+    ("- **Learning Rate Schedule**: cosine", "lr_scheduler_type", "cosine"),       # Deci_DeciCoder-1b
+    ("- Learning Rate Scheduler: Cosine Schedule with Warmup", "lr_scheduler_type", "cosine"),  # sambanovasystems_BLOOMChat-176B-v1
+])
+def test_a_listed_hyperparameter_in_words(write_card, line, field, value):
+    training, _ = _training(write_card, line, "- Weight decay: 0.1")
+    assert training[field] == value
+
+
+def test_a_table_row_names_the_schedule_as_the_trainer_does(write_card):
+    # amd_AMD-Llama-135m
+    training, _ = _training(write_card, "| Hyperparameter | Value |", "|---|---|",
+                            "| Learning rate schedule | Cosine |", "| AdamW weight decay | 0.1 |")
+    assert training["lr_scheduler_type"] == "cosine"
+
+
+@pytest.mark.parametrize("said,name", [
+    ("Cosine", "cosine"), ("Cosine Schedule with Warmup", "cosine"),
+    ("Constant schedule with warmup", "constant_with_warmup"), ("Linear decay", "linear"),
+    ("Cosine with restarts", "cosine_with_restarts"), ("polynomial", "polynomial"),
+    ("cosine_with_min_lr", "cosine_with_min_lr"),                                  # nothingiisreal_MN-12B-Celeste-V1.9
+    # two schedules, or none the trainer has: as written (the audit names a value it cannot use)
+    ("linear warmup, then cosine decay", "linear warmup, then cosine decay"), ("WSD", "WSD"),
+])
+def test_a_schedule_as_written_is_the_trainer_schedule_it_names(said, name):
+    assert canonical.scheduler(said) == name
