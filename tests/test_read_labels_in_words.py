@@ -59,3 +59,33 @@ def test_a_table_row_names_the_schedule_as_the_trainer_does(write_card):
 ])
 def test_a_schedule_as_written_is_the_trainer_schedule_it_names(said, name):
     assert canonical.scheduler(said) == name
+
+
+def _spec(write_card, text):
+    r = run_cli("parse", write_card(text), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_settings_listed_as_python_assignments(write_card):
+    # deepset_tinyroberta-squad2: the hyperparameters as assignments; its `temperature` is the
+    # distillation's, beside training settings, not a generation setting
+    spec = _spec(write_card, "# A card\n\n## Hyperparameters\n\n```\nbatch_size = 96\nn_epochs = 4\n"
+                 'base_LM_model = "deepset/tinyroberta-squad2-step1"\nmax_seq_len = 384\nlearning_rate = 3e-5\n'
+                 "lr_schedule = LinearWarmup\nwarmup_proportion = 0.2\ntemperature = 1.5\n```\n")
+    assert spec["training"]["learning_rate"] == 3e-5 and spec["training"]["num_train_epochs"] == 4
+    assert "temperature" not in (spec.get("generation") or {})
+
+
+def test_a_generation_preset_as_assignments(write_card):
+    # elinas_alpaca-30b-lora-int4: a text-generation-webui preset
+    spec = _spec(write_card, "# A card\n\n```\ndo_sample=True\ntemperature=0.95\ntop_p=1\ntop_k=40\n"
+                 "num_beams=1\nrepetition_penalty=1.1\n```\n")
+    assert spec["generation"]["temperature"] == 0.95 and spec["generation"]["top_k"] == 40
+    assert "training" not in spec
+
+
+def test_a_script_states_its_settings_through_its_calls_only(write_card):
+    spec = _spec(write_card, "# A card\n\n```python\nimport torch\nlearning_rate = 3e-5\n"
+                 "model = load('x')\n```\n")
+    assert "learning_rate" not in (spec.get("training") or {})
