@@ -89,3 +89,13 @@ def test_a_script_states_its_settings_through_its_calls_only(write_card):
     spec = _spec(write_card, "# A card\n\n```python\nimport torch\nlearning_rate = 3e-5\n"
                  "model = load('x')\n```\n")
     assert "learning_rate" not in (spec.get("training") or {})
+
+
+@pytest.mark.parametrize("line", [
+    "Our model is based on the Apache-2.0 license and fully supports free commercial use.",   # DMetaSoul_Dmeta-embedding-zh
+    "The model is built on SigLip-400M and Qwen2-7B with a total of 8B parameters.",          # openbmb_MiniCPM-V-2_6
+    "The model is based on the BERT architecture.",
+])
+def test_what_this_model_is_based_on_that_names_no_base_model(write_card, line):
+    spec = _spec(write_card, f"# A card\n\n{line}\n")
+    assert (spec.get("base_model") or {}).get("name") is None
