@@ -99,3 +99,14 @@ def test_a_script_states_its_settings_through_its_calls_only(write_card):
 def test_what_this_model_is_based_on_that_names_no_base_model(write_card, line):
     spec = _spec(write_card, f"# A card\n\n{line}\n")
     assert (spec.get("base_model") or {}).get("name") is None
+
+
+def test_a_full_weight_fine_tune_is_sft(write_card):
+    # cognitivecomputations_dolphin-2.9-llama3-8b
+    spec = _spec(write_card, "# A card\n\nThe base model has 8k context, and the full-weight fine-tuning was "
+                 "with 4k sequence length.\n")
+    assert spec["method"] == "sft"
+    # what a user may do is not how the model was trained (01-ai_Yi-34B)
+    spec = _spec(write_card, "# A card\n\nThe GPU memory needed for fine-tuning 34B FP16 hinges on the specific "
+                 "fine-tuning method employed. For full parameter fine-tuning, you'll need 8 GPUs each with 80 GB.\n")
+    assert spec.get("method") is None
