@@ -78,13 +78,27 @@ def key_value(key, value):
     return mapped.get(value.strip().lower(), value) if isinstance(value, str) else value
 
 
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+|\d{1,3}(?:'\d{3})+")
+
+
+def grouped_int(value):
+    """An integer written with its thousands grouped (`Num. steps: 100,000`, `Fine-tuning steps:
+    12'200`) as the integer; any other value as it is."""
+    if isinstance(value, str) and _GROUPED.fullmatch(value.strip()):
+        return int(value.replace(",", "").replace("'", ""))
+    return value
+
+
 def value_facts(target, value):
     """[(path, value)] for a value stated at `target`, through the value maps."""
+    value = grouped_int(value)
     if target == "training.dtype":
         mapped = dtype(value)
         return [(target, mapped)] if mapped in _DTYPES else []
     if target == "training.optim":
         return optimizer(value)
+    if target == "training.lr_scheduler_type":
+        return [(target, scheduler(value))]
     if target in list_fields() and isinstance(value, str) and "," in value:
         return [(target, [v.strip() for v in value.split(",") if v.strip()])]
     return [(target, value)]
@@ -179,6 +193,35 @@ def optimizer(value):
             return [(f"training.{field}", _number_or_name(field, said))
                     for field, said in m.groupdict().items() if said is not None]
     return [("training.optim", value)]
+
+
+_SCHEDULE_WORDS = frozenset({"lr", "learning", "rate", "schedule", "scheduler"})
+
+
+def scheduler(value):
+    """A schedule as a card writes it, as the transformers SchedulerType it names (the names the
+    trainer accepts, data/train_config_checks.yaml): `Cosine`, `cosine schedule with warmup` ->
+    cosine, `Constant schedule with warmup` -> constant_with_warmup, `Linear decay` -> linear. A
+    text that names two ("linear warmup, then cosine decay") or none stays as it is."""
+    if not isinstance(value, str):
+        return value
+    names, folded = _scheduler_names(), fold(value)
+    if folded in names:
+        return folded
+    words = "_".join(w for w in folded.split("_") if w not in _SCHEDULE_WORDS)
+    if words in names:
+        return words
+    named = [n for n in names if words.startswith(n + "_")]
+    if not named:
+        return value
+    name = max(named, key=len)
+    rest = words[len(name):]
+    return value if any(n in rest for n in names) else name
+
+
+@functools.lru_cache(maxsize=None)
+def _scheduler_names():
+    return tuple(data.load("train_config_checks")["training"]["lr_scheduler_type"])
 
 
 def _number_or_name(field, said):

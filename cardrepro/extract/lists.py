@@ -159,6 +159,8 @@ def fitted(path, value):
     """`value` as the spec field at `path` holds it (an integral float for an integer field),
     or None when it is not of that type: a word is no number, a sentence no name."""
     kinds = _types(path)
+    if kinds & {"integer", "number"}:
+        value = canonical.grouped_int(value)
     if isinstance(value, bool):
         return value if "boolean" in kinds or not kinds else None
     if isinstance(value, float) and "integer" in kinds and "number" not in kinds:

@@ -131,6 +131,8 @@ def hub_id(m, kind):
 
 
 def _number(text, kind):
+    if text[:1].isalpha():  # a number word (data/prose.yaml number_words)
+        return data.load("prose")["number_words"][text.lower()]
     text = text.replace(",", "").replace(" ", "").replace("−", "-")
     if kind == "count" and text[-1] in "kK":
         value = float(text[:-1]) * 1000

@@ -1,5 +1,6 @@
 """Hyperparameters, LoRA, quantization, generation and package versions from blocks that are
 not a named trainer config: `- key: value` lists, YAML/JSON blocks, tables, code, prose."""
+import ast
 import re
 
 from cardrepro import resolve
@@ -20,11 +21,11 @@ def _value(v):
 _SECTIONS = canonical.SETTING_SECTIONS + ("generation",)
 
 
-def _put_key(facts, key, value, line):
+def _put_key(facts, key, value, line, sections=_SECTIONS):
     """Put what `key: value` states (extract/canonical.py); the paths put."""
     if _deepspeed_ref(facts, key, value, line):
         return ["deepspeed.config_ref"]
-    stated = [(path, v) for path, v in canonical.facts(key, value, _SECTIONS) if not lists.describes(path, v)]
+    stated = [(path, v) for path, v in canonical.facts(key, value, sections) if not lists.describes(path, v)]
     for path, v in stated:
         facts.put(path, _value(v), line, around=str(key))
     return [path for path, _ in stated]
@@ -47,6 +48,12 @@ def extract(doc, facts, skip_blocks=()):
             if leaf is True and any(p in _BNB_SWITCHES for p in stated):
                 facts.put("quantization.method", "bitsandbytes", line, rule=None)
     for block in doc.of_kind("python"):
+        said = _hyperparameter_assignments(block)
+        # beside training settings, `temperature = 1.5` is a distillation's (deepset_tinyroberta-squad2);
+        # alone, generation settings are a generation preset (elinas_alpaca-30b-lora-int4)
+        training = any(canonical.path(name) for name, _, _ in said)
+        for name, value, no in said:
+            _put_key(facts, name, value, no, canonical.SETTING_SECTIONS if training else _SECTIONS)
         for node in code.calls_of(block):  # ast.walk's order
             said = [(kw, path) for kw in node.keywords if kw.arg and (path := canonical.path(kw.arg, ("generation",)))]
             if said and not code.read_in_own_section(node):
@@ -60,6 +67,23 @@ def extract(doc, facts, skip_blocks=()):
     if any(p.startswith("peft.") for p in facts.items) and not facts.has("peft.type"):
         f = next(f for p, f in facts.items.items() if p.startswith("peft."))
         facts.put("peft.type", "lora", f.line, origin="derived", text=f.text, rule="LoRA fields (r, alpha, ...) are stated")
+
+
+def _hyperparameter_assignments(block):
+    """(name, value, card line) of a block that is only a list of settings written as Python
+    assignments (deepset_roberta-base-squad2: `n_epochs = 2`, `learning_rate = 3e-5`, `lr_schedule
+    = LinearWarmup`): every statement `name = value`, at least two. Values that are constants;
+    a script that does anything else (imports, calls) states its settings through its calls."""
+    body = getattr(block.value, "body", None) or []
+    if len(body) < 2 or not all(type(s) is ast.Assign and len(s.targets) == 1 and type(s.targets[0]) is ast.Name
+                                for s in body):
+        return []
+    out = []
+    for s in body:
+        value = _json_literal(s.value)
+        if value is not _NOT_JSON and not isinstance(value, (list, dict)):
+            out.append((s.targets[0].id, value, block.lines[0].no + s.lineno - 1))
+    return out
 
 
 # A Hub model id (`owner/name`), not a local folder (`./out`, `/data/llama`, `~/models/x`)
