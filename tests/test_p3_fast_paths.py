@@ -46,19 +46,19 @@ def docs():
 # --- the plain versions ----------------------------------------------------------------------
 
 def _plain_fenced_texts(doc):
-    out, body, inside = [], [], False
-    for line in doc.lines:
-        if ("```" in line.text or "~~~" in line.text) and prompt._FENCE_LINE.match(line.text):
-            while body and not body[-1][1].strip():
-                body.pop()
-            if inside and body:
-                comments = [(no, re.sub(r"^\s*# ?", "", t)) for no, t in body if t.lstrip().startswith("#")]
-                if comments:
-                    out.append(([no for no, _ in comments], "\n".join(t for _, t in comments) + "\n"))
-                out.append(([no for no, _ in body], "\n".join(t for _, t in body) + "\n"))
-            inside, body = not inside, []
-        elif inside:
-            body.append((line.no, line.text))
+    # the body of each fence the reader closed (Document.fences), line by line
+    out = []
+    for open_, close in doc.fences:
+        if close is None:
+            continue
+        body = [(line.no, line.text) for line in doc.lines[open_ + 1:close]]
+        while body and not body[-1][1].strip():
+            body.pop()
+        if body:
+            comments = [(no, re.sub(r"^\s*# ?", "", t)) for no, t in body if t.lstrip().startswith("#")]
+            if comments:
+                out.append(([no for no, _ in comments], "\n".join(t for _, t in comments) + "\n"))
+            out.append(([no for no, _ in body], "\n".join(t for _, t in body) + "\n"))
     return out
 
 

@@ -14,6 +14,7 @@ import ast
 import bisect
 import datetime
 import functools
+import math
 import re
 
 from cardrepro import memo, validate
@@ -36,25 +37,34 @@ _SETTING = re.compile(
 
 def read(doc):
     """Candidates from every bullet line outside code fences and parsed blocks."""
-    in_blocks = None  # worked out at the first setting line: most cards have none
+    in_blocks = fences = None  # worked out at the first setting line: most cards have none
     found = {}  # path -> [candidate]
-    fenced = False
     text, starts, lines = joined_lines(doc)
     for m in _MARKED.finditer("\n" + text):  # "\n" + text: group 1 starts where its line does
         seen = _bullet_line(m.group(1))
-        if seen is _FENCE_LINE:
-            fenced = not fenced
-            continue
-        if fenced or not seen:
+        if seen is _FENCE_LINE or not seen:
             continue
         no, line = lines[bisect.bisect_right(starts, m.start(1) - 1) - 1]
         if in_blocks is None:
-            in_blocks = _read_elsewhere(doc)
-        if no in in_blocks:
+            in_blocks, fences = _read_elsewhere(doc), _fence_spans(doc)
+        if no in in_blocks or _within(fences, no):
             continue
         for path, value in thawed_pairs(seen):
             found.setdefault(path, []).append((path, value, no, line.strip(), SOURCE))
     return [c[0] for c in found.values() if len({repr(x[1]) for x in c}) == 1]
+
+
+def _fence_spans(doc):
+    """([opening line numbers], [closing line numbers]) of the card's code fences, as the reader
+    found them (Document.fences); a fence left open closes after the card's last line."""
+    lines = doc.lines
+    return [lines[a].no for a, _ in doc.fences], [lines[b].no if b is not None else math.inf for _, b in doc.fences]
+
+
+def _within(fences, no):
+    opens, closes = fences
+    k = bisect.bisect_left(opens, no) - 1  # the last fence opened before the line
+    return k >= 0 and no < closes[k]
 
 
 # The lines `_bullet_line` may take (a fence; a bullet opening with a key's letter, a separator

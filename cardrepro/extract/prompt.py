@@ -490,9 +490,6 @@ def _bound(node, consts):
     return consts.get(node.id, "\x00") if isinstance(node, ast.Name) else "\x00"
 
 
-_FENCE_LINE = re.compile(r"^\s*(```|~~~)")
-
-
 def _fenced_texts(doc):
     """(card line numbers, text) of each fenced block's body, and of the comment lines of code
     blocks (`# <|user|>` transcripts printed by example code); one number per line of text."""
@@ -501,8 +498,10 @@ def _fenced_texts(doc):
 
 def _read_fenced_texts(doc):
     texts = list(line_texts(doc.lines))
-    out, fences = [], _fence_lines(texts)
-    for open_, close in zip(fences[::2], fences[1::2]):  # a fence left open closes nothing
+    out = []
+    for open_, close in doc.fences:
+        if close is None:  # a fence left open closes nothing
+            continue
         body = doc.lines[open_ + 1:close]
         while body and not body[-1].text.strip():
             body.pop()
@@ -518,20 +517,6 @@ def _read_fenced_texts(doc):
 _OPENS_COMMENT = operator.methodcaller("startswith", "#")
 _COMMENT_MARK = re.compile(r"^\s*# ?")
 _NO = operator.itemgetter(0)
-
-
-def _fence_lines(texts):
-    """Indices of the texts that open or close a fence, found in the texts joined: a card without
-    a fence costs two finds."""
-    whole = "\n".join(texts)
-    at = sorted(_finds(whole, "```") + _finds(whole, "~~~"))
-    out, line, pos = [], 0, 0
-    for a in at:
-        line += whole.count("\n", pos, a)
-        pos = a
-        if (not out or out[-1] != line) and _FENCE_LINE.match(texts[line]):
-            out.append(line)
-    return out
 
 
 def _finds(text, needle):

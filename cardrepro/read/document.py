@@ -16,6 +16,9 @@ LAUNCHERS = ("deepspeed", "torchrun", "accelerate", "python", "python3", "axolot
 _LAUNCH = re.compile(r"(?:^|`|\$\s*)((?:" + "|".join(LAUNCHERS) + r")\s+[^`\n]*?\.(?:py|yaml|yml)\b[^`\n]*)")
 _JSON_KEY = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*:')
 _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+-]*)\s*(.*)$")
+# a line that closes a string or bracket, then the fence (`"""```` in the RedPajama-INCITE cards):
+# the author's fence ends there, though CommonMark would read on to the next fence
+_CLOSED_AFTER = re.compile(r"^(\s*[\"')\]}]+)\s*(?:```|~~~)\s*$")
 _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)+\|?\s*$")  # `---|:---:`
 MAX_PYTHON_DEPTH = 100  # AST levels; `f(x)[0].y` is 5
 MAX_PYTHON_RUN = 200  # lines of unfenced code parsed as one block
@@ -57,6 +60,9 @@ class Document:
     blocks: list
     redactions: dict
     malformed: list = field(default_factory=list)  # {line, reason}: blocks that could not be read, skipped
+    # (index of the opening line, index of the closing line or None: open to the card's end) of
+    # each code fence, indices into `lines`: the one account of where fences are, for every reader
+    fences: list = field(default_factory=list)
     _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def of_kind(self, *kinds):
@@ -274,7 +280,7 @@ def _nonblank(lines):
 
 
 def scan(path, sha, lines, shape, redactions=None):
-    blocks, malformed = [], []
+    blocks, malformed, fences = [], [], []
     object_ends = None  # worked out when a line first starts with `{`
     budget = [MAX_PYTHON_LINES]  # lines of unfenced code the card may have parsed, all tries together
     i, n = 0, len(lines)
@@ -291,8 +297,12 @@ def scan(path, sha, lines, shape, redactions=None):
             inline = m.group(3)
             body = [Line(lines[i].no, inline)] if inline and not m.group(2) else []
             while j < n and not _fence(lines[j].text):
+                if (tail := _CLOSED_AFTER.match(lines[j].text)) and lines[j].text.endswith(m.group(1)):
+                    body.append(Line(lines[j].no, tail.group(1)))  # `"""```: the code, then the fence
+                    break
                 body.append(lines[j])
                 j += 1
+            fences.append((i, j if j < n else None))
             _fenced(path, body, m.group(2), shape, blocks, malformed)
             i, seen_content = j + 1, True
             continue
@@ -352,7 +362,7 @@ def scan(path, sha, lines, shape, redactions=None):
             blocks.extend(_shell_commands([lines[i]]))
         seen_content = True
         i += 1
-    return Document(path, sha, lines, blocks, redactions or {}, malformed)
+    return Document(path, sha, lines, blocks, redactions or {}, malformed, fences)
 
 
 def _continues_code(text):
