@@ -13,8 +13,8 @@ from conftest import ROOT, run_cli
 SHARED = ROOT.parent / "shared"
 FACTCHECK = SHARED / "tools" / "factcheck.py"
 EXTRA = ROOT / "tests" / "realcards_extra"
-# the recall the extra set reaches today (111/122); a change that reads less, or invents, fails
-MIN_RECALL = 0.9
+# the recall the extra set reaches today (113/122); a change that reads less, or invents, fails
+MIN_RECALL = 0.92
 
 
 @pytest.mark.skipif(not (FACTCHECK.exists() and (SHARED / "corpus" / "hub-readmes").is_dir()),
