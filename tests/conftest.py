@@ -68,6 +68,13 @@ def run_cli(*args, cwd=None, timeout=120, env=None, script=False):
                           timeout=timeout, env={**os.environ, **env} if env else None)
 
 
+def parsed(card):
+    """`cardrepro parse CARD --format json` as a user runs it: the spec, after checking it exits 0."""
+    r = run_cli("parse", card, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
 def cli_in_process(*args, cwd=None):
     """`cardrepro ARGS` through cardrepro.cli.main in this process; returns CompletedProcess (text).
 

@@ -2,9 +2,7 @@
 asks it. A fence closed after code on the same line (`\"\"\"```` in the RedPajama-INCITE cards)
 ends there: before, the list reader kept its own count of fence lines, took everything after
 that line for code, and read none of the card's training list."""
-import json
-
-from conftest import run_cli
+from conftest import parsed
 
 from cardrepro.read import read_card
 
@@ -41,9 +39,7 @@ def test_the_reader_closes_a_fence_after_code_on_its_line(tmp_path):
 
 
 def test_the_training_list_after_it_is_read(write_card):
-    r = run_cli("parse", write_card(CARD), "--format", "json")
-    assert r.returncode == 0, r.stderr
-    spec = json.loads(r.stdout)
+    spec = parsed(write_card(CARD))
     assert spec["training"]["learning_rate"] == 0.00012
     assert spec["generation"]["temperature"] == 0.7
 

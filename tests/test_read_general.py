@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, parsed, run_cli
 
 SHARED = ROOT.parent / "shared"
 FACTCHECK = SHARED / "tools" / "factcheck.py"
@@ -31,9 +31,7 @@ def test_extra_real_cards_keep_their_recall_and_invent_nothing():
 
 
 def _spec(write_card, text):
-    r = run_cli("parse", write_card(text), "--format", "json")
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+    return parsed(write_card(text))
 
 
 def test_finetuned_from_a_hub_link_in_a_details_list(write_card):

@@ -1,18 +1,18 @@
 """Hyperparameters listed in words on real cards (issue 12): the spellings of data/keys.yaml and
 the schedule names the trainer accepts. Each case is a real card line (the card named beside it)."""
-import json
-
 import pytest
 
-from conftest import run_cli
+from conftest import parsed
 
 from cardrepro.extract import canonical
 
 
+def _spec(write_card, text):
+    return parsed(write_card(text))
+
+
 def _training(write_card, *lines):
-    r = run_cli("parse", write_card("# A card\n\n## Training\n\n" + "\n".join(lines) + "\n"), "--format", "json")
-    assert r.returncode == 0, r.stderr
-    spec = json.loads(r.stdout)
+    spec = _spec(write_card, "# A card\n\n## Training\n\n" + "\n".join(lines) + "\n")
     return spec.get("training") or {}, spec.get("peft") or {}
 
 
@@ -59,12 +59,6 @@ def test_a_table_row_names_the_schedule_as_the_trainer_does(write_card):
 ])
 def test_a_schedule_as_written_is_the_trainer_schedule_it_names(said, name):
     assert canonical.scheduler(said) == name
-
-
-def _spec(write_card, text):
-    r = run_cli("parse", write_card(text), "--format", "json")
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
 
 
 def test_settings_listed_as_python_assignments(write_card):

@@ -2,11 +2,9 @@
 (issue 12's "every readable card is read"): redacting `token = outputs.sequences[...]` gave 42 corpus
 cards a false CR601 error and broke their code block, so their `generate()` settings went unread.
 A real secret in the same places is still redacted. Each code line is a real card line."""
-import json
-
 import pytest
 
-from conftest import run_cli
+from conftest import parsed
 
 from cardrepro.read import redact
 
@@ -35,8 +33,6 @@ def test_generation_settings_after_such_a_line_are_read(write_card):
     card = write_card("# A card\n\n```python\nimport torch\ninputs = tokenizer(prompt, return_tensors='pt')\n"
                       "outputs = model.generate(**inputs, max_new_tokens=128, do_sample=True, temperature=0.7)\n"
                       "token = outputs.sequences[0, input_length:]\nprint(tokenizer.decode(token))\n```\n")
-    r = run_cli("parse", card, "--format", "json")
-    assert r.returncode == 0, r.stderr
-    spec = json.loads(r.stdout)
+    spec = parsed(card)
     assert spec["generation"]["temperature"] == 0.7
     assert not (spec.get("hygiene") or {}).get("secrets")
