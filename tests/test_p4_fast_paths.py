@@ -19,20 +19,15 @@ def _docs(every=25):
 
 # ---- lists.read: every line looked at, as it was --------------------------------------------
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _BULLET = re.compile(r"^\s*[-*+]\s")
 
 
 def _lists_read_plain(doc):
-    in_blocks = lists._read_elsewhere(doc)
+    in_blocks = lists._read_elsewhere(doc) | lists.fenced_lines(doc)  # the reader's fences
     found = {}
-    fenced = False
     for line in doc.lines:
         text = line.text
-        if _FENCE.match(text):
-            fenced = not fenced
-            continue
-        if fenced or line.no in in_blocks or not _BULLET.match(text) or len(text) > lists.MAX_LINE:
+        if line.no in in_blocks or not _BULLET.match(text) or len(text) > lists.MAX_LINE:
             continue
         m = lists._SETTING.match(text)
         if not m:
@@ -58,7 +53,7 @@ LINE = st.text(alphabet=" \t\u00a0-*+`~=:：_*abcXY./1", max_size=24)
 @settings(max_examples=3000, deadline=None, derandomize=True)
 @given(line=LINE)
 def test_every_line_the_reader_may_take_is_marked(line):
-    takes = bool(_FENCE.match(line)) or bool(_BULLET.match(line) and lists._SETTING.match(line))
+    takes = bool(_BULLET.match(line) and lists._SETTING.match(line))
     marked = lists._MARKED.search("\n" + line)
     if takes:
         assert marked and marked.group(1) == line

@@ -14,19 +14,17 @@ import ast
 import bisect
 import datetime
 import functools
-import math
 import re
 
 from cardrepro import memo, validate
 from cardrepro.extract import canonical
-from cardrepro.extract.util import joined_lines
+from cardrepro.extract.util import fenced_lines, joined_lines
 from cardrepro.read import yamlish, yamlsafe
 
 SOURCE = "list"
 SECTIONS = canonical.SETTING_SECTIONS + ("generation",)
 MAX_LINE = 400  # characters of a bullet line looked at: settings are short
 _PLAIN_SHAPE = yamlish.Shape()
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _BULLET = re.compile(r"^\s*[-*+]\s")
 # `* key=value`, `- **Label:** value`, `* `key`: value`: the key (letters, digits, spaces, `_.-/`),
 # then `=`, `:` or `：`, then the value (bold or code marks around it are dropped).
@@ -37,53 +35,35 @@ _SETTING = re.compile(
 
 def read(doc):
     """Candidates from every bullet line outside code fences and parsed blocks."""
-    in_blocks = fences = None  # worked out at the first setting line: most cards have none
+    in_blocks = None  # worked out at the first setting line: most cards have none
     found = {}  # path -> [candidate]
     text, starts, lines = joined_lines(doc)
     for m in _MARKED.finditer("\n" + text):  # "\n" + text: group 1 starts where its line does
         seen = _bullet_line(m.group(1))
-        if seen is _FENCE_LINE or not seen:
+        if not seen:
             continue
         no, line = lines[bisect.bisect_right(starts, m.start(1) - 1) - 1]
         if in_blocks is None:
-            in_blocks, fences = _read_elsewhere(doc), _fence_spans(doc)
-        if no in in_blocks or _within(fences, no):
+            in_blocks = _read_elsewhere(doc) | fenced_lines(doc)
+        if no in in_blocks:
             continue
         for path, value in thawed_pairs(seen):
             found.setdefault(path, []).append((path, value, no, line.strip(), SOURCE))
     return [c[0] for c in found.values() if len({repr(x[1]) for x in c}) == 1]
 
 
-def _fence_spans(doc):
-    """([opening line numbers], [closing line numbers]) of the card's code fences, as the reader
-    found them (Document.fences); a fence left open closes after the card's last line."""
-    lines = doc.lines
-    return [lines[a].no for a, _ in doc.fences], [lines[b].no if b is not None else math.inf for _, b in doc.fences]
-
-
-def _within(fences, no):
-    opens, closes = fences
-    k = bisect.bisect_left(opens, no) - 1  # the last fence opened before the line
-    return k >= 0 and no < closes[k]
-
-
-# The lines `_bullet_line` may take (a fence; a bullet opening with a key's letter, a separator
-# later), each whole, in the card's lines joined (util.joined_lines), each after a newline: no
-# line holds one, and `[^\S\n]` is a line's `\s`. A pattern that opens with a literal is
+# The lines `_bullet_line` may take (a bullet opening with a key's letter, a separator later),
+# each whole, in the card's lines joined (util.joined_lines), each after a newline: no line holds
+# one, and `[^\S\n]` is a line's `\s`. A pattern that opens with a literal is
 # searched for that literal, not tried at every place.
-_MARKED = re.compile(r"\n([^\S\n]*(?:```|~~~|[-*+][^\S\n]+(?:\*\*|__)?`?[A-Za-z][^\n]*[=:：])[^\n]*)")
-
-
-_FENCE_LINE = "fence"
+_MARKED = re.compile(r"\n([^\S\n]*[-*+][^\S\n]+(?:\*\*|__)?`?[A-Za-z][^\n]*[=:：][^\n]*)")
 
 
 @memo.memo(maxsize=1 << 16)
 def _bullet_line(text):
-    """What one card line is to this reader: _FENCE_LINE, the (path, value) its setting states
+    """What one card line is to this reader: the (path, value) its setting states
     (values frozen: see `frozen_pairs`), or () for a line that is no setting bullet. The same lines come
     back card after card (templates, auto-cards): each is read once."""
-    if _FENCE.match(text):
-        return _FENCE_LINE
     if not _BULLET.match(text) or len(text) > MAX_LINE:
         return ()
     m = _SETTING.match(text)

@@ -9,11 +9,10 @@ from typing import NamedTuple
 
 from cardrepro import data, memo
 from cardrepro.extract import literals
-from cardrepro.extract.util import fold_joined, lines_holding, needles_in, prose_lines, prose_lines_holding
+from cardrepro.extract.util import fenced_lines, fold_joined, lines_holding, needles_in, prose_lines
 from cardrepro.read.source import fold_case, line_texts
 
 MAX_SENTENCE = 2000  # characters of a sentence the patterns see
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])")
 _LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
 _URL = re.compile(r"https?://\S+")
@@ -88,14 +87,8 @@ def narrative_lines(doc):
 
 
 def _narrative_lines(doc):
-    in_blocks = {l.no for b in doc.blocks for l in b.lines}
-    lines = prose_lines(doc)  # the card's lines but the blank ones, which neither open a fence nor are read
-    fences = [i for i in prose_lines_holding(doc, ("```", "~~~")) if _FENCE.match(lines[i][1])]
-    out = []
-    # the stretches outside fences: before the first fence line, then after every second one
-    for start, end in zip([0] + [i + 1 for i in fences[1::2]], fences[::2] + [len(lines)]):
-        out += [line for line in lines[start:end] if line[0] not in in_blocks and line[1].count("|") < 2]
-    return out
+    skipped = {l.no for b in doc.blocks for l in b.lines} | fenced_lines(doc)
+    return [line for line in prose_lines(doc) if line[0] not in skipped and line[1].count("|") < 2]
 
 
 def sentences(text):

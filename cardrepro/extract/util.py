@@ -16,6 +16,19 @@ keymap = canonical.section
 norm_dtype = canonical.dtype
 
 
+def fenced_lines(doc):
+    """The card line numbers inside code fences, their fence lines included, as the reader found
+    the fences (Document.fences); a fence left open runs to the card's end."""
+    return doc.derived("util.fenced_lines", _fenced_lines)
+
+
+def _fenced_lines(doc):
+    lines, out = doc.lines, set()
+    for first, last in doc.fences:
+        out.update(l.no for l in lines[first:len(lines) if last is None else last + 1])
+    return out
+
+
 def prose_lines(doc):
     """(line number, text) of the card's lines but the blank ones, for pattern matching: the
     document's own Lines (named tuples of these two), not copies."""
